@@ -1,0 +1,26 @@
+# -*- Python -*-
+# lit configuration of mobagen: mobagen-opt and the mobagen CLI, checked with FileCheck.
+import os
+import sys
+
+import lit.formats
+from lit.llvm import llvm_config
+from lit.llvm.subst import ToolSubst
+
+config.name = "mobagen"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+config.suffixes = [".mlir", ".test"]
+config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "Inputs"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.mobagen_obj_root, "tests", "lit")
+
+llvm_config.with_system_environment(["HOME", "TMP", "TEMP"])
+llvm_config.use_default_substitutions()
+
+# %python runs the interpreter that runs lit (it has numpy: scripts/setup.sh).
+config.substitutions.append(("%python", sys.executable))
+config.substitutions.append(("%mobagen_src", config.mobagen_src_root))
+
+tool_dirs = [config.mobagen_tools_dir, config.llvm_tools_dir]
+tools = ["mobagen", "mobagen-opt", "not"]
+llvm_config.add_tool_substitutions(tools, tool_dirs)

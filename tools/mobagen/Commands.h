@@ -1,0 +1,19 @@
+//===- Commands.h - The mobagen CLI's subcommands ---------------------------===//
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+
+namespace mobagen::cli {
+
+/// Exit codes of every subcommand (documented in `mobagen --help` and the README).
+enum ExitCode : int {
+  kExitOk = 0,
+  kExitFailure = 1, // bad input file, invalid configuration, failed run
+  kExitUsage = 2,   // the command line itself is wrong
+};
+
+/// Adds `mobagen run` to `app`; the returned function runs it after parsing.
+std::function<int()> addRunCommand(CLI::App &app);
+
+} // namespace mobagen::cli

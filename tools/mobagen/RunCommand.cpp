@@ -1,0 +1,157 @@
+//===- RunCommand.cpp - `mobagen run`: MoBA forward on .npy inputs ----------===//
+#include <chrono>
+#include <filesystem>
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "runtime/support/Npy.h"
+#include "tools/mobagen/Commands.h"
+#include "tools/mobagen/MobaInputs.h"
+
+namespace mobagen::cli {
+namespace {
+
+struct RunOptions {
+  InputPaths inputs;
+  std::string cuSeqlensQ, cuSeqlensK;
+  int64_t blockSize = 512;
+  int64_t topK = 3;
+  bool causal = true;
+  double scale = 0.0;
+  bool haveScale = false;
+  std::string dtype = "bf16";
+  std::string device = "reference";
+  std::string outputDir = "mobagen-out";
+  std::string outDtype = "float32";
+};
+
+constexpr const char *kRunDescription = R"(Runs the MoBA forward on a varlen batch given as .npy files and writes
+out.npy, lse.npy and selected.npy to --output-dir.
+
+Inputs (NumPy .npy, C order):
+  q [total_q, Hq, D], k and v [total_k, Hkv, D]: float16, float32 or float64 arrays,
+    rounded to --dtype on load (round to nearest even), or uint16 arrays holding
+    the raw bf16 / fp16 bit patterns of --dtype.
+  cu_seqlens_q, cu_seqlens_k [B+1]: int32 or int64, starting at 0, non-decreasing;
+    without them the batch is one sequence of all rows. Hq must be a multiple of Hkv.
+Outputs:
+  out.npy      [total_q, Hq, D]       the attention output, rounded to --dtype, stored
+                                      per --out-dtype
+  lse.npy      [Hq, total_q]          log-sum-exp of the scaled logits (float32, or
+                                      float64 with --out-dtype float64)
+  selected.npy [total_q, Hq, top_k]   int32 selected block indices per row and head,
+                                      ascending, -1 in unused slots)";
+
+Status writeOutputs(const RunOptions &o, const reference::AttentionShape &s,
+                    const reference::MobaOutput &result, DType dtype) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::create_directories(o.outputDir, ec);
+  if (ec)
+    return Status::errorf("cannot create output directory '{}': {}", o.outputDir, ec.message());
+  const std::vector<int64_t> outShape{s.totalQ, s.numQHeads, s.headDim};
+  const std::vector<int64_t> lseShape{s.numQHeads, s.totalQ};
+  const auto &out = result.attention.out;
+  const auto &lse = result.attention.lse;
+
+  NpyArray outArray, lseArray;
+  if (o.outDtype == "float64") {
+    outArray = makeNpy(outShape, out);
+    lseArray = makeNpy(lseShape, lse);
+  } else {
+    if (o.outDtype == "bits") {
+      std::vector<uint16_t> bits(out.size());
+      for (size_t i = 0; i < out.size(); ++i)
+        bits[i] = encodeDType(out[i], dtype);
+      outArray = makeNpy(outShape, bits);
+    } else {
+      std::vector<float> rounded(out.size());
+      for (size_t i = 0; i < out.size(); ++i)
+        rounded[i] = static_cast<float>(roundToDType(out[i], dtype));
+      outArray = makeNpy(outShape, rounded);
+    }
+    lseArray = makeNpy(lseShape, std::vector<float>(lse.begin(), lse.end()));
+  }
+  const auto path = [&](const char *name) { return (fs::path(o.outputDir) / name).string(); };
+  MOBAGEN_RETURN_IF_ERROR(writeNpy(path("out.npy"), outArray));
+  MOBAGEN_RETURN_IF_ERROR(writeNpy(path("lse.npy"), lseArray));
+  MOBAGEN_RETURN_IF_ERROR(writeNpy(
+      path("selected.npy"),
+      makeNpy({s.totalQ, s.numQHeads, result.selection.slots}, result.selection.blocks)));
+  return Status::success();
+}
+
+int runCommand(RunOptions o) {
+  auto fail = [](const Status &status) {
+    fmt::print(stderr, "mobagen run: error: {}\n", status.message());
+    return kExitFailure;
+  };
+  const DType dtype = *parseDType(o.dtype); // CLI11 has checked the spelling
+  if (!o.cuSeqlensQ.empty())
+    o.inputs.cuSeqlensQ = o.cuSeqlensQ;
+  if (!o.cuSeqlensK.empty())
+    o.inputs.cuSeqlensK = o.cuSeqlensK;
+
+  auto inputs = loadMobaInputs(o.inputs, dtype);
+  if (!inputs)
+    return fail(inputs.status());
+
+  reference::MobaParams params{.blockSize = o.blockSize, .topK = o.topK, .causal = o.causal,
+                               .scale = o.haveScale ? std::optional(o.scale) : std::nullopt};
+  const auto start = std::chrono::steady_clock::now();
+  auto result = reference::mobaForward(inputs->view(), params);
+  if (!result)
+    return fail(result.status());
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const auto &s = inputs->shape;
+  if (Status written = writeOutputs(o, s, *result, dtype); !written)
+    return fail(written);
+
+  fmt::print("mobagen run: device {}: {} sequence(s), total_q {}, total_k {}, Hq {}, Hkv {}, "
+             "D {}, block {}, top-k {}, {}, {}, scale {:.6g}\n",
+             o.device, inputs->cuSeqlensQ.size() - 1, s.totalQ, s.totalK, s.numQHeads,
+             s.numKvHeads, s.headDim, o.blockSize, o.topK, o.causal ? "causal" : "non-causal",
+             o.dtype, reference::effectiveScale(params.scale, s.headDim));
+  fmt::print("mobagen run: wrote out.npy, lse.npy, selected.npy to {} ({:.3f} s)\n", o.outputDir,
+             seconds);
+  return kExitOk;
+}
+
+} // namespace
+
+std::function<int()> addRunCommand(CLI::App &app) {
+  auto options = std::make_shared<RunOptions>();
+  RunOptions &o = *options;
+  CLI::App *run = app.add_subcommand("run", "Run the MoBA forward on .npy inputs");
+  run->footer(kRunDescription);
+  run->add_option("--q", o.inputs.q, "q [total_q, Hq, D] (.npy)")->required();
+  run->add_option("--k", o.inputs.k, "k [total_k, Hkv, D] (.npy)")->required();
+  run->add_option("--v", o.inputs.v, "v [total_k, Hkv, D] (.npy)")->required();
+  run->add_option("--cu-seqlens-q", o.cuSeqlensQ, "cu_seqlens_q [B+1] (.npy, int32/int64)");
+  run->add_option("--cu-seqlens-k", o.cuSeqlensK, "cu_seqlens_k [B+1] (.npy, int32/int64)");
+  run->add_option("--block-size", o.blockSize, "Keys per block (Bs)")->capture_default_str();
+  run->add_option("--top-k", o.topK, "Blocks per query, the current block included when causal")
+      ->capture_default_str();
+  run->add_flag("--causal,!--non-causal", o.causal,
+                "Causal (default; queries bottom-right aligned) or non-causal selection");
+  run->add_option("--scale", o.scale, "Softmax scale (default 1/sqrt(D))")
+      ->each([&o](const std::string &) { o.haveScale = true; });
+  run->add_option("--dtype", o.dtype, "Element type of q, k, v and out")
+      ->check(CLI::IsMember({"bf16", "fp16"}))
+      ->capture_default_str();
+  run->add_option("--device", o.device, "Where to run: reference (float64 CPU)")
+      ->check(CLI::IsMember({"reference"}))
+      ->capture_default_str();
+  run->add_option("-o,--output-dir", o.outputDir, "Directory for out.npy, lse.npy, selected.npy")
+      ->capture_default_str();
+  run->add_option("--out-dtype", o.outDtype,
+                  "How out.npy stores values: float32 (values of --dtype), bits (uint16 "
+                  "bit patterns of --dtype), float64 (unrounded; reference only)")
+      ->check(CLI::IsMember({"float32", "bits", "float64"}))
+      ->capture_default_str();
+  return [options] { return runCommand(*options); };
+}
+
+} // namespace mobagen::cli

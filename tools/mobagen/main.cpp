@@ -1,0 +1,26 @@
+//===- main.cpp - The mobagen command-line tool -----------------------------===//
+#include "tools/mobagen/Commands.h"
+
+#include <fmt/format.h>
+
+int main(int argc, char **argv) {
+  using namespace mobagen::cli;
+  CLI::App app{"mobagen: MoBA (Mixture of Block Attention) kernel generator and runtime.\n"
+               "Exit codes: 0 success, 1 bad input or failed run, 2 command-line usage error.",
+               "mobagen"};
+  app.set_version_flag("--version", std::string("mobagen ") + MOBAGEN_VERSION);
+  app.require_subcommand(1);
+  app.get_formatter()->column_width(40);
+
+  std::function<int()> run = addRunCommand(app);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError &e) {
+    const int code = app.exit(e);
+    return code == 0 ? kExitOk : kExitUsage;
+  }
+  if (app.got_subcommand("run"))
+    return run();
+  return kExitUsage;
+}

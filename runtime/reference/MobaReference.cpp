@@ -9,6 +9,10 @@
 namespace mobagen::reference {
 namespace {
 
+/// The largest selection the reference allocates (int32 indices plus float64
+/// scores: 12 GiB at the limit), so an absurd top_k is an error, not a bad_alloc.
+constexpr int64_t kMaxSelectionEntries = int64_t{1} << 30;
+
 /// A half-open range of key positions within a sequence.
 struct KeyRange {
   int64_t begin;
@@ -237,7 +241,8 @@ Expected<PooledKeys> poolKeys(const AttentionInputs &in, int64_t blockSize) {
   pooled.cuBlocks.assign(static_cast<size_t>(batch + 1), 0);
   for (int64_t b = 0; b < batch; ++b) {
     const int64_t lk = in.cuSeqlensK[b + 1] - in.cuSeqlensK[b];
-    pooled.cuBlocks[b + 1] = pooled.cuBlocks[b] + (lk + blockSize - 1) / blockSize;
+    // ceil(lk / blockSize) without forming lk + blockSize, which can overflow.
+    pooled.cuBlocks[b + 1] = pooled.cuBlocks[b] + (lk == 0 ? 0 : (lk - 1) / blockSize + 1);
   }
   const int64_t rowSize = s.numKvHeads * s.headDim;
   pooled.kbar.assign(static_cast<size_t>(pooled.cuBlocks.back() * rowSize), 0.0);
@@ -285,9 +290,18 @@ Expected<BlockSelection> selectBlocks(const AttentionInputs &in, const MobaParam
   if (!pooled)
     return pooled.status();
   const AttentionShape &s = in.shape;
+  int64_t entries = 0;
+  if (!mulFits(s.totalQ, s.numQHeads, params.topK, entries) || entries > kMaxSelectionEntries) {
+    int64_t maxBlocks = 0;
+    for (size_t b = 0; b + 1 < pooled->cuBlocks.size(); ++b)
+      maxBlocks = std::max(maxBlocks, pooled->cuBlocks[b + 1] - pooled->cuBlocks[b]);
+    return Status::errorf("the selection [total_q {}, Hq {}, top_k {}] would exceed {} entries; "
+                          "top_k above the largest block count ({}) selects every block anyway",
+                          s.totalQ, s.numQHeads, params.topK, kMaxSelectionEntries, maxBlocks);
+  }
   BlockSelection selection;
   selection.slots = params.topK;
-  const size_t size = static_cast<size_t>(s.totalQ * s.numQHeads * params.topK);
+  const size_t size = static_cast<size_t>(entries);
   selection.blocks.assign(size, -1);
   selection.scores.assign(size, std::numeric_limits<double>::quiet_NaN());
   forEachRow(s.totalQ, [&](int64_t row) {

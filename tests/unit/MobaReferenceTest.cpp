@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <limits>
 #include <numeric>
 #include <random>
 
@@ -179,6 +180,8 @@ TEST(MobaReference, BlockCoveringAllKeysEqualsDense) {
     for (int64_t topK : {1, 3}) {
       expectClose(moba(b, 41, topK, causal), dense(b, causal));
       expectClose(moba(b, 4096, topK, causal), dense(b, causal));
+      // The largest block size must not overflow the block count or key ranges.
+      expectClose(moba(b, std::numeric_limits<int64_t>::max(), topK, causal), dense(b, causal));
     }
 }
 
@@ -453,6 +456,10 @@ TEST(MobaReference, RejectsBadInputsWithPreciseMessages) {
             "sequence 0: Lk = 0 with Lq = 4: its queries have no keys");
   EXPECT_EQ(errorOf(with([](Batch &b) { b.k[8 * 2 + 3] = NAN; }), params),
             "k[1, 0, 3] is not finite (nan)");
+  // An absurd top_k is refused before anything is allocated for it.
+  EXPECT_EQ(errorOf(good, {.blockSize = 2, .topK = int64_t{1} << 40}),
+            "the selection [total_q 7, Hq 4, top_k 1099511627776] would exceed 1073741824 "
+            "entries; top_k above the largest block count (3) selects every block anyway");
 }
 
 } // namespace

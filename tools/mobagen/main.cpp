@@ -20,7 +20,14 @@ int main(int argc, char **argv) {
     const int code = app.exit(e);
     return code == 0 ? kExitOk : kExitUsage;
   }
-  if (app.got_subcommand("run"))
-    return run();
+  // The commands report errors as values; this is the last guard against anything
+  // thrown below them (out of memory, a filesystem error) taking the process down.
+  try {
+    if (app.got_subcommand("run"))
+      return run();
+  } catch (const std::exception &e) {
+    fmt::print(stderr, "mobagen: error: {}\n", e.what());
+    return kExitFailure;
+  }
   return kExitUsage;
 }

@@ -1,6 +1,6 @@
 # Finds every external dependency of mobagen in one place.
 #
-# Runtime side (always): fmt, CLI11, and the CUDA toolkit's headers (cuda.h is only read;
+# Runtime side (always): fmt, CLI11, xxHash, and the CUDA toolkit's headers (cuda.h is only read;
 # libcuda.so.1 is never linked, the runtime loads it with dlopen).
 # Compiler side (MOBAGEN_BUILD_COMPILER): LLVM/MLIR 22, linked as the shared libLLVM.so /
 # libMLIR.so rather than hundreds of static archives.
@@ -8,6 +8,8 @@
 find_package(fmt REQUIRED)
 find_package(CLI11 REQUIRED)
 find_package(Threads REQUIRED)
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(XXHASH REQUIRED IMPORTED_TARGET libxxhash)
 find_package(CUDAToolkit REQUIRED)
 
 if(MOBAGEN_BUILD_COMPILER)

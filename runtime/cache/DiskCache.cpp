@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <thread>
@@ -72,6 +73,21 @@ CacheKey &CacheKey::add(std::string_view name, std::string_view value) {
 
 CacheKey &CacheKey::add(std::string_view name, int64_t value) {
   return add(name, std::to_string(value));
+}
+
+std::filesystem::path defaultCacheDirectory() {
+  auto nonEmpty = [](const char *name) -> const char * {
+    const char *value = std::getenv(name);
+    return value && *value ? value : nullptr;
+  };
+  if (const char *dir = nonEmpty("MOBAGEN_CACHE_DIR"))
+    return dir;
+  if (const char *xdg = nonEmpty("XDG_CACHE_HOME"))
+    return std::filesystem::path(xdg) / "mobagen";
+  if (const char *home = nonEmpty("HOME"))
+    return std::filesystem::path(home) / ".cache" / "mobagen";
+  std::error_code ec;
+  return std::filesystem::temp_directory_path(ec) / "mobagen-cache";
 }
 
 Expected<DiskCache> DiskCache::open(const std::filesystem::path &dir) {

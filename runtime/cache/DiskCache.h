@@ -48,6 +48,10 @@ struct CacheLookup {
   std::string rejected;
 };
 
+/// Where mobagen caches by default: $MOBAGEN_CACHE_DIR, else $XDG_CACHE_HOME/mobagen,
+/// else $HOME/.cache/mobagen, else <temp>/mobagen-cache.
+std::filesystem::path defaultCacheDirectory();
+
 class DiskCache {
 public:
   /// Opens (creating if needed) the cache directory.

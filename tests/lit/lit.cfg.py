@@ -20,6 +20,8 @@ llvm_config.use_default_substitutions()
 # %python runs the interpreter that runs lit (it has numpy: scripts/setup.sh).
 config.substitutions.append(("%python", sys.executable))
 config.substitutions.append(("%mobagen_src", config.mobagen_src_root))
+# A stand-in libcuda (tests/unit/fakecuda) with two devices, for `mobagen info`.
+config.substitutions.append(("%fake_cuda_driver", config.fake_cuda_driver))
 
 tool_dirs = [config.mobagen_tools_dir, config.llvm_tools_dir]
 tools = ["mobagen", "mobagen-opt", "not"]

@@ -3,6 +3,7 @@
 
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <memory>
 
 namespace mobagen::cli {
 
@@ -15,5 +16,7 @@ enum ExitCode : int {
 
 /// Adds `mobagen run` to `app`; the returned function runs it after parsing.
 std::function<int()> addRunCommand(CLI::App &app);
+/// Adds `mobagen info`.
+std::function<int()> addInfoCommand(CLI::App &app);
 
 } // namespace mobagen::cli

@@ -13,6 +13,7 @@ int main(int argc, char **argv) {
   app.get_formatter()->column_width(40);
 
   std::function<int()> run = addRunCommand(app);
+  std::function<int()> info = addInfoCommand(app);
 
   try {
     app.parse(argc, argv);
@@ -25,6 +26,8 @@ int main(int argc, char **argv) {
   try {
     if (app.got_subcommand("run"))
       return run();
+    if (app.got_subcommand("info"))
+      return info();
   } catch (const std::exception &e) {
     fmt::print(stderr, "mobagen: error: {}\n", e.what());
     return kExitFailure;

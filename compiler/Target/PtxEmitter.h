@@ -1,0 +1,61 @@
+//===- PtxEmitter.h - LLVM/NVVM dialect to PTX, in process ------------------===//
+//
+// The last two steps of mobagen's pipeline: a gpu.module (or builtin.module) whose
+// body is in the LLVM and NVVM dialects is translated to LLVM IR, optimized, and
+// printed as PTX by LLVM's NVPTX backend, all in memory (no temporary files, no
+// subprocess); the PTX is then assembled to a cubin by nvJitLink, also in process,
+// which reports each kernel's registers, spills and shared memory.
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "runtime/support/Status.h"
+
+namespace mlir {
+class Operation;
+class DialectRegistry;
+} // namespace mlir
+
+namespace mobagen::compiler {
+
+/// What the NVPTX backend targets.
+struct PtxTarget {
+  std::string chip = "sm_80";    // sm_80, sm_90, sm_90a
+  std::string features = "+ptx80"; // PTX ISA version the output declares
+  unsigned optLevel = 3;         // LLVM -O level before code generation
+};
+
+/// Registers what emitPtx needs to translate (LLVM, NVVM, GPU, builtin dialects).
+void registerPtxTranslations(mlir::DialectRegistry &registry);
+
+/// Translates `module` (LLVM + NVVM dialects; kernels carry `nvvm.kernel`) to PTX.
+Expected<std::string> emitPtx(mlir::Operation *module, const PtxTarget &target);
+
+/// ptxas's report for one kernel.
+struct KernelResources {
+  std::string kernel;
+  int registers = 0;
+  int64_t stackFrameBytes = 0;
+  int64_t spillStoreBytes = 0;
+  int64_t spillLoadBytes = 0;
+  int64_t sharedBytes = 0; // static shared memory
+};
+
+struct Cubin {
+  std::vector<char> image;
+  std::vector<KernelResources> kernels;
+  std::string infoLog; // nvJitLink's verbose log, as ptxas printed it
+};
+
+/// Assembles PTX for `chip` (e.g. "sm_90a") with nvJitLink.
+Expected<Cubin> assembleCubin(std::string_view ptx, std::string_view chip);
+
+/// Parses the "ptxas info" lines of a verbose log into per-kernel resources.
+std::vector<KernelResources> parsePtxasInfo(std::string_view log);
+
+} // namespace mobagen::compiler

@@ -1,6 +1,8 @@
 #include "compiler/Target/PtxEmitter.h"
 
+#include <algorithm>
 #include <mutex>
+#include <sstream>
 #include <regex>
 
 #include "llvm/IR/LegacyPassManager.h"
@@ -201,33 +203,46 @@ std::vector<KernelResources> parsePtxasInfo(std::string_view log) {
   //   ptxas info    : Function properties for NAME
   //       S bytes stack frame, T bytes spill stores, U bytes spill loads
   //   ptxas info    : Used R registers, ... [, M bytes smem] ...
+  // and nvJitLink appends a link summary that names each kernel again:
+  //   info    : Function properties for 'NAME':
+  //   info    : used R registers, ..., M bytes smem, ...
+  // Every line is attributed to the kernel named last.
   static const std::regex entry(R"(Compiling entry function '([^']+)')");
+  static const std::regex properties(R"(Function properties for '?([^':\s]+)'?)");
   static const std::regex frame(
       R"((\d+) bytes stack frame, (\d+) bytes spill stores, (\d+) bytes spill loads)");
-  static const std::regex used(R"(Used (\d+) registers)");
+  static const std::regex used(R"([Uu]sed (\d+) registers)");
   static const std::regex smem(R"((\d+) bytes smem)");
   std::vector<KernelResources> kernels;
-  std::string text(log);
-  std::istringstream lines(text);
+  KernelResources *current = nullptr;
+  auto select = [&](const std::string &name) {
+    auto it = std::find_if(kernels.begin(), kernels.end(),
+                           [&](const KernelResources &k) { return k.kernel == name; });
+    if (it == kernels.end()) {
+      kernels.push_back({.kernel = name});
+      return &kernels.back();
+    }
+    return &*it;
+  };
+  std::istringstream lines{std::string(log)};
   std::string line;
   std::smatch m;
   while (std::getline(lines, line)) {
-    if (std::regex_search(line, m, entry)) {
-      kernels.push_back({.kernel = m[1].str()});
+    if (std::regex_search(line, m, entry) || std::regex_search(line, m, properties)) {
+      current = select(m[1].str());
       continue;
     }
-    if (kernels.empty())
+    if (!current)
       continue;
-    KernelResources &k = kernels.back();
     if (std::regex_search(line, m, frame)) {
-      k.stackFrameBytes = std::stoll(m[1].str());
-      k.spillStoreBytes = std::stoll(m[2].str());
-      k.spillLoadBytes = std::stoll(m[3].str());
+      current->stackFrameBytes = std::stoll(m[1].str());
+      current->spillStoreBytes = std::stoll(m[2].str());
+      current->spillLoadBytes = std::stoll(m[3].str());
     }
     if (std::regex_search(line, m, used))
-      k.registers = std::stoi(m[1].str());
+      current->registers = std::stoi(m[1].str());
     if (std::regex_search(line, m, smem))
-      k.sharedBytes = std::stoll(m[1].str());
+      current->sharedBytes = std::stoll(m[1].str());
   }
   return kernels;
 }

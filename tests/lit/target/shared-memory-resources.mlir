@@ -22,3 +22,10 @@ gpu.module @kernels {
     llvm.return
   }
 }
+
+// -----
+// Two kernels with different resources: nvJitLink's log names each kernel twice
+// (ptxas's report, then a link summary); each number must stay with its kernel.
+// RUN: mobagen-translate --mlir-to-cubin-resources --ptx-chip=sm_80 %S/Inputs/two-kernels.mlir | FileCheck %s --check-prefix=TWO
+// TWO-DAG: kernel small_stage: registers {{[0-9]+}}, stack 0, spill stores 0, spill loads 0, smem 64
+// TWO-DAG: kernel large_stage: registers {{[0-9]+}}, stack 0, spill stores 0, spill loads 0, smem 4096

@@ -1,7 +1,7 @@
 //===- mobagen-opt.cpp - mlir-opt with mobagen's dialects and passes -------===//
 //
 // The driver the lit suite runs: parses MLIR, runs a pass pipeline given on the
-// command line, prints the result. It registers mobagen's dialects (moba) and
+// command line, prints the result. It registers mobagen's dialects (moba, tile) and
 // every upstream dialect, extension and pass so that any stage of mobagen's
 // lowering (moba -> tile -> gpu/nvgpu/nvvm -> llvm) can be read back and checked
 // on its own.
@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "dialect/moba/IR/MobaDialect.h"
+#include "dialect/tile/IR/TileDialect.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/InitAllDialects.h"
@@ -20,7 +21,7 @@ int main(int argc, char **argv) {
   mlir::registerAllPasses();
 
   mlir::DialectRegistry registry;
-  registry.insert<mobagen::moba::MobaDialect>();
+  registry.insert<mobagen::moba::MobaDialect, mobagen::tile::TileDialect>();
   mlir::registerAllDialects(registry);
   mlir::registerAllExtensions(registry);
 

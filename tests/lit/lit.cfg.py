@@ -22,5 +22,5 @@ config.substitutions.append(("%python", sys.executable))
 config.substitutions.append(("%mobagen_src", config.mobagen_src_root))
 
 tool_dirs = [config.mobagen_tools_dir, config.llvm_tools_dir]
-tools = ["mobagen", "mobagen-opt", "not"]
+tools = ["mobagen", "mobagen-opt", "mobagen-template", "not"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)

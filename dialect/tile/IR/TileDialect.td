@@ -39,6 +39,10 @@ def Tile_Dialect : Dialect {
     (`tile.expand_dims` then `tile.broadcast`), so every shape is visible in
     the IR. Why pointer tiles rather than block pointers:
     `docs/dialects/decisions.md`.
+
+    Tuning knobs the lowering reads are attributes of the ops they tune:
+    `tile.num_warps` (a power of two in [1, 16]) on the kernel's `func.func`,
+    `tile.num_stages` (in [1, 8], software-pipelining depth) on an `scf.for`.
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
@@ -46,6 +50,9 @@ def Tile_Dialect : Dialect {
     "::mlir::scf::SCFDialect"
   ];
   let useDefaultTypePrinterParser = 1;
+  // Tuning knobs travel as discardable attributes: `tile.num_warps` on the
+  // kernel's func.func, `tile.num_stages` on a pipelined scf.for.
+  let hasOperationAttrVerify = 1;
 }
 
 #endif // MOBAGEN_DIALECT_TILE_IR_TILEDIALECT_TD

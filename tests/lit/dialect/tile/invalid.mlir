@@ -341,3 +341,47 @@ func.func @f(%t: tensor<8xf32>) {
   %v, %i = tile.argmax %t, 0 : tensor<8xf32> -> f16, i32
   return
 }
+
+// -----
+
+// tile.num_warps: a power of two in [1, 16]
+// expected-error @+1 {{tile.num_warps = 6 is invalid: must be a power of two in [1, 16]}}
+func.func @f() attributes {tile.num_warps = 6 : i32} {
+  return
+}
+
+// -----
+
+// tile.num_warps: i32
+// expected-error @+1 {{'tile.num_warps' must be an i32 integer, got 4 : i64}}
+func.func @f() attributes {tile.num_warps = 4} {
+  return
+}
+
+// -----
+
+// tile.num_stages: belongs on scf.for
+// expected-error @+1 {{has 'tile.num_stages', which belongs on scf.for}}
+func.func @f() attributes {tile.num_stages = 2 : i32} {
+  return
+}
+
+// -----
+
+// tile.num_stages: in [1, 8]
+func.func @f(%n: i32) {
+  %c0 = arith.constant 0 : i32
+  %c1 = arith.constant 1 : i32
+  // expected-error @+1 {{tile.num_stages = 9 is invalid: must be in [1, 8]}}
+  scf.for %i = %c0 to %n step %c1 : i32 {
+  } {tile.num_stages = 9 : i32}
+  return
+}
+
+// -----
+
+// unknown tile.* attributes
+// expected-error @+1 {{has unknown tile dialect attribute 'tile.num_threads'; known: tile.num_warps, tile.num_stages}}
+func.func @f() attributes {tile.num_threads = 128 : i32} {
+  return
+}

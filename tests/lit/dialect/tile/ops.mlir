@@ -126,3 +126,17 @@ func.func @with_upstream_ops(%x: tensor<16xf32>, %keep: tensor<16xi1>, %n: i32) 
   }
   return %r : tensor<16xf32>
 }
+
+// -----
+
+// Tuning attributes: warps per program on the kernel, pipelining depth on a loop.
+// CHECK-LABEL: func.func @tuning_attributes
+// CHECK-SAME: attributes {tile.num_warps = 8 : i32}
+// CHECK: } {tile.num_stages = 3 : i32}
+func.func @tuning_attributes(%n: i32) attributes {tile.num_warps = 8 : i32} {
+  %c0 = arith.constant 0 : i32
+  %c1 = arith.constant 1 : i32
+  scf.for %i = %c0 to %n step %c1 : i32 {
+  } {tile.num_stages = 3 : i32}
+  return
+}

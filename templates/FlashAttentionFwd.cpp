@@ -88,15 +88,14 @@ mobagen::templates::buildFlashAttentionFwd(ModuleOp module, moba::ConfigAttr con
   Tile seq = kb.programId(ProgramAxis::z);
   Tile qStart = kb.load(cuQ + seq), qLen = kb.load(cuQ + (seq + 1)) - qStart;
   Tile kStart = kb.load(cuK + seq), kLen = kb.load(cuK + (seq + 1)) - kStart;
-  Tile kvHead = head / static_cast<double>(config.getGroupSize());
+  Tile kvHead = head / config.getGroupSize();
 
-  Tile rows = mBlock * static_cast<double>(bm) + kb.arange(0, bm); // in sequence
+  Tile rows = mBlock * bm + kb.arange(0, bm); // in sequence
   Tile rowOk = rows < qLen;
   Tile dims = kb.arange(0, headDim);
 
   // q tile [bm, D] (rows past the sequence read as 0); out uses the same offsets.
-  Tile qRowBase = (qStart + rows) * static_cast<double>(qRowStride) +
-                  head * static_cast<double>(headDim);
+  Tile qRowBase = (qStart + rows) * qRowStride + head * headDim;
   Tile qOffsets = qRowBase.expandDims(1) + dims.expandDims(0);
   Tile qTile = kb.load(q + qOffsets, rowOk.expandDims(1), 0.0);
 
@@ -107,9 +106,9 @@ mobagen::templates::buildFlashAttentionFwd(ModuleOp module, moba::ConfigAttr con
   if (config.getCausal()) {
     Tile shift = kLen - qLen;
     rowPos = shift + rows;
-    keyEnd = kb.minimum(kLen, shift + (mBlock + 1.0) * static_cast<double>(bm));
+    keyEnd = kb.minimum(kLen, shift + (mBlock + 1) * bm);
   }
-  Tile kvHeadOffset = kvHead * static_cast<double>(headDim);
+  Tile kvHeadOffset = kvHead * headDim;
 
   scf::ForOp keyLoop;
   SmallVector<Tile> state = kb.forLoop(
@@ -120,8 +119,7 @@ mobagen::templates::buildFlashAttentionFwd(ModuleOp module, moba::ConfigAttr con
         Tile acc = carried[0], mPrev = carried[1], lPrev = carried[2];
         Tile cols = start + kb.arange(0, bn); // key positions in the sequence
         Tile colOk = cols < kLen;
-        Tile kvRowBase = (kStart + cols) * static_cast<double>(kvRowStride) +
-                         kvHeadOffset;
+        Tile kvRowBase = (kStart + cols) * kvRowStride + kvHeadOffset;
 
         // s' = (q . k) * scale * log2(e), [bm, bn]; K is loaded transposed [D, bn].
         Tile kT = kb.load(k + (kvRowBase.expandDims(0) + dims.expandDims(1)),

@@ -167,8 +167,8 @@ Tile KernelBuilder::arange(int32_t start, int32_t end) {
 
 TypedAttr KernelBuilder::literalAttr(Literal value, Type type) {
   if (auto floatType = dyn_cast<FloatType>(type))
-    return b.getFloatAttr(floatType, value);
-  return b.getIntegerAttr(type, static_cast<int64_t>(value));
+    return b.getFloatAttr(floatType, value.value());
+  return b.getIntegerAttr(type, static_cast<int64_t>(value.value()));
 }
 
 Tile KernelBuilder::constant(Literal value, Type type) {

@@ -3,7 +3,7 @@
 // Kernel templates are C++ functions that build tile-dialect IR through this
 // API, so that they read like Triton kernels:
 //
-//   KernelBuilder kb(module, "copy", {{"src", kb.ptr(f16)}, {"dst", ...}, {"n", i32}});
+//   KernelBuilder kb(module, "copy", {{"src", f16Ptr}, {"dst", f16Ptr}, {"n", i32}});
 //   Tile offs = kb.programId(ProgramAxis::x) * 128 + kb.arange(0, 128);
 //   Tile ok = offs < kb.arg(2);
 //   kb.store(kb.arg(1) + offs, kb.load(kb.arg(0) + offs, ok, 0.0), ok);
@@ -60,8 +60,18 @@ private:
   mlir::Value v;
 };
 
-/// A literal operand: takes the element type of the Tile it meets.
-using Literal = double;
+/// A number written in a kernel (`x * 2`, `s - 1.0`, `kb.full(shape, -inf, f32)`):
+/// it takes the element type of the value it meets. Integers are exact up to 2^53.
+class Literal {
+public:
+  Literal(double value) : v(value) {}
+  Literal(int value) : v(value) {}
+  Literal(int64_t value) : v(static_cast<double>(value)) {}
+  double value() const { return v; }
+
+private:
+  double v;
+};
 
 // Arithmetic: floats use addf/subf/mulf/divf, integers addi/subi/muli/divsi;
 // pointer + integer is tile.addptr.

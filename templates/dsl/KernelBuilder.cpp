@@ -194,8 +194,12 @@ std::pair<Tile, Tile> KernelBuilder::broadcastPair(const Tile &a, const Tile &c)
     return {a.broadcastTo(c.shape()), c};
   if (!c.isTile())
     return {a, c.broadcastTo(a.shape())};
-  if (a.shape() == c.shape() || a.shape().size() != c.shape().size())
-    return {a, c}; // equal, or a rank mismatch the verifiers will report
+  if (a.shape() == c.shape())
+    return {a, c};
+  // Ranks must agree (as in Triton); broadcasting across ranks makes a
+  // tile.broadcast whose verifier names both shapes and the fix.
+  if (a.shape().size() != c.shape().size())
+    return {a, c.broadcastTo(a.shape())};
   SmallVector<int64_t> common;
   for (auto [x, y] : llvm::zip(a.shape(), c.shape()))
     common.push_back(x == 1 ? y : x);

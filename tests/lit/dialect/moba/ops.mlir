@@ -1,6 +1,8 @@
 // Every moba op and the config attribute print, parse back and print the same:
 // the second mobagen-opt reads the first one's output.
 // RUN: mobagen-opt -split-input-file %s | mobagen-opt -split-input-file | FileCheck %s
+// The generic form (properties and all) parses back to the same ops too.
+// RUN: mobagen-opt -split-input-file --mlir-print-op-generic %s | mobagen-opt -split-input-file | FileCheck %s
 
 // The config prints once as an alias, fields in declaration order; `scale` is
 // omitted when not given and printed so that it parses back to the same double.

@@ -1,6 +1,8 @@
 // Every tile op and type prints, parses back and prints the same: the second
 // mobagen-opt reads the first one's output.
 // RUN: mobagen-opt -split-input-file %s | mobagen-opt -split-input-file | FileCheck %s
+// The generic form (properties and all) parses back to the same ops too.
+// RUN: mobagen-opt -split-input-file --mlir-print-op-generic %s | mobagen-opt -split-input-file | FileCheck %s
 
 // CHECK-LABEL: func.func @pointer_types
 // CHECK-SAME: !tile.ptr<bf16>, %{{.*}}: !tile.ptr<f32, 3>, %{{.*}}: tensor<4x8x!tile.ptr<i32>>

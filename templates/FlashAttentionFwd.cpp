@@ -35,6 +35,7 @@ namespace {
 
 /// Tile extents must be powers of two (tile.make_range) and at least 16 (the
 /// smallest tile.dot); 256 bounds the registers one program's tiles take.
+/// Warps and stages follow the tile dialect's rules for its tuning attributes.
 LogicalResult checkTuning(ModuleOp module, const FlashAttentionTuning &t) {
   auto checkBlock = [&](StringRef name, int64_t value) -> LogicalResult {
     if (value >= 16 && value <= 256 && llvm::isPowerOf2_64(value))
@@ -46,13 +47,10 @@ LogicalResult checkTuning(ModuleOp module, const FlashAttentionTuning &t) {
   if (failed(checkBlock("block_m", t.blockM)) ||
       failed(checkBlock("block_n", t.blockN)))
     return failure();
-  if (t.numWarps < 1 || t.numWarps > 16 || !llvm::isPowerOf2_64(t.numWarps))
-    return emitError(module.getLoc())
-           << "num_warps = " << t.numWarps
-           << " is invalid: must be a power of two in [1, 16]";
-  if (t.numStages < 1 || t.numStages > 8)
-    return emitError(module.getLoc())
-           << "num_stages = " << t.numStages << " is invalid: must be in [1, 8]";
+  auto emitModuleError = [&] { return emitError(module.getLoc()); };
+  if (failed(tile::verifyNumWarps(t.numWarps, emitModuleError)) ||
+      failed(tile::verifyNumStages(t.numStages, emitModuleError)))
+    return failure();
   return success();
 }
 

@@ -40,10 +40,28 @@ LogicalResult PointerType::verify(function_ref<InFlightDiagnostic()> emitError,
   return success();
 }
 
-/// The tuning attributes: `tile.num_warps` on a func.func (warps per program,
-/// a power of two so tiles split evenly), `tile.num_stages` on an scf.for
-/// (pipelining depth; 8 stages already exceed shared memory for any tile
-/// worth pipelining).
+/// Warps per program: a power of two so that tiles split evenly over warps;
+/// 16 warps (512 threads) leave registers for 64 x 128 f32 accumulators.
+LogicalResult mobagen::tile::verifyNumWarps(
+    int64_t warps, function_ref<InFlightDiagnostic()> emitError) {
+  if (warps >= 1 && warps <= 16 && llvm::isPowerOf2_64(warps))
+    return success();
+  return emitError() << "num_warps = " << warps
+                     << " is invalid: must be a power of two in [1, 16]";
+}
+
+/// Software-pipelining depth: 8 stages of any tile worth pipelining already
+/// exceed the shared memory of one SM.
+LogicalResult mobagen::tile::verifyNumStages(
+    int64_t stages, function_ref<InFlightDiagnostic()> emitError) {
+  if (stages >= 1 && stages <= 8)
+    return success();
+  return emitError() << "num_stages = " << stages
+                     << " is invalid: must be in [1, 8]";
+}
+
+/// The tuning attributes: `tile.num_warps` on a func.func, `tile.num_stages`
+/// on an scf.for, both i32.
 LogicalResult TileDialect::verifyOperationAttribute(Operation *op,
                                                     NamedAttribute attribute) {
   StringRef name = attribute.getName().strref();
@@ -57,24 +75,13 @@ LogicalResult TileDialect::verifyOperationAttribute(Operation *op,
                                << attribute.getValue();
     return success();
   };
-  if (name == "tile.num_warps") {
-    if (failed(checkI32("func.func")))
-      return failure();
-    int64_t warps = value.getInt();
-    if (warps < 1 || warps > 16 || !llvm::isPowerOf2_64(warps))
-      return op->emitOpError() << "tile.num_warps = " << warps
-                               << " is invalid: must be a power of two in [1, 16]";
-    return success();
-  }
-  if (name == "tile.num_stages") {
-    if (failed(checkI32("scf.for")))
-      return failure();
-    int64_t stages = value.getInt();
-    if (stages < 1 || stages > 8)
-      return op->emitOpError() << "tile.num_stages = " << stages
-                               << " is invalid: must be in [1, 8]";
-    return success();
-  }
+  auto emitError = [&] { return op->emitOpError(); };
+  if (name == "tile.num_warps")
+    return success(succeeded(checkI32("func.func")) &&
+                   succeeded(verifyNumWarps(value.getInt(), emitError)));
+  if (name == "tile.num_stages")
+    return success(succeeded(checkI32("scf.for")) &&
+                   succeeded(verifyNumStages(value.getInt(), emitError)));
   return op->emitOpError() << "has unknown tile dialect attribute '" << name
                            << "'; known: tile.num_warps, tile.num_stages";
 }

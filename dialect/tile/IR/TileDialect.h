@@ -25,3 +25,14 @@
 
 #define GET_OP_CLASSES
 #include "dialect/tile/IR/TileOps.h.inc"
+
+namespace mobagen::tile {
+
+/// The rules of the `tile.num_warps` / `tile.num_stages` tuning attributes,
+/// shared by the dialect's verifier and the templates that take them as knobs.
+llvm::LogicalResult verifyNumWarps(int64_t warps,
+                                   llvm::function_ref<mlir::InFlightDiagnostic()> emitError);
+llvm::LogicalResult verifyNumStages(int64_t stages,
+                                    llvm::function_ref<mlir::InFlightDiagnostic()> emitError);
+
+} // namespace mobagen::tile

@@ -345,7 +345,7 @@ func.func @f(%t: tensor<8xf32>) {
 // -----
 
 // tile.num_warps: a power of two in [1, 16]
-// expected-error @+1 {{tile.num_warps = 6 is invalid: must be a power of two in [1, 16]}}
+// expected-error @+1 {{'func.func' op num_warps = 6 is invalid: must be a power of two in [1, 16]}}
 func.func @f() attributes {tile.num_warps = 6 : i32} {
   return
 }
@@ -372,7 +372,7 @@ func.func @f() attributes {tile.num_stages = 2 : i32} {
 func.func @f(%n: i32) {
   %c0 = arith.constant 0 : i32
   %c1 = arith.constant 1 : i32
-  // expected-error @+1 {{tile.num_stages = 9 is invalid: must be in [1, 8]}}
+  // expected-error @+1 {{'scf.for' op num_stages = 9 is invalid: must be in [1, 8]}}
   scf.for %i = %c0 to %n step %c1 : i32 {
   } {tile.num_stages = 9 : i32}
   return

@@ -81,6 +81,8 @@ mobagen::templates::buildFlashAttentionFwd(ModuleOp module, moba::ConfigAttr con
   const double negInf = -std::numeric_limits<double>::infinity();
 
   // This program: query rows [mBlock * bm, +bm) of sequence `seq`, head `head`.
+  // The grid is sized for the longest sequence; a program past the end of a
+  // shorter one computes on masked rows and stores nothing.
   Tile mBlock = kb.programId(ProgramAxis::x);
   Tile head = kb.programId(ProgramAxis::y);
   Tile seq = kb.programId(ProgramAxis::z);

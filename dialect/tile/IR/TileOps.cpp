@@ -64,6 +64,15 @@ LogicalResult verifyPointee(Operation *op, StringRef name, Type valueType,
                            << " differs from the pointee type " << pointee;
 }
 
+/// Shape changes keep the element type.
+LogicalResult verifySameElementType(Operation *op, RankedTensorType src,
+                                    RankedTensorType result) {
+  if (src.getElementType() == result.getElementType())
+    return success();
+  return op->emitOpError() << "result element type " << result.getElementType()
+                           << " differs from the operand's " << src.getElementType();
+}
+
 /// A reduction over `axis` of `src` has this type: `src` without that
 /// dimension, or the element type when `src` is 1-D.
 Type reducedType(RankedTensorType src, int64_t axis, Type elementType) {
@@ -118,9 +127,8 @@ LogicalResult SplatOp::verify() {
 
 LogicalResult BroadcastOp::verify() {
   RankedTensorType src = getSrc().getType(), result = getResult().getType();
-  if (src.getElementType() != result.getElementType())
-    return emitOpError() << "result element type " << result.getElementType()
-                         << " differs from the operand's " << src.getElementType();
+  if (failed(verifySameElementType(*this, src, result)))
+    return failure();
   if (src.getRank() != result.getRank())
     return emitOpError() << "operand shape " << describeShape(src)
                          << " and result shape " << describeShape(result)
@@ -151,9 +159,8 @@ LogicalResult ExpandDimsOp::verify() {
 
 LogicalResult ReshapeOp::verify() {
   RankedTensorType src = getSrc().getType(), result = getResult().getType();
-  if (src.getElementType() != result.getElementType())
-    return emitOpError() << "result element type " << result.getElementType()
-                         << " differs from the operand's " << src.getElementType();
+  if (failed(verifySameElementType(*this, src, result)))
+    return failure();
   if (src.getNumElements() != result.getNumElements())
     return emitOpError() << "cannot reshape " << describeShape(src) << " ("
                          << src.getNumElements() << " elements) to "

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds mobagen (installing what is missing) and runs the whole test suite with ctest:
-# GoogleTest unit tests and the lit + FileCheck suite. The last line is ctest's summary.
+# GoogleTest unit tests, the lit + FileCheck suite and the dialect-docs check. The last
+# line is ctest's summary.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${MOBAGEN_BUILD_DIR:-$root/build}

@@ -24,5 +24,5 @@ config.substitutions.append(("%mobagen_src", config.mobagen_src_root))
 config.substitutions.append(("%fake_cuda_driver", config.fake_cuda_driver))
 
 tool_dirs = [config.mobagen_tools_dir, config.llvm_tools_dir]
-tools = ["mobagen", "mobagen-opt", "mobagen-translate", "not"]
+tools = ["mobagen", "mobagen-opt", "mobagen-translate", "mobagen-template", "not"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)

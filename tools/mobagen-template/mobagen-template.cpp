@@ -1,0 +1,71 @@
+//===- mobagen-template.cpp - print a kernel template's tile IR -------------===//
+//
+//   mobagen-template flash-attention-fwd --config='#moba.config<...>'
+//       [--block-m=64] [--block-n=64] [--num-warps=4] [--num-stages=2]
+//
+// Builds the kernel with the C++ DSL for the given config and tuning knobs,
+// verifies it and prints it (parseable by mobagen-opt). Exit status 1 with a
+// diagnostic on a bad config, bad knob or a module that fails verification.
+//
+//===----------------------------------------------------------------------===//
+
+#include "templates/FlashAttentionFwd.h"
+
+#include "dialect/moba/IR/MobaDialect.h"
+#include "dialect/tile/IR/TileDialect.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Verifier.h"
+#include "mlir/AsmParser/AsmParser.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+namespace cl = llvm::cl;
+
+namespace {
+cl::opt<std::string> templateName(cl::Positional, cl::Required,
+                                  cl::desc("<template: flash-attention-fwd>"));
+cl::opt<std::string> configText("config", cl::Required,
+                                cl::desc("the #moba.config<...> to instantiate"));
+cl::opt<int64_t> blockM("block-m", cl::init(64), cl::desc("query rows per program"));
+cl::opt<int64_t> blockN("block-n", cl::init(64), cl::desc("keys per loop iteration"));
+cl::opt<int64_t> numWarps("num-warps", cl::init(4), cl::desc("warps per program"));
+cl::opt<int64_t> numStages("num-stages", cl::init(2),
+                           cl::desc("software-pipelining depth of the key loop"));
+} // namespace
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  cl::ParseCommandLineOptions(argc, argv, "mobagen kernel template printer\n");
+
+  if (templateName != "flash-attention-fwd") {
+    llvm::errs() << "mobagen-template: error: unknown template '" << templateName
+                 << "'; known: flash-attention-fwd\n";
+    return 1;
+  }
+
+  MLIRContext context;
+  context.loadDialect<mobagen::moba::MobaDialect, mobagen::tile::TileDialect,
+                      func::FuncDialect>();
+  auto config = llvm::dyn_cast_if_present<mobagen::moba::ConfigAttr>(
+      parseAttribute(configText, &context));
+  if (!config) {
+    llvm::errs() << "mobagen-template: error: --config is not a valid "
+                    "#moba.config<...>: "
+                 << configText << "\n";
+    return 1;
+  }
+
+  OwningOpRef<ModuleOp> module =
+      ModuleOp::create(FileLineColLoc::get(&context, "mobagen-template", 0, 0));
+  mobagen::templates::FlashAttentionTuning tuning{blockM, blockN, numWarps,
+                                                  numStages};
+  if (failed(mobagen::templates::buildFlashAttentionFwd(*module, config, tuning)) ||
+      failed(verify(*module)))
+    return 1;
+  module->print(llvm::outs());
+  return 0;
+}

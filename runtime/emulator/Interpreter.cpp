@@ -236,7 +236,7 @@ Status CtaRunner::step(Warp &w, bool &progressed) {
   Status status = Status::success();
   const uint32_t exec = guardMask(w, inst, mask, status);
   MOBAGEN_RETURN_IF_ERROR(status);
-  counters_.warpInstructions[size_t(opClass(inst.op))]++;
+  counters_.warpInstructions[size_t(inst.cls)]++;
   counters_.threadInstructions += std::popcount(exec);
 
   auto advance = [&](uint32_t lanes) {

@@ -111,6 +111,7 @@ struct Inst {
   uint8_t vec = 1; // ld/st .v2/.v4; ldmatrix matrix count
   uint8_t sub = 0; // AtomOp / ShflMode / VoteMode / BarKind / MulMode / MmaShape / redux AtomOp
   uint16_t flags = 0;
+  OpClass cls = OpClass::Integer; // for the counters: by opcode and type
   bool guardNegated = false;
   uint32_t guard = kNoReg; // predicate register, or kNoReg
   uint32_t firstOperand = 0;

@@ -680,6 +680,9 @@ private:
         pending_.push_back({uint32_t(kernel_.code.size()), raws[i].label, current_, line});
       }
     }
+    inst.cls = opClass(inst.op);
+    if (inst.cls == OpClass::Float && !isFloat(inst.type))
+      inst.cls = OpClass::Integer;
     kernel_.code.push_back(inst);
     // The statement's text, for messages.
     std::string text;

@@ -20,6 +20,8 @@ llvm_config.use_default_substitutions()
 # %python runs the interpreter that runs lit (it has numpy: scripts/setup.sh).
 config.substitutions.append(("%python", sys.executable))
 config.substitutions.append(("%mobagen_src", config.mobagen_src_root))
+# PTX that nvcc compiled from tests/emulator/kernels at build time.
+config.substitutions.append(("%emu_ptx_dir", os.path.join(config.mobagen_obj_root, "tests", "emulator", "ptx")))
 
 tool_dirs = [config.mobagen_tools_dir, config.llvm_tools_dir]
 tools = ["mobagen", "mobagen-opt", "not"]

@@ -16,4 +16,7 @@ enum ExitCode : int {
 /// Adds `mobagen run` to `app`; the returned function runs it after parsing.
 std::function<int()> addRunCommand(CLI::App &app);
 
+/// Adds `mobagen emu` (run a PTX kernel on the CPU emulator) to `app`.
+std::function<int()> addEmuCommand(CLI::App &app);
+
 } // namespace mobagen::cli

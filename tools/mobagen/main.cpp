@@ -13,6 +13,7 @@ int main(int argc, char **argv) {
   app.get_formatter()->column_width(40);
 
   std::function<int()> run = addRunCommand(app);
+  std::function<int()> emu = addEmuCommand(app);
 
   try {
     app.parse(argc, argv);
@@ -22,5 +23,7 @@ int main(int argc, char **argv) {
   }
   if (app.got_subcommand("run"))
     return run();
+  if (app.got_subcommand("emu"))
+    return emu();
   return kExitUsage;
 }

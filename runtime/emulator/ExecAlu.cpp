@@ -91,6 +91,84 @@ Kind kindOf(Type t) {
 
 } // namespace
 
+/// The hot instructions of address arithmetic and f32 math, without the general
+/// path's per-lane dispatch: integer add/sub/mul.lo/mad.lo/logic work modulo 2^width
+/// on the raw bits, so signedness does not matter for them.
+bool CtaRunner::tryFastPath(Warp &w, const Inst &inst, uint32_t mask, Status &status) {
+  const Kernel &k = kernel();
+  const Operand &d = k.operand(inst, 0);
+  if (d.kind != OperandKind::Reg || (inst.flags & (kSat | kFtz)))
+    return false;
+  const unsigned bytes = typeBytes(inst.type);
+  const uint64_t wmask = widthMask(bytes);
+  const uint32_t dreg = d.reg;
+  const unsigned n = inst.numOperands;
+  auto lanes = [&](auto &&f) {
+    for (uint32_t m = mask; m; m &= m - 1) {
+      const unsigned l = std::countr_zero(m);
+      write(w, dreg, l, f(l));
+    }
+    status = Status::success();
+    return true;
+  };
+  const Operand *o1 = n > 1 ? &k.operand(inst, 1) : nullptr;
+  const Operand *o2 = n > 2 ? &k.operand(inst, 2) : nullptr;
+  const Operand *o3 = n > 3 ? &k.operand(inst, 3) : nullptr;
+  if (o1 && o1->kind == OperandKind::Vector)
+    return false;
+  const bool isInt = !isFloat(inst.type) && inst.type != Type::Pred && bytes >= 4;
+  const MulMode mul = MulMode(inst.sub);
+  switch (inst.op) {
+  case Op::Mov:
+    return lanes([&](unsigned l) { return read(w, *o1, l); });
+  case Op::Add:
+    if (isInt) return lanes([&](unsigned l) { return (read(w, *o1, l) + read(w, *o2, l)) & wmask; });
+    if (inst.type == Type::F32)
+      return lanes([&](unsigned l) { return uint64_t(std::bit_cast<uint32_t>(asF32(read(w, *o1, l)) + asF32(read(w, *o2, l)))); });
+    return false;
+  case Op::Sub:
+    if (isInt) return lanes([&](unsigned l) { return (read(w, *o1, l) - read(w, *o2, l)) & wmask; });
+    return false;
+  case Op::And: if (isInt) return lanes([&](unsigned l) { return read(w, *o1, l) & read(w, *o2, l); }); return false;
+  case Op::Or: if (isInt) return lanes([&](unsigned l) { return read(w, *o1, l) | read(w, *o2, l); }); return false;
+  case Op::Xor: if (isInt) return lanes([&](unsigned l) { return (read(w, *o1, l) ^ read(w, *o2, l)) & wmask; }); return false;
+  case Op::Shl:
+    if (isInt)
+      return lanes([&](unsigned l) {
+        const uint64_t sh = read(w, *o2, l) & 0xffffffffull;
+        return sh >= bytes * 8 ? 0 : (read(w, *o1, l) << sh) & wmask;
+      });
+    return false;
+  case Op::Mul:
+    if (isInt && mul == MulMode::Lo)
+      return lanes([&](unsigned l) { return (read(w, *o1, l) * read(w, *o2, l)) & wmask; });
+    if (isInt && mul == MulMode::Wide && bytes == 4) {
+      if (isSignedInt(inst.type))
+        return lanes([&](unsigned l) {
+          return uint64_t(int64_t(int32_t(read(w, *o1, l))) * int64_t(int32_t(read(w, *o2, l))));
+        });
+      return lanes([&](unsigned l) { return (read(w, *o1, l) & 0xffffffffull) * (read(w, *o2, l) & 0xffffffffull); });
+    }
+    if (inst.type == Type::F32)
+      return lanes([&](unsigned l) { return uint64_t(std::bit_cast<uint32_t>(asF32(read(w, *o1, l)) * asF32(read(w, *o2, l)))); });
+    return false;
+  case Op::Mad:
+    if (isInt && mul == MulMode::Lo)
+      return lanes([&](unsigned l) { return (read(w, *o1, l) * read(w, *o2, l) + read(w, *o3, l)) & wmask; });
+    return false;
+  case Op::Fma:
+    if (inst.type == Type::F32)
+      return lanes([&](unsigned l) {
+        return uint64_t(std::bit_cast<uint32_t>(std::fma(asF32(read(w, *o1, l)), asF32(read(w, *o2, l)), asF32(read(w, *o3, l)))));
+      });
+    return false;
+  case Op::Selp:
+    return lanes([&](unsigned l) { return read(w, *o3, l) ? read(w, *o1, l) : read(w, *o2, l); });
+  default:
+    return false;
+  }
+}
+
 Status CtaRunner::execAlu(Warp &w, const Inst &inst, uint32_t mask) {
   const Kernel &k = kernel();
   const unsigned n = inst.numOperands;
@@ -111,6 +189,9 @@ Status CtaRunner::execAlu(Warp &w, const Inst &inst, uint32_t mask) {
   if (isFloat(type) && inst.rounding != Rounding::None && inst.rounding != Rounding::Rn &&
       inst.op != Op::Cvt)
     return unsupported("float arithmetic with a rounding mode other than .rn");
+
+  if (Status fast = Status::success(); tryFastPath(w, inst, mask, fast))
+    return fast;
 
   // Float helpers: one scalar op on f32 / f64 / f16 / bf16, or per half of x2 types.
   auto floatOp = [&](auto &&f, uint64_t a, uint64_t b, uint64_t c) -> uint64_t {

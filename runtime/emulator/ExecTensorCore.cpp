@@ -56,38 +56,74 @@ Status CtaRunner::execMma(Warp &w, const Inst &inst, uint32_t group) {
                 &cOp = k.operand(inst, 3);
   const bool bf16 = inst.type2 == Type::BF16;
   auto toFloat = [bf16](uint16_t h) { return bf16 ? bf16ToFloat(h) : f16ToFloat(h); };
-  float A[16][16], Bt[8][16], C[16][8];
-  for (unsigned lane = 0; lane < 32; ++lane) {
-    for (unsigned i = 0; i < K / 2; ++i) { // A: K/2 elements per lane, two per register
-      const uint32_t reg = uint32_t(read(w, k.operands[aOp.reg + i / 2], lane));
-      const FragCoord c = mmaAElement(K, lane, i);
-      A[c.row][c.col] = toFloat(uint16_t(reg >> (16 * (i & 1))));
+  // The fragment tables, flattened once: element index in A (16 x K), Bt (8 x K), C (16 x 8).
+  struct Tables {
+    uint8_t a[2][32][8], b[2][32][4], c[32][4];
+    Tables() {
+      for (unsigned s = 0; s < 2; ++s) {
+        const unsigned kk = s ? 16 : 8;
+        for (unsigned lane = 0; lane < 32; ++lane) {
+          for (unsigned i = 0; i < kk / 2; ++i) {
+            const FragCoord e = mmaAElement(kk, lane, i);
+            a[s][lane][i] = uint8_t(e.row * 16 + e.col);
+          }
+          for (unsigned i = 0; i < kk / 4; ++i) {
+            const FragCoord e = mmaBElement(kk, lane, i);
+            b[s][lane][i] = uint8_t(e.row * 8 + e.col);
+          }
+        }
+      }
+      for (unsigned lane = 0; lane < 32; ++lane)
+        for (unsigned i = 0; i < 4; ++i) {
+          const FragCoord e = mmaCElement(lane, i);
+          c[lane][i] = uint8_t(e.row * 8 + e.col);
+        }
     }
-    for (unsigned i = 0; i < K / 4; ++i) {
-      const uint32_t reg = uint32_t(read(w, k.operands[bOp.reg + i / 2], lane));
-      const FragCoord c = mmaBElement(K, lane, i);
-      Bt[c.col][c.row] = toFloat(uint16_t(reg >> (16 * (i & 1))));
-    }
-    for (unsigned i = 0; i < 4; ++i) {
-      const FragCoord c = mmaCElement(lane, i);
-      C[c.row][c.col] = std::bit_cast<float>(uint32_t(read(w, k.operands[cOp.reg + i], lane)));
+  };
+  static const Tables tables;
+  const unsigned s = K == 16 ? 1 : 0;
+  float A[16 * 16], B[16 * 8], C[16 * 8];
+  const uint64_t *regs = w.regs.data();
+  for (unsigned i = 0; i < K / 4; ++i) { // A: K/2 elements per lane, two per register
+    const uint64_t *r = regs + size_t(k.operands[aOp.reg + i].reg) * 32;
+    for (unsigned lane = 0; lane < 32; ++lane) {
+      A[tables.a[s][lane][2 * i]] = toFloat(uint16_t(r[lane]));
+      A[tables.a[s][lane][2 * i + 1]] = toFloat(uint16_t(r[lane] >> 16));
     }
   }
-  float D[16][8];
-  for (unsigned r = 0; r < 16; ++r)
-    for (unsigned c = 0; c < 8; ++c) {
-      float acc = C[r][c];
-      for (unsigned kk = 0; kk < K; ++kk)
-        acc += A[r][kk] * Bt[c][kk];
-      D[r][c] = acc;
+  for (unsigned i = 0; i < K / 8; ++i) {
+    const uint64_t *r = regs + size_t(k.operands[bOp.reg + i].reg) * 32;
+    for (unsigned lane = 0; lane < 32; ++lane) {
+      B[tables.b[s][lane][2 * i]] = toFloat(uint16_t(r[lane]));
+      B[tables.b[s][lane][2 * i + 1]] = toFloat(uint16_t(r[lane] >> 16));
     }
-  for (unsigned lane = 0; lane < 32; ++lane)
-    for (unsigned i = 0; i < 4; ++i) {
-      const FragCoord c = mmaCElement(lane, i);
-      const Operand &e = k.operands[dOp.reg + i];
-      if (e.kind == OperandKind::Reg)
-        write(w, e.reg, lane, std::bit_cast<uint32_t>(D[c.row][c.col]));
+  }
+  for (unsigned i = 0; i < 4; ++i) {
+    const Operand &e = k.operands[cOp.reg + i];
+    for (unsigned lane = 0; lane < 32; ++lane)
+      C[tables.c[lane][i]] = std::bit_cast<float>(uint32_t(read(w, e, lane)));
+  }
+  // D = C + A B, each element accumulated in k order; the loop over the 8 columns
+  // is innermost so that it vectorizes.
+  float D[16 * 8];
+  for (unsigned r = 0; r < 16; ++r) {
+    float acc[8];
+    for (unsigned c = 0; c < 8; ++c)
+      acc[c] = C[r * 8 + c];
+    for (unsigned kk = 0; kk < K; ++kk) {
+      const float a = A[r * 16 + kk];
+      for (unsigned c = 0; c < 8; ++c)
+        acc[c] += a * B[kk * 8 + c];
     }
+    for (unsigned c = 0; c < 8; ++c)
+      D[r * 8 + c] = acc[c];
+  }
+  for (unsigned i = 0; i < 4; ++i) {
+    const Operand &e = k.operands[dOp.reg + i];
+    if (e.kind == OperandKind::Reg)
+      for (unsigned lane = 0; lane < 32; ++lane)
+        write(w, e.reg, lane, std::bit_cast<uint32_t>(D[tables.c[lane][i]]));
+  }
   counters_.tensorCoreFlops += 2ull * 16 * 8 * K;
   return Status::success();
 }

@@ -41,6 +41,11 @@ CtaRunner::CtaRunner(const LaunchContext &ctx, Dim ctaId) : ctx_(ctx), ctaId_(ct
   const uint32_t numWarps = (numThreads_ + 31) / 32;
   warps_.resize(numWarps);
   const size_t numRegs = k.regs.size();
+  regMask_.resize(numRegs);
+  for (size_t r = 0; r < numRegs; ++r) {
+    const unsigned bytes = typeBytes(k.regs[r].type);
+    regMask_[r] = bytes >= 8 ? ~0ull : (1ull << (bytes * 8)) - 1;
+  }
   for (uint32_t i = 0; i < numWarps; ++i) {
     Warp &w = warps_[i];
     w.id = i;
@@ -77,15 +82,8 @@ Status CtaRunner::fault(const Warp &w, unsigned lane, const Inst &inst, const st
                         threadName(threadIndex(w, lane)), what);
 }
 
-uint64_t CtaRunner::read(Warp &w, const Operand &op, unsigned lane) {
+uint64_t CtaRunner::readSpecial(Warp &w, const Operand &op, unsigned lane) {
   switch (op.kind) {
-  case OperandKind::Reg: {
-    const uint64_t v = w.regs[size_t(op.reg) * 32 + lane];
-    return op.negate ? uint64_t(v == 0) : v;
-  }
-  case OperandKind::Imm:
-  case OperandKind::Address:
-    return uint64_t(op.imm);
   case OperandKind::Special: {
     const uint32_t t = threadIndex(w, lane);
     const Dim &b = ctx_.block, &g = ctx_.grid;
@@ -121,14 +119,6 @@ uint64_t CtaRunner::read(Warp &w, const Operand &op, unsigned lane) {
   default:
     return 0;
   }
-}
-
-void CtaRunner::write(Warp &w, uint32_t reg, unsigned lane, uint64_t value) {
-  const unsigned bytes = typeBytes(kernel().regs[reg].type);
-  if (bytes < 8)
-    value &= (1ull << (bytes * 8)) - 1;
-  w.regs[size_t(reg) * 32 + lane] = value;
-  w.written[reg] |= 1u << lane;
 }
 
 Status CtaRunner::checkWritten(Warp &w, const Operand &op, uint32_t mask, const Inst &inst) {

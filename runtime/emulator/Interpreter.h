@@ -99,8 +99,21 @@ public:
 
   // ---- used by the instruction implementations (Exec*.cpp) ----
   const Kernel &kernel() const { return *ctx_.kernel; }
-  uint64_t read(Warp &w, const Operand &op, unsigned lane);
-  void write(Warp &w, uint32_t reg, unsigned lane, uint64_t value);
+  uint64_t read(Warp &w, const Operand &op, unsigned lane) {
+    if (op.kind == OperandKind::Reg) {
+      const uint64_t v = w.regs[size_t(op.reg) * 32 + lane];
+      return op.negate ? uint64_t(v == 0) : v;
+    }
+    if (op.kind == OperandKind::Imm || op.kind == OperandKind::Address)
+      return uint64_t(op.imm);
+    return readSpecial(w, op, lane);
+  }
+  uint64_t readSpecial(Warp &w, const Operand &op, unsigned lane);
+  /// Writes a register, keeping only its declared width, and marks it written.
+  void write(Warp &w, uint32_t reg, unsigned lane, uint64_t value) {
+    w.regs[size_t(reg) * 32 + lane] = value & regMask_[reg];
+    w.written[reg] |= 1u << lane;
+  }
   /// Reads register operands of `inst` for `mask`, failing on never-written ones.
   Status checkWritten(Warp &w, const Operand &op, uint32_t mask, const Inst &inst);
   uint32_t threadIndex(const Warp &w, unsigned lane) const { return w.id * 32 + lane; }
@@ -135,6 +148,7 @@ public:
 
   // Instruction groups.
   Status execAlu(Warp &w, const Inst &inst, uint32_t mask);
+  bool tryFastPath(Warp &w, const Inst &inst, uint32_t mask, Status &status);
   Status execConvert(Warp &w, const Inst &inst, uint32_t mask);
   Status execMemory(Warp &w, const Inst &inst, uint32_t mask);
   Status execCpAsync(Warp &w, const Inst &inst, uint32_t mask);
@@ -173,6 +187,7 @@ private:
   Barrier barriers_[16];
   Counters counters_;
   GlobalMemory::Allocation *lastAllocation_ = nullptr;
+  std::vector<uint64_t> regMask_; // per register: the bits its type holds
   friend struct LaneSchedulerAccess;
 };
 

@@ -84,6 +84,17 @@ Status CtaRunner::resolve(Warp &w, unsigned lane, const Inst &inst, Space &space
     return Status::success();
   }
   case Space::Param:
+    if (addr >= kCallParamBase) { // a call sequence's .param: the thread's own, writable
+      const uint32_t frame = kernel().callParamBytes;
+      if (addr - kCallParamBase + size > frame)
+        return fault(w, lane, inst,
+                     fmt::format("call parameter access at offset {} + {} bytes is past the {}-byte call frame",
+                                 addr - kCallParamBase, size, frame));
+      const size_t base = size_t(threadIndex(w, lane)) * frame + (addr - kCallParamBase);
+      out.data = callFrame_.data() + base;
+      out.init = callFrameInit_.data() + base;
+      return Status::success();
+    }
     if (access != Access::Read)
       return fault(w, lane, inst, "kernel parameters are read-only");
     if (addr + size > ctx_.params.size())

@@ -62,6 +62,8 @@ CtaRunner::CtaRunner(const LaunchContext &ctx, Dim ctaId) : ctx_(ctx), ctaId_(ct
   sharedShadow_.assign(shared_.size(), SharedShadow{});
   local_.assign(size_t(k.localBytes) * numThreads_, 0);
   localInit_.assign(local_.size(), 0);
+  callFrame_.assign(size_t(k.callParamBytes) * numThreads_, 0);
+  callFrameInit_.assign(callFrame_.size(), 0);
 }
 
 std::string CtaRunner::threadName(uint32_t t) const {

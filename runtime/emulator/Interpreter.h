@@ -183,6 +183,7 @@ private:
   std::vector<uint8_t> shared_;
   std::vector<SharedShadow> sharedShadow_;
   std::vector<uint8_t> local_, localInit_;
+  std::vector<uint8_t> callFrame_, callFrameInit_; // call-sequence .params, per thread
   uint32_t ctaEpoch_ = 1;
   Barrier barriers_[16];
   Counters counters_;

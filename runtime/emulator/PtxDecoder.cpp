@@ -26,7 +26,7 @@ constexpr std::array<std::pair<std::string_view, Type>, 21> kTypes{{
     {"", Type::None},
 }};
 
-constexpr std::array<std::pair<std::string_view, Op>, 56> kOps{{
+constexpr std::array<std::pair<std::string_view, Op>, 57> kOps{{
     {"mov", Op::Mov},       {"add", Op::Add},       {"sub", Op::Sub},        {"mul", Op::Mul},
     {"mad", Op::Mad},       {"div", Op::Div},       {"rem", Op::Rem},        {"min", Op::Min},
     {"max", Op::Max},       {"abs", Op::Abs},       {"neg", Op::Neg},        {"and", Op::And},
@@ -39,7 +39,7 @@ constexpr std::array<std::pair<std::string_view, Op>, 56> kOps{{
     {"sin", Op::Sin},       {"cos", Op::Cos},       {"tanh", Op::Tanh},      {"copysign", Op::Copysign},
     {"ld", Op::Ld},         {"st", Op::St},         {"atom", Op::Atom},      {"red", Op::Red},
     {"membar", Op::Fence},  {"fence", Op::Fence},   {"bra", Op::Bra},        {"ret", Op::Ret},
-    {"exit", Op::Exit},     {"bar", Op::Bar},       {"barrier", Op::Bar},    {"shfl", Op::Shfl},
+    {"exit", Op::Exit},     {"call", Op::Call},     {"bar", Op::Bar},       {"barrier", Op::Bar},    {"shfl", Op::Shfl},
     {"vote", Op::Vote},     {"redux", Op::Redux},   {"ldmatrix", Op::Ldmatrix}, {"mma", Op::Mma},
 }};
 
@@ -145,7 +145,7 @@ OpClass opClass(Op op) {
   case Op::Ld: case Op::St: case Op::Atom: case Op::Red: case Op::CpAsync:
   case Op::CpAsyncCommit: case Op::CpAsyncWait: case Op::CpAsyncWaitAll: case Op::Fence:
     return OpClass::Memory;
-  case Op::Bra: case Op::Ret: case Op::Exit: return OpClass::Control;
+  case Op::Bra: case Op::Ret: case Op::Exit: case Op::Call: return OpClass::Control;
   case Op::Bar: case Op::BarWarpSync: case Op::Shfl: case Op::Vote: case Op::Redux:
     return OpClass::Sync;
   case Op::Ldmatrix: case Op::Mma: return OpClass::TensorCore;
@@ -261,7 +261,7 @@ Status decodeOpcode(std::string_view opcode, Inst &inst) {
       if (m == "and") { inst.sub = uint8_t(BarKind::RedAnd); continue; }
       if (m == "or") { inst.sub = uint8_t(BarKind::RedOr); continue; }
     }
-    if (op == Op::Bra && m == "uni") { inst.flags |= kUni; continue; }
+    if ((op == Op::Bra || op == Op::Call) && m == "uni") { inst.flags |= kUni; continue; }
     if (op == Op::Ldmatrix) {
       if (m == "m8n8") continue;
       if (m == "x1" || m == "x2" || m == "x4") { inst.vec = uint8_t(m[1] - '0'); continue; }
@@ -401,6 +401,8 @@ Status checkOperands(const Inst &inst, const Kernel &kernel) {
     return count(0, 0);
   case Op::Bra:
     return count(1, 1);
+  case Op::Call:
+    return Status::success(); // checked by the parser and the linker
   case Op::Bar:
     if (BarKind(inst.sub) == BarKind::Sync || BarKind(inst.sub) == BarKind::Arrive)
       return count(1, 2);

@@ -42,8 +42,8 @@ enum class Op : uint8_t {
   Fma, Ex2, Lg2, Rcp, Rsqrt, Sqrt, Sin, Cos, Tanh, Copysign,
   // Memory.
   Ld, St, Atom, Red, CpAsync, CpAsyncCommit, CpAsyncWait, CpAsyncWaitAll, Fence,
-  // Control.
-  Bra, Ret, Exit,
+  // Control. Call exists only between parsing and linking (PtxLinker.cpp inlines it).
+  Bra, Ret, Exit, Call,
   // Warp and CTA collectives.
   Bar, BarWarpSync, Shfl, Vote, Redux, Ldmatrix, Mma,
   Count
@@ -123,7 +123,13 @@ struct Inst {
 struct Param {
   std::string name;
   uint32_t offset = 0, size = 0;
+  bool isReturn = false; // a .func's return parameter
 };
+
+/// Param-space offsets at or above this address a thread's call frame: the
+/// .param variables of call sequences, which (unlike kernel parameters) are
+/// written with st.param.
+constexpr uint32_t kCallParamBase = 1u << 24;
 
 struct RegInfo {
   std::string name;
@@ -142,15 +148,24 @@ struct Kernel {
   uint32_t staticSharedBytes = 0;
   uint32_t dynamicSharedOffset = 0; // where extern .shared arrays start
   uint32_t localBytes = 0;
+  uint32_t callParamBytes = 0; // per-thread call-sequence .param bytes
   uint32_t maxThreads = 0; // .maxntid / .reqntid product, 0 if not given
 
   const Operand &operand(const Inst &inst, unsigned i) const { return operands[inst.firstOperand + i]; }
+};
+
+/// A call site before linking: which function it names.
+struct CallSite {
+  size_t kernel;  // index in Module::kernels
+  uint32_t inst;  // the Op::Call instruction
+  std::string callee;
 };
 
 struct Module {
   std::string name; // file name, for messages
   std::string target; // "sm_80"
   std::vector<Kernel> kernels;
+  std::vector<CallSite> calls; // cleared by linking
   const Kernel *find(std::string_view kernel) const {
     for (const Kernel &k : kernels)
       if (k.name == kernel)

@@ -253,10 +253,14 @@ private:
     scopes_.clear();
     pending_.clear();
     kernelShared_.clear();
-    if (!isEntry && peek().is("(")) { // return parameters of a .func
-      while (!peek().is(")") && peek().kind != TokKind::End)
-        next();
-      next();
+    if (!isEntry && accept("(")) { // return parameters of a .func
+      while (!peek().is(")")) {
+        MOBAGEN_RETURN_IF_ERROR(parseParam());
+        kernel_.params.back().isReturn = true;
+        if (!accept(","))
+          break;
+      }
+      MOBAGEN_RETURN_IF_ERROR(expect(")"));
     }
     if (peek().kind != TokKind::Ident)
       return error(peek().line, "expected a kernel name but found '{}'", peek().text);
@@ -333,6 +337,67 @@ private:
     return Status::success();
   }
 
+  Status parseCallParam() {
+    Kernel saved;
+    std::swap(saved.params, kernel_.params);
+    const uint32_t savedBytes = kernel_.paramBytes;
+    kernel_.paramBytes = kernel_.callParamBytes;
+    Status s = parseParam();
+    if (s) {
+      const Param p = kernel_.params.back();
+      kernel_.callParamBytes = kernel_.paramBytes;
+      symbols_[p.name] = Symbol{Space::Param, kCallParamBase + p.offset};
+    }
+    std::swap(saved.params, kernel_.params);
+    kernel_.paramBytes = savedBytes;
+    if (s)
+      MOBAGEN_RETURN_IF_ERROR(expect(";"));
+    return s;
+  }
+
+  /// call[.uni] [(ret, ...),] func[, (arg, ...)]; every ret and arg is a .param variable.
+  Status parseCall(Inst &inst, uint32_t line) {
+    std::vector<Operand> rets, args;
+    auto paramList = [&](std::vector<Operand> &out) -> Status {
+      while (!peek().is(")")) {
+        const Token &t = next();
+        auto sym = symbols_.find(std::string(t.text));
+        if (sym == symbols_.end() || sym->second.space != Space::Param)
+          return error(line, "call arguments must be .param variables; '{}' is not", t.text);
+        Operand o;
+        o.kind = OperandKind::Address;
+        o.space = Space::Param;
+        o.imm = sym->second.offset;
+        out.push_back(o);
+        if (!accept(","))
+          break;
+      }
+      return expect(")");
+    };
+    if (accept("(")) {
+      MOBAGEN_RETURN_IF_ERROR(paramList(rets));
+      MOBAGEN_RETURN_IF_ERROR(expect(","));
+    }
+    const Token &callee = next();
+    if (callee.kind != TokKind::Ident)
+      return error(line, "expected a function name after call, found '{}'", callee.text);
+    if (accept(",")) {
+      MOBAGEN_RETURN_IF_ERROR(expect("("));
+      MOBAGEN_RETURN_IF_ERROR(paramList(args));
+    }
+    if (!peek().is(";"))
+      return error(line, "indirect calls (with a prototype) are not implemented");
+    next();
+    inst.firstOperand = uint32_t(kernel_.operands.size());
+    inst.numOperands = uint8_t(rets.size() + args.size());
+    inst.vec = uint8_t(rets.size());
+    for (const auto *list : {&rets, &args})
+      for (const Operand &o : *list)
+        kernel_.operands.push_back(o);
+    module_.calls.push_back(CallSite{module_.kernels.size(), uint32_t(kernel_.code.size()), std::string(callee.text)});
+    return Status::success();
+  }
+
   Status parseBody() {
     while (true) {
       const Token &t = peek();
@@ -366,6 +431,10 @@ private:
       if (t.is(".extern")) {
         next();
         externPending_ = true;
+        continue;
+      }
+      if (t.is(".param")) { // a call sequence's parameter: per-thread, written with st.param
+        MOBAGEN_RETURN_IF_ERROR(parseCallParam());
         continue;
       }
       if (t.is(".loc") || t.is(".file")) {
@@ -600,6 +669,7 @@ private:
       auto sym = symbols_.find(pendingName_);
       if (sym != symbols_.end()) {
         raw.op.imm = sym->second.offset;
+        raw.op.space = sym->second.space;
       } else if (!sharedLookup(pendingName_, raw.op)) {
         raw.label = pendingName_;
       }
@@ -644,6 +714,17 @@ private:
     if (Status s = decodeOpcode(opTok.text, inst); !s)
       return error(line, "{}", s.message());
 
+    if (inst.op == Op::Call) {
+      const size_t start = pos_ - 1;
+      MOBAGEN_RETURN_IF_ERROR(parseCall(inst, line));
+      inst.cls = OpClass::Control;
+      kernel_.code.push_back(inst);
+      std::string text;
+      for (size_t i = start; i < pos_; ++i)
+        text += std::string(i > start && tokens_[i].kind == TokKind::Ident ? " " : "") + std::string(tokens_[i].text);
+      kernel_.text.push_back(text);
+      return Status::success();
+    }
     std::vector<RawOperand> raws;
     operandCursor_ = 0;
     while (!peek().is(";")) {
@@ -782,7 +863,12 @@ private:
 } // namespace
 
 Expected<Module> parsePtx(std::string_view text, std::string_view name) {
-  return Parser(text, name).run();
+  auto module = Parser(text, name).run();
+  if (!module)
+    return module;
+  if (Status linked = linkCalls(*module); !linked)
+    return linked;
+  return module;
 }
 
 } // namespace mobagen::emu

@@ -17,6 +17,10 @@ Expected<Module> parsePtx(std::string_view text, std::string_view name);
 /// (op, types, space, modifiers). Exposed for the unit tests.
 Status decodeOpcode(std::string_view opcode, Inst &inst);
 
+/// Inlines every call of every kernel (PtxLinker.cpp), so the interpreter never
+/// sees Op::Call. Recursion is an error.
+Status linkCalls(Module &module);
+
 /// Checks the operand count and kinds of a decoded instruction.
 Status checkOperands(const Inst &inst, const Kernel &kernel);
 

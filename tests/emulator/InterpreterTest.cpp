@@ -138,6 +138,89 @@ TEST_F(InterpreterTest, ShflWithALaneOutsideTheMaskIsAFault) {
   EXPECT_THAT(s.message(), HasSubstr("not in membermask 0x0000ffff"));
 }
 
+constexpr const char *kCallModule = R"(
+.version 8.0
+.target sm_80
+.address_size 64
+.visible .func (.param .b32 twice_ret) twice(.param .b32 twice_a)
+{
+  .reg .b32 %r<3>;
+  .local .align 4 .b8 spill[4];
+  ld.param.b32 %r1, [twice_a];
+  st.local.u32 [spill], %r1;
+  ld.local.u32 %r2, [spill];
+  add.s32 %r2, %r2, %r1;
+  st.param.b32 [twice_ret], %r2;
+  ret;
+}
+.visible .func (.param .b32 loop_ret) loop(.param .b32 loop_a)
+{
+  .reg .b32 %r<2>;
+  ld.param.b32 %r1, [loop_a];
+  { .param .b32 p; .param .b32 q;
+    st.param.b32 [p], %r1;
+    call.uni (q), loop, (p);
+  }
+  st.param.b32 [loop_ret], %r1;
+  ret;
+}
+.visible .entry k(.param .u64 k_out, .param .u32 k_recurse)
+{
+  .reg .pred %p<3>;
+  .reg .b32 %r<6>;
+  .reg .b64 %rd<4>;
+  ld.param.u64 %rd1, [k_out];
+  mov.u32 %r1, %tid.x;
+  mul.wide.u32 %rd2, %r1, 4;
+  add.s64 %rd3, %rd1, %rd2;
+  add.u32 %r2, %r1, 100;
+  setp.lt.u32 %p1, %r1, 5;
+  { // callseq
+    .reg .b32 %r<2>;
+    .param .b32 param0;
+    .param .b32 retval0;
+    st.param.b32 [param0], %r2;
+    @%p1 call (retval0), twice, (param0);
+    @%p1 ld.param.b32 %r2, [retval0];
+  }
+  st.global.u32 [%rd3], %r2;
+  ret;
+}
+)";
+
+TEST_F(InterpreterTest, CallsAreInlinedWithTheirGuard) {
+  std::string ptx = kCallModule;
+  // Without the recursive function the module links and runs.
+  const size_t begin = ptx.find(".visible .func (.param .b32 loop_ret)");
+  const size_t end = ptx.find(".visible .entry k");
+  ptx.erase(begin, end - begin);
+  auto id = dev.loadModule(ptx, "call.ptx");
+  ASSERT_TRUE(id.ok()) << id.status().message();
+  auto buf = dev.allocate(32 * 4);
+  Status s = dev.launch(*id, "k", device::LaunchConfig{{1}, {32}, 0},
+                        device::KernelArgs().add(*buf).add(uint32_t(0)));
+  ASSERT_TRUE(s.ok()) << s.message();
+  std::vector<uint32_t> out(32);
+  ASSERT_TRUE(dev.copyToHost(out.data(), *buf, 128).ok());
+  for (unsigned t = 0; t < 32; ++t)
+    EXPECT_EQ(out[t], t < 5 ? 2 * (t + 100) : t + 100) << t;
+}
+
+TEST_F(InterpreterTest, RecursionIsReportedNotRun) {
+  std::string ptx = kCallModule;
+  ptx.replace(ptx.find("@%p1 call (retval0), twice"), std::string("@%p1 call (retval0), twice").size(),
+              "@%p1 call (retval0), loop");
+  auto id = dev.loadModule(ptx, "call.ptx");
+  ASSERT_FALSE(id.ok());
+  EXPECT_THAT(id.status().message(), HasSubstr("recursion is not implemented"));
+  std::string missing = kCallModule;
+  missing.replace(missing.find("@%p1 call (retval0), twice"), std::string("@%p1 call (retval0), twice").size(),
+                  "@%p1 call (retval0), nowhere");
+  auto id2 = dev.loadModule(missing, "call.ptx");
+  ASSERT_FALSE(id2.ok());
+  EXPECT_THAT(id2.status().message(), HasSubstr("call to 'nowhere', which has no body"));
+}
+
 TEST_F(InterpreterTest, CountsBankConflicts) {
   // Each lane stores to word 32 * lane: all in bank 0, 32 distinct words: 31 extra wavefronts.
   const std::string body = R"(

@@ -195,6 +195,25 @@ TEST_P(ReduceTest, VoteAndRedux) {
   }
 }
 
+TEST_P(ReduceTest, ShflWithWidthEightSegments) {
+  load("reduce");
+  std::vector<int> x(32);
+  for (int i = 0; i < 32; ++i)
+    x[i] = i * 7 % 11;
+  auto dx = upload(x);
+  auto dout = output<int>(32);
+  ASSERT_TRUE(launch("segmented_sum", {1}, {32}, KernelArgs().add(dx).add(dout)).ok());
+  const auto out = download<int>(dout, 32);
+  for (int l = 0; l < 32; ++l) {
+    const int seg = l / 8 * 8;
+    int sum = 0;
+    for (int k = 0; k < 8; ++k)
+      sum += x[seg + k];
+    const int up = l % 8 == 0 ? x[l] : x[l - 1];
+    EXPECT_EQ(out[l], sum * 1000 + up) << l;
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Targets, ReduceTest, ::testing::ValuesIn(targets()));
 
 class ControlTest : public EmuKernelTest {};
@@ -253,6 +272,38 @@ TEST_P(ControlTest, EarlyExit) {
     }
     EXPECT_EQ(out[i], want) << i;
   }
+}
+
+TEST_P(ControlTest, ThreeDimensionalGridOfManyCtas) {
+  load("control");
+  const device::Dim3 grid{5, 3, 4}, block{8, 4, 2};
+  const size_t total = grid.count() * block.count();
+  auto dout = output<int>(total);
+  ASSERT_TRUE(launch("grid3d", grid, block, KernelArgs().add(dout)).ok());
+  const auto out = download<int>(dout, total);
+  size_t i = 0;
+  for (uint32_t bz = 0; bz < grid.z; ++bz)
+    for (uint32_t by = 0; by < grid.y; ++by)
+      for (uint32_t bx = 0; bx < grid.x; ++bx)
+        for (uint32_t tz = 0; tz < block.z; ++tz)
+          for (uint32_t ty = 0; ty < block.y; ++ty)
+            for (uint32_t tx = 0; tx < block.x; ++tx, ++i)
+              ASSERT_EQ(out[i], int((bx << 24) | (by << 16) | (bz << 12) | (tx << 8) | (ty << 4) | tz)) << i;
+  EXPECT_EQ(dev.counters().ctas, grid.count());
+}
+
+TEST_P(ControlTest, NamedBarrierProducerConsumer) {
+  load("control");
+  std::vector<int> in(32);
+  for (int i = 0; i < 32; ++i)
+    in[i] = i * i;
+  auto din = upload(in);
+  auto dout = output<int>(32);
+  Status s = launch("producer_consumer", {1}, {64}, KernelArgs().add(din).add(dout));
+  ASSERT_TRUE(s.ok()) << s.message();
+  const auto out = download<int>(dout, 32);
+  for (int l = 0; l < 32; ++l)
+    EXPECT_EQ(out[l], in[31 - l] * 3 + 1);
 }
 
 INSTANTIATE_TEST_SUITE_P(Targets, ControlTest, ::testing::ValuesIn(targets()));
@@ -324,6 +375,99 @@ TEST_P(MemoryTest, SixtyFourBitIndexing) {
   for (int i = 0; i < n; ++i) {
     const unsigned long long h = (unsigned long long)(i + base) * 0x9E3779B97F4A7C15ull;
     EXPECT_EQ(out[i], (long long)(h >> 17) ^ (long long)x[i]) << i;
+  }
+}
+
+struct Mixed {
+  int8_t s8;
+  uint8_t u8;
+  int16_t s16;
+  uint16_t u16;
+  int32_t s32;
+  float f32;
+  int64_t s64;
+  double f64;
+};
+
+TEST_P(MemoryTest, EveryWidthAndVectorForm) {
+  load("memory");
+  const int n = 64;
+  Rng rng(12);
+  std::vector<Mixed> in(n);
+  std::vector<float> v4(4 * n);
+  std::vector<double> d2(2 * n);
+  for (int i = 0; i < n; ++i) {
+    in[i] = Mixed{int8_t(rng.range(-128, 127)), uint8_t(rng.range(0, 255)), int16_t(rng.range(-32768, 32767)),
+                  uint16_t(rng.range(0, 65535)), int32_t(rng.next()), rng.uniform(-10, 10),
+                  int64_t(rng.next()) >> 20, rng.uniform(-1e6f, 1e6f) * 1.000001};
+    for (int k = 0; k < 4; ++k)
+      v4[4 * i + k] = rng.uniform(-5, 5);
+    d2[2 * i] = rng.uniform(-5, 5);
+    d2[2 * i + 1] = rng.uniform(-5, 5);
+  }
+  auto din = upload(in);
+  auto dv4 = upload(v4), dd2 = upload(d2);
+  auto dout = output<double>(n);
+  auto dout2 = output<float>(2 * n);
+  auto dbytes = output<char>(n);
+  Status s = launch("widths", {2}, {32}, KernelArgs().add(din).add(dv4).add(dd2).add(dout).add(dout2).add(dbytes));
+  ASSERT_TRUE(s.ok()) << s.message();
+  const auto out = download<double>(dout, n);
+  const auto out2 = download<float>(dout2, 2 * n);
+  const auto bytes = download<char>(dbytes, n);
+  for (int i = 0; i < n; ++i) {
+    const Mixed &m = in[i];
+    const float *a = &v4[4 * i];
+    const double want = double(m.s8) + double(m.u8) * 2 + double(m.s16) * 3 + double(m.u16) * 4 +
+                        double(m.s32) * 5 + double(m.f32) * 6 + double(m.s64) * 7 + m.f64 * 8 + a[0] + a[1] * 2 +
+                        a[2] * 3 + a[3] * 4 + d2[2 * i] - d2[2 * i + 1];
+    EXPECT_NEAR(out[i], want, 1e-6 * std::fabs(want)) << i;
+    EXPECT_EQ(out2[2 * i], a[0] + a[3]);
+    EXPECT_EQ(out2[2 * i + 1], a[1] - a[2]);
+    EXPECT_EQ(bytes[i], char(m.s8 * 3));
+  }
+}
+
+TEST_P(MemoryTest, CasExchangeAnd64BitAtomics) {
+  load("memory");
+  const int n = 256;
+  Rng rng(13);
+  std::vector<float> x(n);
+  for (auto &v : x)
+    v = rng.uniform(-100, 100);
+  auto dx = upload(x);
+  auto dmax = upload(std::vector<float>{-1e30f});
+  auto dsum = output<unsigned long long>(1);
+  auto dlast = output<int>(1);
+  auto dcount = output<unsigned>(1);
+  Status s = launch("more_atomics", {4}, {64}, KernelArgs().add(dx).add(dmax).add(dsum).add(dlast).add(dcount));
+  ASSERT_TRUE(s.ok()) << s.message();
+  float mx = -1e30f;
+  unsigned long long sum = 0;
+  for (int i = 0; i < n; ++i) {
+    mx = std::max(mx, x[i]);
+    sum += (unsigned long long)(i + 1) << 33;
+  }
+  EXPECT_EQ(download<float>(dmax, 1)[0], mx);
+  EXPECT_EQ(download<unsigned long long>(dsum, 1)[0], sum);
+  EXPECT_EQ(download<int>(dlast, 1)[0], 7);
+  EXPECT_EQ(download<unsigned>(dcount, 1)[0], unsigned(n));
+}
+
+TEST_P(MemoryTest, CpAsyncSourceSizeZeroFills) {
+  load("memory");
+  const int n = 70; // thread 17 copies 2 real elements, threads 18.. copy none
+  std::vector<int> in(n);
+  for (int i = 0; i < n; ++i)
+    in[i] = 1000 + i;
+  auto din = upload(in);
+  auto dout = output<int>(128);
+  Status s = launch("cp_async_zero_fill", {1}, {32}, KernelArgs().add(din).add(n).add(dout));
+  ASSERT_TRUE(s.ok()) << s.message();
+  const auto out = download<int>(dout, 128);
+  for (int i = 0; i < 128; ++i) {
+    const int src = (i + 4) & 127;
+    EXPECT_EQ(out[i], src < n ? 1000 + src : 0) << i;
   }
 }
 

@@ -67,3 +67,13 @@ extern "C" __global__ void warp_vote(const int *__restrict__ x, unsigned *__rest
     o[4] = (unsigned)mx;
   }
 }
+
+// Sub-warp reductions: shfl with a width of 8 (segment mask in operand c).
+extern "C" __global__ void segmented_sum(const int *__restrict__ x, int *__restrict__ out) {
+  int v = x[threadIdx.x];
+  for (int o = 4; o > 0; o >>= 1)
+    v += __shfl_down_sync(0xffffffffu, v, o, 8);
+  int first = __shfl_sync(0xffffffffu, v, 0, 8); // each segment's lane 0
+  int up = __shfl_up_sync(0xffffffffu, x[threadIdx.x], 1, 8);
+  out[threadIdx.x] = first * 1000 + up;
+}

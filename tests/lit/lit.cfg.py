@@ -22,6 +22,8 @@ config.substitutions.append(("%python", sys.executable))
 config.substitutions.append(("%mobagen_src", config.mobagen_src_root))
 # A stand-in libcuda (tests/unit/fakecuda) with two devices, for `mobagen info`.
 config.substitutions.append(("%fake_cuda_driver", config.fake_cuda_driver))
+# PTX that nvcc compiled from tests/emulator/kernels at build time.
+config.substitutions.append(("%emu_ptx_dir", os.path.join(config.mobagen_obj_root, "tests", "emulator", "ptx")))
 
 tool_dirs = [config.mobagen_tools_dir, config.llvm_tools_dir]
 tools = ["mobagen", "mobagen-opt", "mobagen-translate", "mobagen-template", "not"]

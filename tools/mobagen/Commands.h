@@ -19,4 +19,7 @@ std::function<int()> addRunCommand(CLI::App &app);
 /// Adds `mobagen info`.
 std::function<int()> addInfoCommand(CLI::App &app);
 
+/// Adds `mobagen emu` (run a PTX kernel on the CPU emulator) to `app`.
+std::function<int()> addEmuCommand(CLI::App &app);
+
 } // namespace mobagen::cli

@@ -14,6 +14,7 @@ int main(int argc, char **argv) {
 
   std::function<int()> run = addRunCommand(app);
   std::function<int()> info = addInfoCommand(app);
+  std::function<int()> emu = addEmuCommand(app);
 
   try {
     app.parse(argc, argv);
@@ -28,6 +29,8 @@ int main(int argc, char **argv) {
       return run();
     if (app.got_subcommand("info"))
       return info();
+    if (app.got_subcommand("emu"))
+      return emu();
   } catch (const std::exception &e) {
     fmt::print(stderr, "mobagen: error: {}\n", e.what());
     return kExitFailure;

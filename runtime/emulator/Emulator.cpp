@@ -1,0 +1,179 @@
+//===- Emulator.cpp - Device calls and CTA-parallel launches ---------------===//
+#include "runtime/emulator/Emulator.h"
+
+#include <atomic>
+#include <cstring>
+#include <thread>
+
+#include "runtime/emulator/Interpreter.h"
+#include "runtime/emulator/PtxParser.h"
+
+namespace mobagen::emu {
+
+EmulatorDevice::EmulatorDevice(EmulatorOptions options) : options_(options) {}
+EmulatorDevice::~EmulatorDevice() = default;
+
+Expected<device::DevicePtr> EmulatorDevice::allocate(size_t bytes) { return global_.allocate(bytes); }
+
+Status EmulatorDevice::free(device::DevicePtr ptr) { return global_.free(ptr); }
+
+Status EmulatorDevice::copyToDevice(device::DevicePtr dst, const void *src, size_t bytes) {
+  if (bytes == 0)
+    return Status::success();
+  GlobalMemory::Allocation *a = global_.find(dst, bytes);
+  if (!a)
+    return Status::errorf("copy of {} bytes to the device: {}", bytes, global_.describeMiss(dst, bytes));
+  std::memcpy(a->data.get() + (dst - a->base), src, bytes);
+  std::memset(a->init.get() + (dst - a->base), 1, bytes);
+  return Status::success();
+}
+
+Status EmulatorDevice::copyToHost(void *dst, device::DevicePtr src, size_t bytes) {
+  if (bytes == 0)
+    return Status::success();
+  GlobalMemory::Allocation *a = global_.find(src, bytes);
+  if (!a)
+    return Status::errorf("copy of {} bytes to the host: {}", bytes, global_.describeMiss(src, bytes));
+  std::memcpy(dst, a->data.get() + (src - a->base), bytes);
+  return Status::success();
+}
+
+Expected<device::ModuleId> EmulatorDevice::loadModule(std::string_view ptx, std::string_view name) {
+  auto module = parsePtx(ptx, name);
+  if (!module)
+    return module.status();
+  modules_.push_back(std::make_unique<Module>(std::move(*module)));
+  return device::ModuleId(modules_.size() - 1);
+}
+
+const Module *EmulatorDevice::module(device::ModuleId id) const {
+  return id < modules_.size() ? modules_[id].get() : nullptr;
+}
+
+Status EmulatorDevice::launch(device::ModuleId moduleId, std::string_view kernelName,
+                              const device::LaunchConfig &config, const device::KernelArgs &args) {
+  counters_ = Counters();
+  const Module *module = this->module(moduleId);
+  if (!module)
+    return Status::errorf("launch: module id {} was never loaded", moduleId);
+  const Kernel *kernel = module->find(kernelName);
+  if (!kernel || !kernel->isEntry) {
+    std::string names;
+    for (const Kernel &k : module->kernels)
+      if (k.isEntry)
+        names += (names.empty() ? "" : ", ") + k.name;
+    return Status::errorf("launch: module '{}' has no kernel '{}' (kernels: {})", module->name, kernelName, names);
+  }
+  const uint64_t threads = config.block.count();
+  if (threads == 0 || threads > 1024 || config.block.z > 64)
+    return Status::errorf("launch of '{}': block ({},{},{}) has {} threads; the limit is 1..1024 (z <= 64)",
+                          kernel->name, config.block.x, config.block.y, config.block.z, threads);
+  if (kernel->maxThreads && threads > kernel->maxThreads)
+    return Status::errorf("launch of '{}': block has {} threads but the kernel's .maxntid/.reqntid allows {}",
+                          kernel->name, threads, kernel->maxThreads);
+  if (config.grid.count() == 0 || config.grid.y > 65535 || config.grid.z > 65535)
+    return Status::errorf("launch of '{}': grid ({},{},{}) is empty or over the limits (y, z <= 65535)",
+                          kernel->name, config.grid.x, config.grid.y, config.grid.z);
+  const uint64_t shared = uint64_t(kernel->dynamicSharedOffset) + config.dynamicSharedBytes;
+  if (shared > options_.maxSharedBytes)
+    return Status::errorf("launch of '{}': {} bytes of shared memory ({} static + {} dynamic) exceed the limit of {}",
+                          kernel->name, shared, kernel->staticSharedBytes, config.dynamicSharedBytes,
+                          options_.maxSharedBytes);
+  if (args.size() != kernel->params.size())
+    return Status::errorf("launch of '{}': {} arguments given, the kernel takes {}", kernel->name, args.size(),
+                          kernel->params.size());
+
+  LaunchContext ctx;
+  ctx.kernel = kernel;
+  ctx.global = &global_;
+  ctx.params.assign(kernel->paramBytes, 0);
+  for (size_t i = 0; i < args.size(); ++i) {
+    const Param &p = kernel->params[i];
+    if (args.bytes(i).size() != p.size)
+      return Status::errorf("launch of '{}': argument {} ('{}') has {} bytes, the parameter has {}", kernel->name,
+                            i, p.name, args.bytes(i).size(), p.size);
+    std::memcpy(ctx.params.data() + p.offset, args.bytes(i).data(), p.size);
+  }
+  ctx.grid = Dim{config.grid.x, config.grid.y, config.grid.z};
+  ctx.block = Dim{config.block.x, config.block.y, config.block.z};
+  ctx.dynamicSharedBytes = config.dynamicSharedBytes;
+  ctx.instructionLimit = options_.instructionLimitPerCta;
+  ctx.checkRaces = options_.checkRaces;
+  ctx.checkUninitialized = options_.checkUninitialized;
+  std::atomic<bool> abort{false};
+  ctx.abort = &abort;
+
+  const uint64_t numCtas = config.grid.count();
+  unsigned workers = options_.threads ? options_.threads : std::max(1u, std::thread::hardware_concurrency());
+  workers = unsigned(std::min<uint64_t>(workers, numCtas));
+  std::atomic<uint64_t> nextCta{0};
+  std::mutex mutex;
+  Counters total;
+  uint64_t failedCta = ~0ull;
+  Status failure = Status::success();
+
+  auto worker = [&]() {
+    Counters mine;
+    while (!abort.load(std::memory_order_relaxed)) {
+      const uint64_t c = nextCta.fetch_add(1);
+      if (c >= numCtas)
+        break;
+      const Dim id{uint32_t(c % config.grid.x), uint32_t(c / config.grid.x % config.grid.y),
+                   uint32_t(c / (uint64_t(config.grid.x) * config.grid.y))};
+      CtaRunner cta(ctx, id);
+      Status s = cta.run();
+      mine.add(cta.counters());
+      if (!s) {
+        std::lock_guard lock(mutex);
+        // Report the lowest failing CTA, so a fault reproduces the same way.
+        if (c < failedCta && s.message().find("aborted: another CTA failed") == std::string::npos) {
+          failedCta = c;
+          failure = std::move(s);
+        }
+        abort.store(true);
+      }
+    }
+    std::lock_guard lock(mutex);
+    total.add(mine);
+  };
+  if (workers <= 1) {
+    worker();
+  } else {
+    std::vector<std::thread> pool;
+    for (unsigned i = 0; i < workers; ++i)
+      pool.emplace_back(worker);
+    for (std::thread &t : pool)
+      t.join();
+  }
+  counters_ = total;
+  return failure;
+}
+
+void Counters::add(const Counters &o) {
+  for (size_t i = 0; i < warpInstructions.size(); ++i)
+    warpInstructions[i] += o.warpInstructions[i];
+  threadInstructions += o.threadInstructions;
+  tensorCoreFlops += o.tensorCoreFlops;
+  globalBytesRead += o.globalBytesRead;
+  globalBytesWritten += o.globalBytesWritten;
+  sharedBytesRead += o.sharedBytesRead;
+  sharedBytesWritten += o.sharedBytesWritten;
+  sharedBankConflicts += o.sharedBankConflicts;
+  sharedAccesses += o.sharedAccesses;
+  ctas += o.ctas;
+}
+
+std::string Counters::format() const {
+  std::string s = fmt::format("ctas: {}\nwarp instructions: {}\nthread instructions: {}\n", ctas,
+                              totalWarpInstructions(), threadInstructions);
+  for (size_t i = 0; i < warpInstructions.size(); ++i)
+    s += fmt::format("  {}: {}\n", opClassName(OpClass(i)), warpInstructions[i]);
+  s += fmt::format("tensor-core flops: {}\nglobal bytes read: {}\nglobal bytes written: {}\n"
+                   "shared bytes read: {}\nshared bytes written: {}\nshared accesses (warp): {}\n"
+                   "shared bank conflicts: {}\n",
+                   tensorCoreFlops, globalBytesRead, globalBytesWritten, sharedBytesRead, sharedBytesWritten,
+                   sharedAccesses, sharedBankConflicts);
+  return s;
+}
+
+} // namespace mobagen::emu

@@ -1,0 +1,62 @@
+//===- Emulator.h - The PTX emulator as a Device ----------------------------===//
+//
+// Runs PTX on the CPU with the checks of a sanitizer: every out-of-bounds or
+// misaligned access, read of never-written registers or memory, shared-memory
+// race between barriers, barrier or collective mismatch, deadlock, and read of
+// cp.async results before their wait fails the launch with a report naming the
+// kernel, PTX line, CTA and thread (docs/emulator.md). Independent CTAs run in
+// parallel on host threads. After each launch, counters() holds what it did.
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "runtime/device/Device.h"
+#include "runtime/emulator/Counters.h"
+#include "runtime/emulator/GlobalMemory.h"
+#include "runtime/emulator/PtxModule.h"
+
+namespace mobagen::emu {
+
+struct EmulatorOptions {
+  /// Host threads that run CTAs; 0 = all hardware threads.
+  unsigned threads = 0;
+  /// Warp instructions one CTA may execute before the launch fails (catches
+  /// endless loops); 0 = no limit.
+  uint64_t instructionLimitPerCta = 2'000'000'000ull;
+  bool checkRaces = true;
+  bool checkUninitialized = true;
+  /// Shared memory per CTA (static + dynamic), as on sm_90 (227 KiB).
+  uint32_t maxSharedBytes = 232448;
+};
+
+class EmulatorDevice final : public device::Device {
+public:
+  explicit EmulatorDevice(EmulatorOptions options = {});
+  ~EmulatorDevice() override;
+
+  std::string name() const override { return "emulator"; }
+  Expected<device::DevicePtr> allocate(size_t bytes) override;
+  Status free(device::DevicePtr ptr) override;
+  Status copyToDevice(device::DevicePtr dst, const void *src, size_t bytes) override;
+  Status copyToHost(void *dst, device::DevicePtr src, size_t bytes) override;
+  Expected<device::ModuleId> loadModule(std::string_view ptx, std::string_view name) override;
+  Status launch(device::ModuleId module, std::string_view kernel, const device::LaunchConfig &config,
+                const device::KernelArgs &args) override;
+
+  /// The counters of the last successful or failed launch.
+  const Counters &counters() const { return counters_; }
+  const Module *module(device::ModuleId id) const;
+  EmulatorOptions &options() { return options_; }
+
+private:
+  EmulatorOptions options_;
+  GlobalMemory global_;
+  std::vector<std::unique_ptr<Module>> modules_;
+  Counters counters_;
+};
+
+} // namespace mobagen::emu

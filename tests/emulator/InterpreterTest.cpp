@@ -1,0 +1,243 @@
+//===- InterpreterTest.cpp - Hand-written PTX for the execution model ------===//
+#include <bit>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "runtime/emulator/Emulator.h"
+
+namespace mobagen::emu {
+namespace {
+
+using ::testing::HasSubstr;
+
+std::string wrap(const std::string &body, const std::string &regs = "") {
+  return ".version 8.0\n.target sm_80\n.address_size 64\n"
+         ".visible .entry k(.param .u64 k_out)\n{\n"
+         ".reg .pred %p<4>;\n.reg .b32 %r<16>;\n.reg .b64 %rd<8>;\n.reg .f32 %f<8>;\n.reg .b16 %rs<4>;\n" +
+         regs + "ld.param.u64 %rd1, [k_out];\nmov.u32 %r1, %tid.x;\nmul.wide.u32 %rd2, %r1, 4;\n"
+                "add.s64 %rd3, %rd1, %rd2;\n" +
+         body + "\nret;\n}\n";
+}
+
+class InterpreterTest : public ::testing::Test {
+protected:
+  Status run(const std::string &ptx, unsigned threads, std::vector<uint32_t> &out) {
+    auto id = dev.loadModule(ptx, "t.ptx");
+    if (!id)
+      return id.status();
+    auto buf = dev.allocate(threads * 4);
+    std::vector<uint32_t> zero(threads, 0);
+    MOBAGEN_RETURN_IF_ERROR(dev.copyToDevice(*buf, zero.data(), threads * 4));
+    Status s = dev.launch(*id, "k", device::LaunchConfig{{1}, {threads}, 0}, device::KernelArgs().add(*buf));
+    out.assign(threads, 0);
+    MOBAGEN_RETURN_IF_ERROR(dev.copyToHost(out.data(), *buf, threads * 4));
+    return s;
+  }
+  EmulatorDevice dev{EmulatorOptions{.threads = 1}};
+};
+
+TEST_F(InterpreterTest, NestedScopesShadowRegistersAndLabels) {
+  const std::string body = R"(
+    mov.u32 %r2, 5;
+    {
+      .reg .b32 %r<3>;
+      mov.u32 %r2, 100;       // the inner %r2
+      mov.u32 %r1, %tid.x;    // the inner %r1 is a new register too
+      add.u32 %r2, %r2, %r1;
+      bra $L_x;
+      mov.u32 %r2, 0;
+    $L_x:
+      st.global.u32 [%rd3], %r2;
+    }
+    {
+      .reg .b32 %r<3>;
+    $L_x:                    // the same label name in a sibling scope
+      mov.u32 %r2, 1;
+    }
+    add.u32 %r2, %r2, 0;     // the outer %r2 is still 5
+    setp.ne.u32 %p1, %r2, 5;
+    @%p1 st.global.u32 [%rd3], 0;
+  )";
+  std::vector<uint32_t> out;
+  Status s = run(wrap(body), 32, out);
+  ASSERT_TRUE(s.ok()) << s.message();
+  for (unsigned t = 0; t < 32; ++t)
+    EXPECT_EQ(out[t], 100 + t);
+}
+
+TEST_F(InterpreterTest, PackingAndUnpackingMovAndHexFloats) {
+  const std::string body = R"(
+    mov.f32 %f1, 0f40400000;            // 3.0
+    mov.b16 %rs1, 0x1234;
+    mov.b16 %rs2, 0xABCD;
+    mov.b32 %r2, {%rs1, %rs2};          // first element is the low half
+    mov.b32 {%rs3, %rs1}, %r2;
+    cvt.u32.u16 %r3, %rs3;
+    cvt.rzi.u32.f32 %r4, %f1;
+    mad.lo.u32 %r5, %r4, 0x10000, %r3;  // 3 * 65536 + 0x1234
+    xor.b32 %r5, %r5, %r2;
+    st.global.u32 [%rd3], %r5;
+  )";
+  std::vector<uint32_t> out;
+  Status s = run(wrap(body), 1, out);
+  ASSERT_TRUE(s.ok()) << s.message();
+  EXPECT_EQ(out[0], (3u * 65536 + 0x1234) ^ 0xABCD1234u);
+}
+
+TEST_F(InterpreterTest, ReadOfNeverWrittenRegisterIsAFault) {
+  std::vector<uint32_t> out;
+  Status s = run(wrap("add.u32 %r2, %r9, 1;\nst.global.u32 [%rd3], %r2;"), 32, out);
+  ASSERT_FALSE(s.ok());
+  EXPECT_THAT(s.message(), HasSubstr("read of register %r9 that was never written"));
+  EXPECT_THAT(s.message(), HasSubstr("line 15"));
+  EXPECT_THAT(s.message(), HasSubstr("thread (0,0,0)"));
+}
+
+TEST_F(InterpreterTest, PartlyWrittenRegisterFaultsOnTheLaneThatMissedIt) {
+  const std::string body = R"(
+    setp.lt.u32 %p1, %r1, 7;
+    @%p1 mov.u32 %r2, 1;
+    st.global.u32 [%rd3], %r2;
+  )";
+  std::vector<uint32_t> out;
+  Status s = run(wrap(body), 32, out);
+  ASSERT_FALSE(s.ok());
+  EXPECT_THAT(s.message(), HasSubstr("thread (7,0,0)"));
+}
+
+TEST_F(InterpreterTest, BraUniThatDivergesIsAFault) {
+  const std::string body = R"(
+    setp.lt.u32 %p1, %r1, 3;
+    @%p1 bra.uni $L_a;
+  $L_a:
+    st.global.u32 [%rd3], %r1;
+  )";
+  std::vector<uint32_t> out;
+  Status s = run(wrap(body), 32, out);
+  ASSERT_FALSE(s.ok());
+  EXPECT_THAT(s.message(), HasSubstr("bra.uni diverged: lanes 0-2 branch, lanes 3-31 do not"));
+}
+
+TEST_F(InterpreterTest, EndlessLoopHitsTheInstructionLimit) {
+  dev.options().instructionLimitPerCta = 10000;
+  std::vector<uint32_t> out;
+  Status s = run(wrap("$L_spin:\nbra $L_spin;"), 32, out);
+  ASSERT_FALSE(s.ok());
+  EXPECT_THAT(s.message(), HasSubstr("exceeded the limit of 10000 warp instructions"));
+}
+
+TEST_F(InterpreterTest, ShflWithALaneOutsideTheMaskIsAFault) {
+  const std::string body = R"(
+    shfl.sync.idx.b32 %r2, %r1, 20, 31, 0x0000ffff;
+    st.global.u32 [%rd3], %r2;
+  )";
+  std::vector<uint32_t> out;
+  Status s = run(wrap(body), 32, out);
+  ASSERT_FALSE(s.ok());
+  EXPECT_THAT(s.message(), HasSubstr("not in membermask 0x0000ffff"));
+}
+
+constexpr const char *kCallModule = R"(
+.version 8.0
+.target sm_80
+.address_size 64
+.visible .func (.param .b32 twice_ret) twice(.param .b32 twice_a)
+{
+  .reg .b32 %r<3>;
+  .local .align 4 .b8 spill[4];
+  ld.param.b32 %r1, [twice_a];
+  st.local.u32 [spill], %r1;
+  ld.local.u32 %r2, [spill];
+  add.s32 %r2, %r2, %r1;
+  st.param.b32 [twice_ret], %r2;
+  ret;
+}
+.visible .func (.param .b32 loop_ret) loop(.param .b32 loop_a)
+{
+  .reg .b32 %r<2>;
+  ld.param.b32 %r1, [loop_a];
+  { .param .b32 p; .param .b32 q;
+    st.param.b32 [p], %r1;
+    call.uni (q), loop, (p);
+  }
+  st.param.b32 [loop_ret], %r1;
+  ret;
+}
+.visible .entry k(.param .u64 k_out, .param .u32 k_recurse)
+{
+  .reg .pred %p<3>;
+  .reg .b32 %r<6>;
+  .reg .b64 %rd<4>;
+  ld.param.u64 %rd1, [k_out];
+  mov.u32 %r1, %tid.x;
+  mul.wide.u32 %rd2, %r1, 4;
+  add.s64 %rd3, %rd1, %rd2;
+  add.u32 %r2, %r1, 100;
+  setp.lt.u32 %p1, %r1, 5;
+  { // callseq
+    .reg .b32 %r<2>;
+    .param .b32 param0;
+    .param .b32 retval0;
+    st.param.b32 [param0], %r2;
+    @%p1 call (retval0), twice, (param0);
+    @%p1 ld.param.b32 %r2, [retval0];
+  }
+  st.global.u32 [%rd3], %r2;
+  ret;
+}
+)";
+
+TEST_F(InterpreterTest, CallsAreInlinedWithTheirGuard) {
+  std::string ptx = kCallModule;
+  // Without the recursive function the module links and runs.
+  const size_t begin = ptx.find(".visible .func (.param .b32 loop_ret)");
+  const size_t end = ptx.find(".visible .entry k");
+  ptx.erase(begin, end - begin);
+  auto id = dev.loadModule(ptx, "call.ptx");
+  ASSERT_TRUE(id.ok()) << id.status().message();
+  auto buf = dev.allocate(32 * 4);
+  Status s = dev.launch(*id, "k", device::LaunchConfig{{1}, {32}, 0},
+                        device::KernelArgs().add(*buf).add(uint32_t(0)));
+  ASSERT_TRUE(s.ok()) << s.message();
+  std::vector<uint32_t> out(32);
+  ASSERT_TRUE(dev.copyToHost(out.data(), *buf, 128).ok());
+  for (unsigned t = 0; t < 32; ++t)
+    EXPECT_EQ(out[t], t < 5 ? 2 * (t + 100) : t + 100) << t;
+}
+
+TEST_F(InterpreterTest, RecursionIsReportedNotRun) {
+  std::string ptx = kCallModule;
+  ptx.replace(ptx.find("@%p1 call (retval0), twice"), std::string("@%p1 call (retval0), twice").size(),
+              "@%p1 call (retval0), loop");
+  auto id = dev.loadModule(ptx, "call.ptx");
+  ASSERT_FALSE(id.ok());
+  EXPECT_THAT(id.status().message(), HasSubstr("recursion is not implemented"));
+  std::string missing = kCallModule;
+  missing.replace(missing.find("@%p1 call (retval0), twice"), std::string("@%p1 call (retval0), twice").size(),
+                  "@%p1 call (retval0), nowhere");
+  auto id2 = dev.loadModule(missing, "call.ptx");
+  ASSERT_FALSE(id2.ok());
+  EXPECT_THAT(id2.status().message(), HasSubstr("call to 'nowhere', which has no body"));
+}
+
+TEST_F(InterpreterTest, CountsBankConflicts) {
+  // Each lane stores to word 32 * lane: all in bank 0, 32 distinct words: 31 extra wavefronts.
+  const std::string body = R"(
+    shl.b32 %r2, %r1, 7;
+    st.shared.u32 [%r2], %r1;
+    shl.b32 %r3, %r1, 2;
+    st.shared.u32 [%r3+8192], %r1;     // conflict-free
+    st.global.u32 [%rd3], %r1;
+  )";
+  auto id = dev.loadModule(wrap(body, ".shared .align 4 .b8 s[8320];\n"), "t.ptx");
+  ASSERT_TRUE(id.ok()) << id.status().message();
+  auto buf = dev.allocate(128);
+  Status s = dev.launch(*id, "k", device::LaunchConfig{{1}, {32}, 0}, device::KernelArgs().add(*buf));
+  ASSERT_TRUE(s.ok()) << s.message();
+  EXPECT_EQ(dev.counters().sharedBankConflicts, 31u);
+  EXPECT_EQ(dev.counters().sharedAccesses, 2u);
+}
+
+} // namespace
+} // namespace mobagen::emu

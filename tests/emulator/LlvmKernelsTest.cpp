@@ -1,0 +1,57 @@
+//===- LlvmKernelsTest.cpp - PTX from LLVM 22's NVPTX backend --------------===//
+//
+// kernels/*.ll are written the way MLIR's gpu -> nvvm lowering writes kernels
+// and compiled by llc at build time: .b32 registers holding floats, add.rn.f32,
+// call sequences with .param scopes (inlined by PtxLinker), cvt.rn.bf16.f32.
+//
+//===----------------------------------------------------------------------===//
+#include <cmath>
+
+#include "runtime/support/FloatFormats.h"
+#include "tests/emulator/EmuTestSupport.h"
+
+namespace mobagen::emu::testing {
+namespace {
+
+using device::KernelArgs;
+
+class LlvmKernelsTest : public EmuKernelTest {
+protected:
+  void SetUp() override {
+    if (!MOBAGEN_EMU_HAVE_LLC)
+      GTEST_SKIP() << "llc (LLVM 22) not found at configure time";
+  }
+};
+
+TEST_P(LlvmKernelsTest, RowSoftmaxBf16WithCallsSharedAndBarrier) {
+  load("llvm_softmax");
+  const int rows = 5, cols = 150; // not a multiple of the warp: ragged per-lane loops
+  Rng rng(21);
+  std::vector<float> x(rows * cols);
+  for (auto &v : x)
+    v = rng.uniform(-6, 6);
+  auto dx = upload(x);
+  auto dout = dev.allocate(rows * cols * 2);
+  ASSERT_TRUE(dout.ok());
+  Status s = launch("row_softmax_bf16", {rows}, {32}, KernelArgs().add(dx).add(*dout).add(cols));
+  ASSERT_TRUE(s.ok()) << s.message();
+  const auto out = download<uint16_t>(*dout, rows * cols);
+  for (int r = 0; r < rows; ++r) {
+    double mx = -INFINITY, sum = 0;
+    for (int c = 0; c < cols; ++c)
+      mx = std::max(mx, double(x[r * cols + c]));
+    for (int c = 0; c < cols; ++c)
+      sum += std::exp(double(x[r * cols + c]) - mx);
+    for (int c = 0; c < cols; ++c) {
+      const double want = std::exp(double(x[r * cols + c]) - mx) / sum;
+      const double got = decodeDType(out[r * cols + c], DType::BF16);
+      EXPECT_NEAR(got, want, want * 0x1p-8 + 1e-30) << r << "," << c; // within one bf16 ulp
+    }
+  }
+  EXPECT_EQ(dev.counters().globalBytesWritten, uint64_t(rows) * cols * 2);
+}
+
+INSTANTIATE_TEST_SUITE_P(Targets, LlvmKernelsTest, ::testing::ValuesIn(targets()));
+
+} // namespace
+} // namespace mobagen::emu::testing

@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "compiler/Conversion/Passes.h"
 #include "dialect/moba/IR/MobaDialect.h"
 #include "dialect/tile/IR/TileDialect.h"
 
@@ -19,6 +20,7 @@
 
 int main(int argc, char **argv) {
   mlir::registerAllPasses();
+  mobagen::compiler::registerConversionPasses();
 
   mlir::DialectRegistry registry;
   registry.insert<mobagen::moba::MobaDialect, mobagen::tile::TileDialect>();

@@ -1,0 +1,40 @@
+#include "compiler/Conversion/Passes.h"
+
+#include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
+#include "mlir/Conversion/ControlFlowToLLVM/ControlFlowToLLVM.h"
+#include "mlir/Conversion/MathToLLVM/MathToLLVM.h"
+#include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
+#include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
+#include "mlir/Pass/PassRegistry.h"
+
+namespace mobagen::compiler {
+namespace {
+#define GEN_PASS_REGISTRATION
+#include "compiler/Conversion/Passes.h.inc"
+
+struct TileToLLVMOptions : public mlir::PassPipelineOptions<TileToLLVMOptions> {
+  Option<int64_t> numWarps{*this, "num-warps", llvm::cl::desc("Warps per program"),
+                           llvm::cl::init(4)};
+};
+} // namespace
+
+void buildTileToLLVMPipeline(mlir::OpPassManager &pm, int64_t numWarps) {
+  pm.addPass(createConvertTileToNVVM(ConvertTileToNVVMOptions{numWarps}));
+  pm.addPass(mlir::createSCFToControlFlowPass());
+  pm.addPass(mlir::createArithToLLVMConversionPass());
+  pm.addPass(mlir::createConvertMathToLLVMPass());
+  pm.addPass(mlir::createConvertControlFlowToLLVMPass());
+  pm.addPass(mlir::createReconcileUnrealizedCastsPass());
+}
+
+void registerConversionPasses() {
+  registerMobagenConversionPasses();
+  mlir::PassPipelineRegistration<TileToLLVMOptions>(
+      "mobagen-tile-to-llvm",
+      "Lower tile kernels to the LLVM and NVVM dialects (input of mobagen-translate --mlir-to-ptx)",
+      [](mlir::OpPassManager &pm, const TileToLLVMOptions &options) {
+        buildTileToLLVMPipeline(pm, options.numWarps);
+      });
+}
+
+} // namespace mobagen::compiler

@@ -1,0 +1,36 @@
+//===- Passes.td - mobagen's conversion passes -------------*- tablegen -*-===//
+#ifndef MOBAGEN_COMPILER_CONVERSION_PASSES_TD
+#define MOBAGEN_COMPILER_CONVERSION_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def ConvertTileToNVVM : Pass<"convert-tile-to-nvvm", "::mlir::ModuleOp"> {
+  let summary = "Lower tile-dialect kernels to per-thread scalar code in the NVVM dialect";
+  let description = [{
+    Every `func.func` of the module is a tile kernel: it becomes an `llvm.func`
+    with `nvvm.kernel` and `nvvm.reqntid` inside `gpu.module @kernels`, whose body
+    computes, per thread, the elements of each tile that the thread owns. Its
+    operations are scalar `arith`, `math`, `scf`, `llvm` and `nvvm` ops, ready for
+    the upstream conversions to the LLVM dialect.
+
+    This is the *baseline* lowering: one layout for every tile (element `e` of a
+    tile belongs to thread `e mod T`, T = 32 x num-warps), and every operation that
+    moves elements between threads (broadcast, reduce, argmax, dot) stages its
+    operands through shared memory between two barriers. It is correct for any
+    shape, and it is the reference the optimized layouts (registers, warp
+    shuffles, ldmatrix + mma.sync) are measured against.
+
+    Example: `mobagen-opt --convert-tile-to-nvvm="num-warps=4" kernel.mlir`.
+  }];
+  let options = [
+    Option<"numWarps", "num-warps", "int64_t", /*default=*/"4",
+           "Warps per program (CTA): each kernel runs with 32 x num-warps threads">,
+  ];
+  let dependentDialects = [
+    "::mlir::LLVM::LLVMDialect", "::mlir::NVVM::NVVMDialect",
+    "::mlir::gpu::GPUDialect", "::mlir::scf::SCFDialect",
+    "::mlir::arith::ArithDialect", "::mlir::math::MathDialect",
+  ];
+}
+
+#endif // MOBAGEN_COMPILER_CONVERSION_PASSES_TD

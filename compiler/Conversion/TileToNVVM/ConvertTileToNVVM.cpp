@@ -1,0 +1,616 @@
+//===- ConvertTileToNVVM.cpp - tile kernels to per-thread NVVM code ---------===//
+//
+// Lowers each tile kernel (a func.func of tile / arith / math / scf ops on
+// tensors) to an llvm.func that computes, per thread, the elements the baseline
+// layout (TileLayout.h) gives it. Each tensor value becomes one scalar per slot;
+// scalars stay scalars (every thread holds the same value). Operations that need
+// elements of other threads stage their operand through a shared-memory buffer:
+//
+//   barrier; owners store their elements; barrier; every thread reads what it needs
+//
+// The first barrier keeps a loop's next iteration from overwriting a buffer that
+// slower threads still read. Control flow must be structured (scf.for); the output
+// still holds scalar arith / math / scf ops for the upstream conversions.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/Conversion/Passes.h"
+#include "compiler/Conversion/TileToNVVM/TileLayout.h"
+#include "dialect/tile/IR/TileDialect.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/IRMapping.h"
+
+namespace mobagen::compiler {
+
+#define GEN_PASS_DEF_CONVERTTILETONVVM
+#include "compiler/Conversion/Passes.h.inc"
+
+namespace {
+
+using namespace mlir;
+
+Type scalarType(Type type);
+
+/// Emits the per-thread body of one kernel.
+class KernelEmitter {
+public:
+  KernelEmitter(ImplicitLocOpBuilder &b, gpu::GPUModuleOp module, StringRef kernel,
+                int64_t threads, Value tid)
+      : b(b), module(module), kernel(kernel.str()), threads(threads), tid(tid) {}
+
+  LogicalResult emitBlock(Block &block);
+  void mapArgument(Value from, Value to) { scalars.map(from, to); }
+
+private:
+  bool isTile(Value v) const { return isa<RankedTensorType>(v.getType()); }
+  TileLayout layoutOf(Type type) const { return TileLayout(cast<RankedTensorType>(type), threads); }
+  /// The value of `v` in `slot`: a tile's element, or the scalar itself.
+  Value at(Value v, int64_t slot) {
+    return isTile(v) ? tiles.lookup(v)[slot] : scalars.lookupOrNull(v);
+  }
+
+  Value zeroOf(Type type);
+  Value andMasks(Value a, Value c);
+  Value sharedBuffer(int64_t bytes);
+  Value stageInSharedMemory(Value tileValue);
+  Value loadStaged(Value buffer, Type element, Value index);
+  Value guardedLoad(Value ptr, Type type, Value mask, Value other);
+  void guardedStore(Value ptr, Value value, Value mask);
+
+  LogicalResult emitOp(Operation *op);
+  LogicalResult emitElementwise(Operation *op);
+  LogicalResult emitConstant(arith::ConstantOp op);
+  LogicalResult emitFor(scf::ForOp op);
+  LogicalResult emitBroadcast(tile::BroadcastOp op);
+  LogicalResult emitLoad(tile::LoadOp op);
+  LogicalResult emitStore(tile::StoreOp op);
+  LogicalResult emitAddPtr(tile::AddPtrOp op);
+  LogicalResult emitReduction(Operation *op, Value src, int64_t axis, tile::ReduceKind kind,
+                              bool withIndex);
+  LogicalResult emitDot(tile::DotOp op);
+
+  ImplicitLocOpBuilder &b;
+  gpu::GPUModuleOp module;
+  std::string kernel;
+  int64_t threads;
+  Value tid;
+  IRMapping scalars;
+  DenseMap<Value, SmallVector<Value>> tiles;
+  int64_t buffers = 0;
+};
+
+/// The per-thread type of a tile's element or of a scalar: !tile.ptr becomes
+/// !llvm.ptr in the same address space.
+Type scalarType(Type type) {
+  if (auto tensor = dyn_cast<RankedTensorType>(type))
+    type = tensor.getElementType();
+  if (auto ptr = dyn_cast<tile::PointerType>(type))
+    return LLVM::LLVMPointerType::get(type.getContext(), ptr.getAddressSpace());
+  return type;
+}
+
+Value KernelEmitter::zeroOf(Type type) {
+  if (isa<LLVM::LLVMPointerType>(type))
+    return LLVM::ZeroOp::create(b, type);
+  return arith::ConstantOp::create(b, type, cast<TypedAttr>(b.getZeroAttr(type)));
+}
+
+Value KernelEmitter::andMasks(Value a, Value c) {
+  if (!a)
+    return c;
+  if (!c)
+    return a;
+  return arith::AndIOp::create(b, a, c);
+}
+
+/// Bytes one element occupies in a staging buffer (i1 travels as a byte).
+int64_t stagedBytes(Type type) {
+  if (isa<LLVM::LLVMPointerType>(type))
+    return 8;
+  return std::max<int64_t>(1, type.getIntOrFloatBitWidth() / 8);
+}
+
+/// A fresh `bytes`-long shared-memory buffer (one per staging site, so no two
+/// sites alias) and its address.
+Value KernelEmitter::sharedBuffer(int64_t bytes) {
+  const std::string name = "__" + kernel + "_stage" + std::to_string(buffers++);
+  OpBuilder atModule(module.getBody(), module.getBody()->begin());
+  LLVM::GlobalOp::create(atModule, b.getLoc(), LLVM::LLVMArrayType::get(b.getI8Type(), bytes),
+                         /*isConstant=*/false, LLVM::Linkage::Internal, name, Attribute(),
+                         /*alignment=*/16, /*addrSpace=*/3);
+  return LLVM::AddressOfOp::create(b, LLVM::LLVMPointerType::get(b.getContext(), 3), name);
+}
+
+Value KernelEmitter::stageInSharedMemory(Value tileValue) {
+  const TileLayout layout = layoutOf(tileValue.getType());
+  Type element = scalarType(tileValue.getType());
+  Value buffer = sharedBuffer(layout.elements() * stagedBytes(element));
+  NVVM::Barrier0Op::create(b);
+  for (int64_t slot = 0; slot < layout.slots(); ++slot) {
+    Value index = layout.linearIndex(b, tid, slot);
+    Value value = at(tileValue, slot);
+    Type stored = element;
+    if (element.isInteger(1)) {
+      value = arith::ExtUIOp::create(b, b.getI8Type(), value);
+      stored = b.getI8Type();
+    }
+    Value addr = LLVM::GEPOp::create(b, buffer.getType(), stored, buffer, ValueRange{index});
+    guardedStore(addr, value, layout.validity(b, tid, slot));
+  }
+  NVVM::Barrier0Op::create(b);
+  return buffer;
+}
+
+Value KernelEmitter::loadStaged(Value buffer, Type element, Value index) {
+  Type stored = element.isInteger(1) ? b.getI8Type() : element;
+  Value addr = LLVM::GEPOp::create(b, buffer.getType(), stored, buffer, ValueRange{index});
+  Value value = LLVM::LoadOp::create(b, stored, addr);
+  if (element.isInteger(1))
+    value = arith::TruncIOp::create(b, element, value);
+  return value;
+}
+
+Value KernelEmitter::guardedLoad(Value ptr, Type type, Value mask, Value other) {
+  if (!mask)
+    return LLVM::LoadOp::create(b, type, ptr);
+  auto branch = scf::IfOp::create(b, TypeRange{type}, mask, /*withElseRegion=*/true);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(branch.thenBlock());
+    scf::YieldOp::create(b, ValueRange{LLVM::LoadOp::create(b, type, ptr)});
+    b.setInsertionPointToStart(branch.elseBlock());
+    scf::YieldOp::create(b, ValueRange{other ? other : zeroOf(type)});
+  }
+  return branch.getResult(0);
+}
+
+void KernelEmitter::guardedStore(Value ptr, Value value, Value mask) {
+  if (!mask) {
+    LLVM::StoreOp::create(b, value, ptr);
+    return;
+  }
+  auto branch = scf::IfOp::create(b, mask, /*withElseRegion=*/false);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(branch.thenBlock()->getTerminator());
+  LLVM::StoreOp::create(b, value, ptr);
+}
+
+LogicalResult KernelEmitter::emitBlock(Block &block) {
+  for (Operation &op : block.without_terminator())
+    if (failed(emitOp(&op)))
+      return failure();
+  return success();
+}
+
+LogicalResult KernelEmitter::emitOp(Operation *op) {
+  b.setLoc(op->getLoc());
+  if (auto id = dyn_cast<tile::ProgramIdOp>(op)) {
+    Type i32 = b.getI32Type();
+    Value v = id.getAxis() == tile::ProgramAxis::x   ? NVVM::BlockIdXOp::create(b, i32).getResult()
+              : id.getAxis() == tile::ProgramAxis::y ? NVVM::BlockIdYOp::create(b, i32).getResult()
+                                                     : NVVM::BlockIdZOp::create(b, i32).getResult();
+    scalars.map(id.getResult(), v);
+    return success();
+  }
+  if (auto n = dyn_cast<tile::NumProgramsOp>(op)) {
+    Type i32 = b.getI32Type();
+    Value v = n.getAxis() == tile::ProgramAxis::x   ? NVVM::GridDimXOp::create(b, i32).getResult()
+              : n.getAxis() == tile::ProgramAxis::y ? NVVM::GridDimYOp::create(b, i32).getResult()
+                                                    : NVVM::GridDimZOp::create(b, i32).getResult();
+    scalars.map(n.getResult(), v);
+    return success();
+  }
+  if (auto range = dyn_cast<tile::MakeRangeOp>(op)) {
+    const TileLayout layout = layoutOf(range.getType());
+    auto &slots = tiles[range.getResult()];
+    for (int64_t slot = 0; slot < layout.slots(); ++slot)
+      slots.push_back(arith::AddIOp::create(b, layout.linearIndex(b, tid, slot),
+                                            constantI32(b, range.getStart())));
+    return success();
+  }
+  if (auto splat = dyn_cast<tile::SplatOp>(op)) {
+    tiles[splat.getResult()].assign(layoutOf(splat.getType()).slots(),
+                                    scalars.lookup(splat.getSrc()));
+    return success();
+  }
+  // The layout depends only on the row-major linear index: these move nothing.
+  if (isa<tile::ExpandDimsOp, tile::ReshapeOp>(op)) {
+    tiles[op->getResult(0)] = tiles.lookup(op->getOperand(0));
+    return success();
+  }
+  if (auto broadcast = dyn_cast<tile::BroadcastOp>(op))
+    return emitBroadcast(broadcast);
+  if (auto addptr = dyn_cast<tile::AddPtrOp>(op))
+    return emitAddPtr(addptr);
+  if (auto load = dyn_cast<tile::LoadOp>(op))
+    return emitLoad(load);
+  if (auto store = dyn_cast<tile::StoreOp>(op))
+    return emitStore(store);
+  if (auto reduce = dyn_cast<tile::ReduceOp>(op))
+    return emitReduction(op, reduce.getSrc(), reduce.getAxis(), reduce.getKind(), false);
+  if (auto argmax = dyn_cast<tile::ArgMaxOp>(op))
+    return emitReduction(op, argmax.getSrc(), argmax.getAxis(), tile::ReduceKind::max, true);
+  if (auto dot = dyn_cast<tile::DotOp>(op))
+    return emitDot(dot);
+  if (auto constant = dyn_cast<arith::ConstantOp>(op))
+    return emitConstant(constant);
+  if (auto loop = dyn_cast<scf::ForOp>(op))
+    return emitFor(loop);
+  if (isa<arith::ArithDialect, math::MathDialect>(op->getDialect()))
+    return emitElementwise(op);
+  return op->emitOpError("is not supported by convert-tile-to-nvvm");
+}
+
+/// exp2 and log2 of f32 map to the PTX approximations (ex2.approx.f32,
+/// lg2.approx.f32: relative error below 2^-22) rather than to LLVM's generic
+/// intrinsics, which the NVPTX backend would turn into libdevice calls or reject.
+FailureOr<Value> emitApproxMath(ImplicitLocOpBuilder &b, Operation *op, ValueRange operands) {
+  const char *intrinsic = isa<math::Exp2Op>(op)   ? "llvm.nvvm.ex2.approx.f32"
+                          : isa<math::Log2Op>(op) ? "llvm.nvvm.lg2.approx.f"
+                                                  : nullptr;
+  if (!intrinsic)
+    return Value();
+  if (!operands[0].getType().isF32())
+    return op->emitOpError("is lowered for f32 only (got ") << operands[0].getType() << ")";
+  return LLVM::CallIntrinsicOp::create(b, b.getF32Type(), b.getStringAttr(intrinsic), operands)
+      .getResult(0);
+}
+
+LogicalResult KernelEmitter::emitElementwise(Operation *op) {
+  const bool onTiles = llvm::any_of(op->getResultTypes(), [](Type t) {
+    return isa<RankedTensorType>(t);
+  });
+  if (!onTiles) {
+    SmallVector<Value> operands;
+    for (Value operand : op->getOperands())
+      operands.push_back(scalars.lookup(operand));
+    FailureOr<Value> approx = emitApproxMath(b, op, operands);
+    if (failed(approx))
+      return failure();
+    if (*approx)
+      scalars.map(op->getResult(0), *approx);
+    else
+      b.clone(*op, scalars);
+    return success();
+  }
+  if (op->getNumRegions() != 0)
+    return op->emitOpError("with regions cannot be applied elementwise to tiles");
+  const int64_t slots = layoutOf(op->getResult(0).getType()).slots();
+  SmallVector<Type> resultTypes;
+  for (Type t : op->getResultTypes())
+    resultTypes.push_back(scalarType(t));
+  for (int64_t slot = 0; slot < slots; ++slot) {
+    SmallVector<Value> operands;
+    for (Value operand : op->getOperands())
+      operands.push_back(at(operand, slot));
+    FailureOr<Value> approx = emitApproxMath(b, op, operands);
+    if (failed(approx))
+      return failure();
+    if (*approx) {
+      tiles[op->getResult(0)].push_back(*approx);
+      continue;
+    }
+    OperationState state(op->getLoc(), op->getName(), operands, resultTypes, op->getAttrs());
+    Operation *scalarOp = b.create(state);
+    for (auto [from, to] : llvm::zip(op->getResults(), scalarOp->getResults()))
+      tiles[from].push_back(to);
+  }
+  return success();
+}
+
+LogicalResult KernelEmitter::emitConstant(arith::ConstantOp op) {
+  auto tensor = dyn_cast<RankedTensorType>(op.getType());
+  if (!tensor) {
+    b.clone(*op, scalars);
+    return success();
+  }
+  auto dense = dyn_cast<SplatElementsAttr>(op.getValue());
+  if (!dense)
+    return op.emitOpError("a non-splat constant tile is not supported yet");
+  auto element = cast<TypedAttr>(dense.getSplatValue<Attribute>());
+  Value scalar = arith::ConstantOp::create(b, element);
+  tiles[op.getResult()].assign(layoutOf(tensor).slots(), scalar);
+  return success();
+}
+
+LogicalResult KernelEmitter::emitFor(scf::ForOp op) {
+  // Tiles carried by the loop travel as one iter_arg per slot.
+  SmallVector<Value> inits;
+  for (Value init : op.getInitArgs()) {
+    if (isTile(init))
+      llvm::append_range(inits, tiles.lookup(init));
+    else
+      inits.push_back(scalars.lookup(init));
+  }
+  auto loop = scf::ForOp::create(b, scalars.lookup(op.getLowerBound()),
+                                 scalars.lookup(op.getUpperBound()), scalars.lookup(op.getStep()),
+                                 inits);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(loop.getBody());
+  scalars.map(op.getInductionVar(), loop.getInductionVar());
+  auto unflatten = [&](ValueRange from, ValueRange flat) {
+    size_t next = 0;
+    for (Value v : from) {
+      if (isTile(v)) {
+        const int64_t n = layoutOf(v.getType()).slots();
+        tiles[v] = SmallVector<Value>(flat.slice(next, n));
+        next += n;
+      } else {
+        scalars.map(v, flat[next++]);
+      }
+    }
+  };
+  unflatten(op.getRegionIterArgs(), loop.getRegionIterArgs());
+  if (failed(emitBlock(*op.getBody())))
+    return failure();
+  auto yield = cast<scf::YieldOp>(op.getBody()->getTerminator());
+  SmallVector<Value> yielded;
+  for (Value v : yield.getOperands()) {
+    if (isTile(v))
+      llvm::append_range(yielded, tiles.lookup(v));
+    else
+      yielded.push_back(scalars.lookup(v));
+  }
+  b.setLoc(yield.getLoc());
+  scf::YieldOp::create(b, yielded);
+  unflatten(op.getResults(), loop.getResults());
+  return success();
+}
+
+LogicalResult KernelEmitter::emitBroadcast(tile::BroadcastOp op) {
+  auto srcType = cast<RankedTensorType>(op.getSrc().getType());
+  const TileLayout dst = layoutOf(op.getType());
+  Value buffer = stageInSharedMemory(op.getSrc());
+  Type element = scalarType(srcType);
+  auto &slots = tiles[op.getResult()];
+  for (int64_t slot = 0; slot < dst.slots(); ++slot) {
+    Value linear = dst.linearIndex(b, tid, slot);
+    if (Value valid = dst.validity(b, tid, slot)) // empty slots read element 0
+      linear = arith::SelectOp::create(b, valid, linear, constantI32(b, 0));
+    SmallVector<Value> index = dst.delinearize(b, linear);
+    for (auto [d, size] : llvm::enumerate(srcType.getShape()))
+      if (size == 1)
+        index[d] = constantI32(b, 0);
+    slots.push_back(
+        loadStaged(buffer, element, TileLayout::linearize(b, index, srcType.getShape())));
+  }
+  return success();
+}
+
+LogicalResult KernelEmitter::emitAddPtr(tile::AddPtrOp op) {
+  Type pointee = cast<tile::PointerType>(getElementTypeOrSelf(op.getPtr().getType())).getPointeeType();
+  Type ptrType = scalarType(op.getType());
+  if (!isTile(op.getResult())) {
+    scalars.map(op.getResult(), LLVM::GEPOp::create(b, ptrType, pointee, scalars.lookup(op.getPtr()),
+                                                    ValueRange{scalars.lookup(op.getOffset())}));
+    return success();
+  }
+  auto &slots = tiles[op.getResult()];
+  for (int64_t slot = 0; slot < layoutOf(op.getType()).slots(); ++slot)
+    slots.push_back(LLVM::GEPOp::create(b, ptrType, pointee, at(op.getPtr(), slot),
+                                        ValueRange{at(op.getOffset(), slot)}));
+  return success();
+}
+
+LogicalResult KernelEmitter::emitLoad(tile::LoadOp op) {
+  Type type = scalarType(op.getType());
+  if (!isTile(op.getResult())) {
+    Value mask = op.getMask() ? scalars.lookup(op.getMask()) : Value();
+    Value other = op.getOther() ? scalars.lookup(op.getOther()) : Value();
+    scalars.map(op.getResult(), guardedLoad(scalars.lookup(op.getPtr()), type, mask, other));
+    return success();
+  }
+  const TileLayout layout = layoutOf(op.getType());
+  auto &slots = tiles[op.getResult()];
+  for (int64_t slot = 0; slot < layout.slots(); ++slot) {
+    Value mask = andMasks(op.getMask() ? at(op.getMask(), slot) : Value(),
+                          layout.validity(b, tid, slot));
+    Value other = op.getOther() ? at(op.getOther(), slot) : Value();
+    slots.push_back(guardedLoad(at(op.getPtr(), slot), type, mask, other));
+  }
+  return success();
+}
+
+LogicalResult KernelEmitter::emitStore(tile::StoreOp op) {
+  if (!isTile(op.getValue())) {
+    // Every thread holds the scalar; thread 0 alone writes it.
+    Value first = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, tid, constantI32(b, 0));
+    Value mask = andMasks(op.getMask() ? scalars.lookup(op.getMask()) : Value(), first);
+    guardedStore(scalars.lookup(op.getPtr()), scalars.lookup(op.getValue()), mask);
+    return success();
+  }
+  const TileLayout layout = layoutOf(op.getValue().getType());
+  for (int64_t slot = 0; slot < layout.slots(); ++slot) {
+    Value mask = andMasks(op.getMask() ? at(op.getMask(), slot) : Value(),
+                          layout.validity(b, tid, slot));
+    guardedStore(at(op.getPtr(), slot), at(op.getValue(), slot), mask);
+  }
+  return success();
+}
+
+/// The identity of a reduction and its combining step.
+Value reductionInit(ImplicitLocOpBuilder &b, Type type, tile::ReduceKind kind) {
+  if (auto f = dyn_cast<FloatType>(type)) {
+    if (kind == tile::ReduceKind::sum)
+      return arith::ConstantOp::create(b, b.getFloatAttr(f, 0.0));
+    const APFloat inf = APFloat::getInf(f.getFloatSemantics(), kind == tile::ReduceKind::max);
+    return arith::ConstantOp::create(b, b.getFloatAttr(f, inf));
+  }
+  const unsigned width = type.getIntOrFloatBitWidth();
+  const APInt value = kind == tile::ReduceKind::sum   ? APInt::getZero(width)
+                      : kind == tile::ReduceKind::max ? APInt::getSignedMinValue(width)
+                                                      : APInt::getSignedMaxValue(width);
+  return arith::ConstantOp::create(b, b.getIntegerAttr(type, value));
+}
+
+Value reductionStep(ImplicitLocOpBuilder &b, tile::ReduceKind kind, Value acc, Value x) {
+  const bool isFloat = isa<FloatType>(acc.getType());
+  switch (kind) {
+  case tile::ReduceKind::sum:
+    return isFloat ? arith::AddFOp::create(b, acc, x).getResult()
+                   : arith::AddIOp::create(b, acc, x).getResult();
+  case tile::ReduceKind::max:
+    return isFloat ? arith::MaximumFOp::create(b, acc, x).getResult()
+                   : arith::MaxSIOp::create(b, acc, x).getResult();
+  case tile::ReduceKind::min:
+    return isFloat ? arith::MinimumFOp::create(b, acc, x).getResult()
+                   : arith::MinSIOp::create(b, acc, x).getResult();
+  }
+  llvm_unreachable("unknown reduction");
+}
+
+LogicalResult KernelEmitter::emitReduction(Operation *op, Value src, int64_t axis,
+                                           tile::ReduceKind kind, bool withIndex) {
+  auto srcType = cast<RankedTensorType>(src.getType());
+  Type element = scalarType(srcType);
+  Value buffer = stageInSharedMemory(src);
+  const int64_t extent = srcType.getDimSize(axis);
+  SmallVector<int64_t> resultShape(srcType.getShape());
+  resultShape.erase(resultShape.begin() + axis);
+
+  // Reduces along `axis` at the result position `index` (one value per other dim).
+  auto reduceAt = [&](SmallVector<Value> index) -> std::pair<Value, Value> {
+    index.insert(index.begin() + axis, Value());
+    Value init = withIndex ? reductionInit(b, element, tile::ReduceKind::max)
+                           : reductionInit(b, element, kind);
+    SmallVector<Value> inits{init};
+    if (withIndex)
+      inits.push_back(constantI32(b, 0));
+    auto loop = scf::ForOp::create(b, constantI32(b, 0), constantI32(b, extent), constantI32(b, 1),
+                                   inits);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(loop.getBody());
+    index[axis] = loop.getInductionVar();
+    Value x = loadStaged(buffer, element, TileLayout::linearize(b, index, srcType.getShape()));
+    Value acc = loop.getRegionIterArgs()[0];
+    if (!withIndex) {
+      scf::YieldOp::create(b, ValueRange{reductionStep(b, kind, acc, x)});
+    } else {
+      // Strictly greater: among equal maxima the first (lowest index) stays.
+      Value better = isa<FloatType>(element)
+                         ? arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, x, acc).getResult()
+                         : arith::CmpIOp::create(b, arith::CmpIPredicate::sgt, x, acc).getResult();
+      Value value = arith::SelectOp::create(b, better, x, acc);
+      Value where = arith::SelectOp::create(b, better, loop.getInductionVar(),
+                                            loop.getRegionIterArgs()[1]);
+      scf::YieldOp::create(b, ValueRange{value, where});
+    }
+    b.setInsertionPointAfter(loop);
+    return {loop.getResult(0), withIndex ? loop.getResult(1) : Value()};
+  };
+
+  if (resultShape.empty()) { // a 1-D tile reduces to a scalar every thread holds
+    auto [value, index] = reduceAt({});
+    scalars.map(op->getResult(0), value);
+    if (withIndex)
+      scalars.map(op->getResult(1), index);
+    return success();
+  }
+  auto resultType = RankedTensorType::get(resultShape, srcType.getElementType());
+  const TileLayout result = layoutOf(resultType);
+  for (int64_t slot = 0; slot < result.slots(); ++slot) {
+    Value linear = result.linearIndex(b, tid, slot);
+    if (Value valid = result.validity(b, tid, slot))
+      linear = arith::SelectOp::create(b, valid, linear, constantI32(b, 0));
+    auto [value, index] = reduceAt(result.delinearize(b, linear));
+    tiles[op->getResult(0)].push_back(value);
+    if (withIndex)
+      tiles[op->getResult(1)].push_back(index);
+  }
+  return success();
+}
+
+LogicalResult KernelEmitter::emitDot(tile::DotOp op) {
+  // Baseline: stage both operands and let each thread run a K loop per owned
+  // result element, with products and sums in the accumulator's type.
+  auto aType = cast<RankedTensorType>(op.getA().getType());
+  auto bType = cast<RankedTensorType>(op.getB().getType());
+  Type accType = scalarType(op.getType());
+  if (!isa<FloatType>(accType))
+    return op.emitOpError("integer dot is not supported by the baseline lowering yet");
+  Value aBuffer = stageInSharedMemory(op.getA());
+  Value bBuffer = stageInSharedMemory(op.getB());
+  const int64_t k = aType.getDimSize(1);
+  const TileLayout result = layoutOf(op.getType());
+  auto widen = [&](Value v) -> Value {
+    return v.getType() == accType ? v : arith::ExtFOp::create(b, accType, v).getResult();
+  };
+  for (int64_t slot = 0; slot < result.slots(); ++slot) {
+    Value linear = result.linearIndex(b, tid, slot);
+    if (Value valid = result.validity(b, tid, slot))
+      linear = arith::SelectOp::create(b, valid, linear, constantI32(b, 0));
+    SmallVector<Value> mn = result.delinearize(b, linear);
+    auto loop = scf::ForOp::create(b, constantI32(b, 0), constantI32(b, k), constantI32(b, 1),
+                                   ValueRange{at(op.getAcc(), slot)});
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(loop.getBody());
+      Value kk = loop.getInductionVar();
+      Value x = loadStaged(aBuffer, scalarType(aType),
+                           TileLayout::linearize(b, {mn[0], kk}, aType.getShape()));
+      Value y = loadStaged(bBuffer, scalarType(bType),
+                           TileLayout::linearize(b, {kk, mn[1]}, bType.getShape()));
+      Value sum = math::FmaOp::create(b, widen(x), widen(y), loop.getRegionIterArgs()[0]);
+      scf::YieldOp::create(b, ValueRange{sum});
+    }
+    tiles[op.getResult()].push_back(loop.getResult(0));
+  }
+  return success();
+}
+
+struct ConvertTileToNVVMPass : public impl::ConvertTileToNVVMBase<ConvertTileToNVVMPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    MLIRContext *context = &getContext();
+    SmallVector<func::FuncOp> kernels(module.getOps<func::FuncOp>());
+    if (kernels.empty())
+      return;
+    OpBuilder top(module.getBodyRegion());
+    top.setInsertionPointToEnd(module.getBody());
+    auto gpuModule = gpu::GPUModuleOp::create(top, module.getLoc(), "kernels");
+
+    for (func::FuncOp kernel : kernels) {
+      // The kernel's own tile.num_warps (set by its template) wins over the option.
+      int64_t warps = numWarps;
+      if (auto attr = kernel->getAttrOfType<IntegerAttr>("tile.num_warps"))
+        warps = attr.getInt();
+      if (failed(tile::verifyNumWarps(warps, [&] { return kernel.emitError(); })))
+        return signalPassFailure();
+      const int64_t threads = 32 * warps;
+      if (kernel.getFunctionType().getNumResults() != 0 || !kernel.getBody().hasOneBlock()) {
+        kernel.emitError("a tile kernel returns nothing and has one block");
+        return signalPassFailure();
+      }
+      ImplicitLocOpBuilder b(kernel.getLoc(), context);
+      b.setInsertionPointToEnd(gpuModule.getBody());
+      SmallVector<Type> argTypes;
+      for (Type t : kernel.getArgumentTypes()) {
+        if (isa<RankedTensorType>(t)) {
+          kernel.emitError("kernel arguments are scalars or pointers, not tiles");
+          return signalPassFailure();
+        }
+        argTypes.push_back(scalarType(t));
+      }
+      auto fn = LLVM::LLVMFuncOp::create(
+          b, kernel.getName(), LLVM::LLVMFunctionType::get(LLVM::LLVMVoidType::get(context), argTypes));
+      fn->setAttr(NVVM::NVVMDialect::getKernelFuncAttrName(), UnitAttr::get(context));
+      fn->setAttr(NVVM::NVVMDialect::getReqntidAttrName(),
+                  DenseI32ArrayAttr::get(context, {static_cast<int32_t>(threads), 1, 1}));
+      Block *entry = fn.addEntryBlock(b);
+      b.setInsertionPointToStart(entry);
+      Value tid = NVVM::ThreadIdXOp::create(b, b.getI32Type());
+      KernelEmitter body(b, gpuModule, kernel.getName(), threads, tid);
+      for (auto [from, to] : llvm::zip(kernel.getArguments(), entry->getArguments()))
+        body.mapArgument(from, to);
+      if (failed(body.emitBlock(kernel.getBody().front())))
+        return signalPassFailure();
+      LLVM::ReturnOp::create(b, ValueRange{});
+      kernel.erase();
+    }
+  }
+};
+
+} // namespace
+} // namespace mobagen::compiler

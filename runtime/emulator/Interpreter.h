@@ -83,8 +83,11 @@ struct Warp {
 /// Per byte of shared memory: written?, pending cp.async, and the last writer and
 /// reader with the barrier epoch of their access (the race check).
 struct SharedShadow {
+  static constexpr uint16_t kNone = 0xffff;
   uint8_t state = 0; // 0 never written, 1 written, 2 pending cp.async
   uint16_t writer = 0, reader = 0;
+  uint16_t reader2 = kNone;  // a second, different reader in the same epoch
+  uint16_t readWarp = 0;     // the readers' warp, or kNone when they span warps
   uint32_t writeEpoch = 0, readEpoch = 0; // 0: none
   uint32_t writeWarpEpoch = 0, readWarpEpoch = 0;
   uint32_t writeLine = 0, readLine = 0;

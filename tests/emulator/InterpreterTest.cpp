@@ -221,6 +221,34 @@ TEST_F(InterpreterTest, RecursionIsReportedNotRun) {
   EXPECT_THAT(id2.status().message(), HasSubstr("call to 'nowhere', which has no body"));
 }
 
+TEST_F(InterpreterTest, WriteAfterReadsByTwoThreadsIsARaceEvenIfTheWriterReadLast) {
+  const std::string body = R"(
+    shl.b32 %r2, %r1, 2;
+    st.shared.u32 [%r2], %r1;
+    bar.sync 0;
+    setp.eq.u32 %p1, %r1, 1;
+    @%p1 ld.shared.u32 %r5, [s];
+    setp.eq.u32 %p2, %r1, 0;
+    @%p2 ld.shared.u32 %r6, [s];
+    @%p2 st.shared.u32 [s], %r1;     // thread 0 writes what thread 1 read: no barrier between
+    st.global.u32 [%rd3], %r1;
+  )";
+  auto id = dev.loadModule(wrap(body, ".shared .align 4 .b8 s[128];\n"), "t.ptx");
+  ASSERT_TRUE(id.ok()) << id.status().message();
+  auto buf = dev.allocate(128);
+  Status s = dev.launch(*id, "k", device::LaunchConfig{{1}, {32}, 0}, device::KernelArgs().add(*buf));
+  ASSERT_FALSE(s.ok());
+  EXPECT_THAT(s.message(), HasSubstr("shared-memory race: write of offset 0 after the read by thread (1,0,0)"));
+  EXPECT_THAT(s.message(), HasSubstr("thread (0,0,0)"));
+  // With bar.warp.sync between the reads and the write, the same code is race-free.
+  std::string synced = body;
+  synced.replace(synced.find("@%p2 st.shared"), 0, "bar.warp.sync -1;\n    ");
+  auto id2 = dev.loadModule(wrap(synced, ".shared .align 4 .b8 s[128];\n"), "t.ptx");
+  ASSERT_TRUE(id2.ok()) << id2.status().message();
+  s = dev.launch(*id2, "k", device::LaunchConfig{{1}, {32}, 0}, device::KernelArgs().add(*buf));
+  EXPECT_TRUE(s.ok()) << s.message();
+}
+
 TEST_F(InterpreterTest, CountsBankConflicts) {
   // Each lane stores to word 32 * lane: all in bank 0, 32 distinct words: 31 extra wavefronts.
   const std::string body = R"(

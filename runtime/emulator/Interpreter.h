@@ -64,6 +64,7 @@ struct Warp {
   LaneState state[32] = {};
   uint32_t exitLine[32] = {};
   bool uniform = true; // all Running lanes share one PC and none waits
+  uint8_t barrierId = 0; // the CTA barrier its WaitBarrier lanes wait on
   uint32_t warpSyncEpoch = 1;
   std::vector<uint64_t> regs;
   std::vector<uint32_t> written;

@@ -249,6 +249,80 @@ TEST_F(InterpreterTest, WriteAfterReadsByTwoThreadsIsARaceEvenIfTheWriterReadLas
   EXPECT_TRUE(s.ok()) << s.message();
 }
 
+// One conversion per thread: thread t converts value t of a table with one cvt form
+// and stores the result bits.
+struct CvtCase {
+  const char *cvt;   // the instruction, reading %f1 (f32) or %rd4 (s64) and writing %r2 or %rs1
+  float in;
+  uint32_t want;
+};
+
+TEST_F(InterpreterTest, CvtRoundingModesAndSaturation) {
+  const CvtCase cases[] = {
+      {"cvt.rzi.s32.f32 %r2, %f1;", -2.7f, uint32_t(-2)},
+      {"cvt.rmi.s32.f32 %r2, %f1;", -2.2f, uint32_t(-3)},
+      {"cvt.rpi.s32.f32 %r2, %f1;", 2.2f, 3u},
+      {"cvt.rni.s32.f32 %r2, %f1;", 2.5f, 2u},            // ties to even
+      {"cvt.rni.s32.f32 %r2, %f1;", 3.5f, 4u},
+      {"cvt.rzi.s32.f32 %r2, %f1;", 3e9f, 0x7fffffffu},    // float -> int saturates
+      {"cvt.rzi.u32.f32 %r2, %f1;", -5.0f, 0u},
+      {"cvt.rzi.s32.f32 %r2, %f1;", NAN, 0u},              // NaN -> 0
+      {"cvt.rn.f16.f32 %rs1, %f1;", 1.0f + 0x1p-11f, 0x3c00u}, // tie -> even
+      {"cvt.rp.f16.f32 %rs1, %f1;", 1.0f + 0x1p-13f, 0x3c01u},
+      {"cvt.rz.f16.f32 %rs1, %f1;", 70000.0f, 0x7bffu},   // rz overflow -> max finite
+      {"cvt.rn.f16.f32 %rs1, %f1;", 70000.0f, 0x7c00u},   // rn overflow -> inf
+      {"cvt.rn.f16.f32 %rs1, %f1;", 0x1p-24f, 0x0001u},   // smallest subnormal
+      {"cvt.rn.bf16.f32 %rs1, %f1;", 1.0f + 0x1p-8f, 0x3f80u},
+      {"cvt.rz.bf16.f32 %rs1, %f1;", -1.0f - 0x1p-7f - 0x1p-9f, 0xbf81u},
+      {"cvt.sat.f32.f32 %r2, %f1;", 1.5f, 0x3f800000u},
+      {"cvt.rni.f32.f32 %r2, %f1;", -2.5f, 0xc0000000u},
+  };
+  for (const CvtCase &c : cases) {
+    const std::string body = fmt::format(R"(
+      mov.b32 %f1, 0x{:08x};
+      mov.u32 %r2, 0;
+      mov.b16 %rs1, 0;
+      {}
+      cvt.u32.u16 %r3, %rs1;
+      or.b32 %r2, %r2, %r3;
+      st.global.u32 [%rd3], %r2;
+    )", std::bit_cast<uint32_t>(c.in), c.cvt);
+    std::vector<uint32_t> out;
+    Status s = run(wrap(body), 1, out);
+    ASSERT_TRUE(s.ok()) << c.cvt << ": " << s.message();
+    EXPECT_EQ(out[0], c.want) << c.cvt << " of " << c.in;
+  }
+}
+
+TEST_F(InterpreterTest, RedAndAtomOnSharedAndGlobal) {
+  const std::string body = R"(
+    mov.u32 %r2, 0;
+    setp.eq.u32 %p1, %r1, 0;
+    @%p1 st.shared.u32 [s], %r2;
+    bar.sync 0;
+    red.shared.add.u32 [s], %r1;
+    bar.sync 0;
+    ld.shared.u32 %r3, [s];
+    atom.global.exch.b32 %r4, [%rd1], %r1;  // every lane swaps into word 0
+    setp.eq.u32 %p2, %r1, 1;
+    @%p2 red.global.max.s32 [%rd1+4], %r3;
+    st.global.u32 [%rd3+8], %r3;
+  )";
+  auto id = dev.loadModule(wrap(body, ".shared .align 4 .b8 s[4];\n"), "t.ptx");
+  ASSERT_TRUE(id.ok()) << id.status().message();
+  auto buf = dev.allocate(48 * 4);
+  std::vector<uint32_t> zero(48, 0);
+  ASSERT_TRUE(dev.copyToDevice(*buf, zero.data(), zero.size() * 4).ok());
+  Status s = dev.launch(*id, "k", device::LaunchConfig{{1}, {32}, 0}, device::KernelArgs().add(*buf));
+  ASSERT_TRUE(s.ok()) << s.message();
+  std::vector<uint32_t> out(48);
+  ASSERT_TRUE(dev.copyToHost(out.data(), *buf, out.size() * 4).ok());
+  EXPECT_EQ(out[1], 496u); // red.global.max of the shared sum 0 + 1 + ... + 31
+  EXPECT_LT(out[0], 32u);  // some lane's id
+  for (unsigned t = 2; t < 34; ++t)
+    EXPECT_EQ(out[t], 496u);
+}
+
 TEST_F(InterpreterTest, CountsBankConflicts) {
   // Each lane stores to word 32 * lane: all in bank 0, 32 distinct words: 31 extra wavefronts.
   const std::string body = R"(

@@ -249,6 +249,16 @@ Status CtaRunner::step(Warp &w, bool &progressed) {
       w.uniform = false;
     break;
   }
+  case Op::Trap:
+    if (exec)
+      return fault(w, std::countr_zero(exec), inst, "trap executed (the kernel aborted itself)");
+    advance(mask);
+    break;
+  case Op::Activemask: // the lanes executing this instruction together
+    for (uint32_t m = exec; m; m &= m - 1)
+      write(w, kernel().operand(inst, 0).reg, std::countr_zero(m), mask);
+    advance(mask);
+    break;
   case Op::Ret:
   case Op::Exit:
     for (uint32_t m = exec; m; m &= m - 1) {

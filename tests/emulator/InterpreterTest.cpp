@@ -1,5 +1,6 @@
 //===- InterpreterTest.cpp - Hand-written PTX for the execution model ------===//
 #include <bit>
+#include <cmath>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -321,6 +322,49 @@ TEST_F(InterpreterTest, RedAndAtomOnSharedAndGlobal) {
   EXPECT_LT(out[0], 32u);  // some lane's id
   for (unsigned t = 2; t < 34; ++t)
     EXPECT_EQ(out[t], 496u);
+}
+
+TEST_F(InterpreterTest, MaxNaNReluActivemaskAndTrap) {
+  const std::string body = R"(
+    mov.b32 %f1, 0x7fc00000;             // NaN
+    mov.f32 %f2, 0f40000000;             // 2
+    max.f32 %f3, %f1, %f2;               // 2: max ignores a NaN
+    max.NaN.f32 %f4, %f1, %f2;           // NaN
+    mov.f32 %f5, 0fC0400000;             // -3
+    cvt.rn.relu.bf16x2.f32 %r2, %f2, %f5; // {hi: 2, lo: relu(-3) = 0}
+    setp.lt.u32 %p1, %r1, 10;
+    @%p1 bra $L_low;
+    activemask.b32 %r3;
+    bra $L_join;
+  $L_low:
+    activemask.b32 %r3;
+  $L_join:
+    mov.b32 %r4, %f3;
+    mov.b32 %r5, %f4;
+    setp.eq.u32 %p2, %r1, 0;
+    @%p2 st.global.v4.u32 [%rd1+128], {%r4, %r5, %r2, %r3};
+    st.global.u32 [%rd3], %r3;
+  )";
+  auto id = dev.loadModule(wrap(body), "t.ptx");
+  ASSERT_TRUE(id.ok()) << id.status().message();
+  auto buf = dev.allocate(48 * 4);
+  std::vector<uint32_t> zero(48, 0);
+  ASSERT_TRUE(dev.copyToDevice(*buf, zero.data(), 48 * 4).ok());
+  Status s = dev.launch(*id, "k", device::LaunchConfig{{1}, {32}, 0}, device::KernelArgs().add(*buf));
+  ASSERT_TRUE(s.ok()) << s.message();
+  std::vector<uint32_t> all(48);
+  ASSERT_TRUE(dev.copyToHost(all.data(), *buf, 48 * 4).ok());
+  for (unsigned t = 0; t < 32; ++t)
+    EXPECT_EQ(all[t], t < 10 ? 0x3ffu : 0xfffffc00u) << t; // the lanes that took the same path
+  EXPECT_EQ(all[32], 0x40000000u);
+  EXPECT_TRUE(std::isnan(std::bit_cast<float>(all[33])));
+  EXPECT_EQ(all[34], 0x40000000u); // bf16 2.0 in the upper half, +0 below
+  EXPECT_EQ(all[35], 0x3ffu);
+
+  std::vector<uint32_t> out;
+  Status trapped = run(wrap("setp.eq.u32 %p1, %r1, 3;\n@%p1 trap;\nst.global.u32 [%rd3], %r1;"), 32, out);
+  ASSERT_FALSE(trapped.ok());
+  EXPECT_THAT(trapped.message(), HasSubstr("thread (3,0,0): trap executed"));
 }
 
 TEST_F(InterpreterTest, CountsBankConflicts) {

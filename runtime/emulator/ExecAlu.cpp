@@ -262,8 +262,16 @@ Status CtaRunner::execAlu(Warp &w, const Inst &inst, uint32_t mask) {
         switch (inst.op) {
         case Op::Add: r = floatOp([](double x, double y, double) { return x + y; }, a, b, 0); break;
         case Op::Sub: r = floatOp([](double x, double y, double) { return x - y; }, a, b, 0); break;
-        case Op::Min: r = floatOp([](double x, double y, double) { return fmin2(x, y); }, a, b, 0); break;
-        case Op::Max: r = floatOp([](double x, double y, double) { return fmax2(x, y); }, a, b, 0); break;
+        case Op::Min:
+          r = (inst.flags & kNaN)
+                  ? floatOp([](double x, double y, double) { return std::isnan(x) || std::isnan(y) ? NAN : fmin2(x, y); }, a, b, 0)
+                  : floatOp([](double x, double y, double) { return fmin2(x, y); }, a, b, 0);
+          break;
+        case Op::Max:
+          r = (inst.flags & kNaN)
+                  ? floatOp([](double x, double y, double) { return std::isnan(x) || std::isnan(y) ? NAN : fmax2(x, y); }, a, b, 0)
+                  : floatOp([](double x, double y, double) { return fmax2(x, y); }, a, b, 0);
+          break;
         default: r = floatOp([](double x, double y, double) { return std::copysign(y, x); }, a, b, 0); break;
         }
       } else if (kind == Kind::Signed) {

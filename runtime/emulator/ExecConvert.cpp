@@ -90,6 +90,8 @@ Status CtaRunner::execConvert(Warp &w, const Inst &inst, uint32_t mask) {
   auto writeFloat = [&](double x) -> uint64_t {
     if (sat)
       x = std::isnan(x) ? 0.0 : std::clamp(x, 0.0, 1.0);
+    if ((inst.flags & kRelu) && x < 0)
+      x = 0.0;
     switch (to) {
     case Type::F16: return floatToF16(roundToF32(x, Rounding::Rn), rnd == Rounding::Rni ? Rounding::Rn : rnd);
     case Type::BF16: return floatToBf16(roundToF32(x, Rounding::Rn), rnd == Rounding::Rni ? Rounding::Rn : rnd);
@@ -113,6 +115,7 @@ Status CtaRunner::execConvert(Warp &w, const Inst &inst, uint32_t mask) {
       const float lo = std::bit_cast<float>(uint32_t(read(w, k.operand(inst, 2), l)));
       auto one = [&](float f) -> uint64_t {
         if (sat) f = std::isnan(f) ? 0.0f : std::clamp(f, 0.0f, 1.0f);
+        if ((inst.flags & kRelu) && (f < 0 || std::isnan(f))) f = std::isnan(f) ? NAN : 0.0f;
         return to == Type::F16x2 ? floatToF16(f, rnd) : floatToBf16(f, rnd);
       };
       r = (one(hi) << 16) | one(lo);

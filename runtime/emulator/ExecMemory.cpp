@@ -136,10 +136,18 @@ Status CtaRunner::checkShared(Warp &w, unsigned lane, const Inst &inst, uint32_t
                      fmt::format("shared-memory race: read of offset {} after the write by {} (line {}) with no "
                                  "barrier between them",
                                  offset + i, threadName(s.writer), s.writeLine));
-      s.reader = me;
-      s.readEpoch = epoch;
-      s.readWarpEpoch = w.warpSyncEpoch;
-      s.readLine = inst.line;
+      if (s.readEpoch != epoch) {
+        s.reader = me;
+        s.reader2 = SharedShadow::kNone;
+        s.readWarp = uint16_t(me / 32);
+        s.readEpoch = epoch;
+        s.readLine = inst.line;
+      } else if (s.reader != me && s.reader2 == SharedShadow::kNone) {
+        s.reader2 = me;
+      }
+      if (s.readWarp != me / 32)
+        s.readWarp = SharedShadow::kNone;
+      s.readWarpEpoch = w.warpSyncEpoch; // the latest read's
     } else {
       if (s.state == 2)
         return fault(w, lane, inst,
@@ -151,11 +159,14 @@ Status CtaRunner::checkShared(Warp &w, unsigned lane, const Inst &inst, uint32_t
                        fmt::format("shared-memory race: write of offset {} after the write by {} (line {}) with "
                                    "no barrier between them",
                                    offset + i, threadName(s.writer), s.writeLine));
-        if (!ordered(s.reader, s.readEpoch, s.readWarpEpoch))
+        // Some reader other than this thread, in this epoch, not ordered by bar.warp.sync.
+        const uint16_t other = s.reader != me ? s.reader : s.reader2;
+        if (s.readEpoch == epoch && other != SharedShadow::kNone &&
+            !(s.readWarp == me / 32 && s.readWarpEpoch != w.warpSyncEpoch))
           return fault(w, lane, inst,
-                       fmt::format("shared-memory race: write of offset {} after the read by {} (line {}) with "
-                                   "no barrier between them",
-                                   offset + i, threadName(s.reader), s.readLine));
+                       fmt::format("shared-memory race: write of offset {} after the read by {} (first read at "
+                                   "line {}) with no barrier between them",
+                                   offset + i, threadName(other), s.readLine));
       }
       s.state = 1;
       if (access == Access::Write) {

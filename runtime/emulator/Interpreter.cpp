@@ -249,6 +249,16 @@ Status CtaRunner::step(Warp &w, bool &progressed) {
       w.uniform = false;
     break;
   }
+  case Op::Trap:
+    if (exec)
+      return fault(w, std::countr_zero(exec), inst, "trap executed (the kernel aborted itself)");
+    advance(mask);
+    break;
+  case Op::Activemask: // the lanes executing this instruction together
+    for (uint32_t m = exec; m; m &= m - 1)
+      write(w, kernel().operand(inst, 0).reg, std::countr_zero(m), mask);
+    advance(mask);
+    break;
   case Op::Ret:
   case Op::Exit:
     for (uint32_t m = exec; m; m &= m - 1) {
@@ -407,6 +417,7 @@ Status CtaRunner::arriveBarrier(Warp &w, const Inst &inst, uint32_t mask) {
     }
     w.running &= ~mask;
     w.uniform = false;
+    w.barrierId = uint8_t(id);
     b.waitingWarps.push_back(w.id);
   }
   if (b.arrived >= b.expected) {
@@ -477,8 +488,7 @@ Status CtaRunner::deadlockReport() {
     report += fmt::format("; warp {}:", w.id);
     if (atBarrier) {
       const Inst &inst = k.code[w.pc[std::countr_zero(atBarrier)] - 1];
-      const uint64_t id = inst.numOperands ? uint64_t(k.operand(inst, 0).imm) : 0;
-      const Barrier &b = barriers_[id < 16 ? id : 0];
+      const Barrier &b = barriers_[w.barrierId];
       report += fmt::format(" lanes {} wait at line {} `{}` ({} of {} threads arrived)", laneList(atBarrier),
                             inst.line, k.text[&inst - k.code.data()], b.arrived, b.expected);
     }

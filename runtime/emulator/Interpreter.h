@@ -64,6 +64,7 @@ struct Warp {
   LaneState state[32] = {};
   uint32_t exitLine[32] = {};
   bool uniform = true; // all Running lanes share one PC and none waits
+  uint8_t barrierId = 0; // the CTA barrier its WaitBarrier lanes wait on
   uint32_t warpSyncEpoch = 1;
   std::vector<uint64_t> regs;
   std::vector<uint32_t> written;
@@ -83,8 +84,11 @@ struct Warp {
 /// Per byte of shared memory: written?, pending cp.async, and the last writer and
 /// reader with the barrier epoch of their access (the race check).
 struct SharedShadow {
+  static constexpr uint16_t kNone = 0xffff;
   uint8_t state = 0; // 0 never written, 1 written, 2 pending cp.async
   uint16_t writer = 0, reader = 0;
+  uint16_t reader2 = kNone;  // a second, different reader in the same epoch
+  uint16_t readWarp = 0;     // the readers' warp, or kNone when they span warps
   uint32_t writeEpoch = 0, readEpoch = 0; // 0: none
   uint32_t writeWarpEpoch = 0, readWarpEpoch = 0;
   uint32_t writeLine = 0, readLine = 0;

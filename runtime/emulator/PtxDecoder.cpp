@@ -26,7 +26,7 @@ constexpr std::array<std::pair<std::string_view, Type>, 21> kTypes{{
     {"", Type::None},
 }};
 
-constexpr std::array<std::pair<std::string_view, Op>, 57> kOps{{
+constexpr std::array<std::pair<std::string_view, Op>, 59> kOps{{
     {"mov", Op::Mov},       {"add", Op::Add},       {"sub", Op::Sub},        {"mul", Op::Mul},
     {"mad", Op::Mad},       {"div", Op::Div},       {"rem", Op::Rem},        {"min", Op::Min},
     {"max", Op::Max},       {"abs", Op::Abs},       {"neg", Op::Neg},        {"and", Op::And},
@@ -39,7 +39,8 @@ constexpr std::array<std::pair<std::string_view, Op>, 57> kOps{{
     {"sin", Op::Sin},       {"cos", Op::Cos},       {"tanh", Op::Tanh},      {"copysign", Op::Copysign},
     {"ld", Op::Ld},         {"st", Op::St},         {"atom", Op::Atom},      {"red", Op::Red},
     {"membar", Op::Fence},  {"fence", Op::Fence},   {"bra", Op::Bra},        {"ret", Op::Ret},
-    {"exit", Op::Exit},     {"call", Op::Call},     {"bar", Op::Bar},       {"barrier", Op::Bar},    {"shfl", Op::Shfl},
+    {"exit", Op::Exit},     {"call", Op::Call},     {"trap", Op::Trap},     {"activemask", Op::Activemask},
+    {"bar", Op::Bar},       {"barrier", Op::Bar},    {"shfl", Op::Shfl},
     {"vote", Op::Vote},     {"redux", Op::Redux},   {"ldmatrix", Op::Ldmatrix}, {"mma", Op::Mma},
 }};
 
@@ -145,7 +146,8 @@ OpClass opClass(Op op) {
   case Op::Ld: case Op::St: case Op::Atom: case Op::Red: case Op::CpAsync:
   case Op::CpAsyncCommit: case Op::CpAsyncWait: case Op::CpAsyncWaitAll: case Op::Fence:
     return OpClass::Memory;
-  case Op::Bra: case Op::Ret: case Op::Exit: case Op::Call: return OpClass::Control;
+  case Op::Bra: case Op::Ret: case Op::Exit: case Op::Call: case Op::Trap: return OpClass::Control;
+  case Op::Activemask: return OpClass::Sync;
   case Op::Bar: case Op::BarWarpSync: case Op::Shfl: case Op::Vote: case Op::Redux:
     return OpClass::Sync;
   case Op::Ldmatrix: case Op::Mma: return OpClass::TensorCore;
@@ -227,6 +229,8 @@ Status decodeOpcode(std::string_view opcode, Inst &inst) {
     if (m == "approx") { inst.flags |= kApprox; continue; }
     if (m == "nc") { inst.flags |= kNc; continue; }
     if (m == "aligned") { inst.flags |= kAligned; continue; }
+    if (m == "NaN" && (op == Op::Min || op == Op::Max)) { inst.flags |= kNaN; continue; }
+    if (m == "relu" && op == Op::Cvt) { inst.flags |= kRelu; continue; }
     if (m == "v2" || m == "v4" || m == "v8") { inst.vec = uint8_t(m[1] - '0'); continue; }
     if (m.starts_with("L1::") || m.starts_with("L2::")) continue;
     if ((op == Op::Setp) && lookup(kCmps, m, cmp)) { inst.cmp = cmp; continue; }
@@ -398,7 +402,11 @@ Status checkOperands(const Inst &inst, const Kernel &kernel) {
       return Status::error("cp.async.wait_group takes a constant");
     return Status::success();
   case Op::CpAsyncCommit: case Op::CpAsyncWaitAll: case Op::Ret: case Op::Exit: case Op::Fence:
+  case Op::Trap:
     return count(0, 0);
+  case Op::Activemask:
+    MOBAGEN_RETURN_IF_ERROR(count(1, 1));
+    return needDest(0);
   case Op::Bra:
     return count(1, 1);
   case Op::Call:

@@ -43,9 +43,9 @@ enum class Op : uint8_t {
   // Memory.
   Ld, St, Atom, Red, CpAsync, CpAsyncCommit, CpAsyncWait, CpAsyncWaitAll, Fence,
   // Control. Call exists only between parsing and linking (PtxLinker.cpp inlines it).
-  Bra, Ret, Exit, Call,
+  Bra, Ret, Exit, Call, Trap,
   // Warp and CTA collectives.
-  Bar, BarWarpSync, Shfl, Vote, Redux, Ldmatrix, Mma,
+  Bar, BarWarpSync, Shfl, Vote, Redux, Ldmatrix, Mma, Activemask,
   Count
 };
 std::string_view opName(Op op);
@@ -78,6 +78,8 @@ enum InstFlag : uint16_t {
   kLeft = 1 << 8,    // shf.l
   kClamp = 1 << 9,   // shf.clamp
   kAligned = 1 << 10, // every lane of the warp executes it together
+  kNaN = 1 << 11,     // min/max .NaN: a NaN input gives NaN
+  kRelu = 1 << 12,    // cvt .relu: negative results become 0
 };
 
 enum class OperandKind : uint8_t { Reg, Imm, Special, Address, Vector, Sink };

@@ -697,6 +697,7 @@ private:
 
   Status parseInstruction() {
     Inst inst;
+    const size_t statementStart = pos_;
     const uint32_t line = peek().line;
     inst.line = line;
     if (accept("@")) {
@@ -767,7 +768,7 @@ private:
     kernel_.code.push_back(inst);
     // The statement's text, for messages.
     std::string text;
-    for (size_t i = statementStart(line); i < pos_; ++i) {
+    for (size_t i = statementStart; i < pos_; ++i) {
       const std::string_view cur = tokens_[i].text;
       if (!text.empty()) {
         const std::string_view prev = tokens_[i - 1].text;
@@ -784,14 +785,6 @@ private:
     if (Status s = checkOperands(inst, kernel_); !s)
       return error(line, "'{}': {}", kernel_.text.back(), s.message());
     return Status::success();
-  }
-
-  size_t statementStart(uint32_t line) const {
-    size_t i = pos_ - 1;
-    while (i > 0 && !tokens_[i - 1].is(";") && !tokens_[i - 1].is("{") && !tokens_[i - 1].is("}") &&
-           !(tokens_[i - 1].is(":") ) && tokens_[i - 1].line == line)
-      --i;
-    return i;
   }
 
   Status finishFunction() {

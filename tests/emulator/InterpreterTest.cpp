@@ -1,5 +1,6 @@
 //===- InterpreterTest.cpp - Hand-written PTX for the execution model ------===//
 #include <bit>
+#include <cmath>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -219,6 +220,151 @@ TEST_F(InterpreterTest, RecursionIsReportedNotRun) {
   auto id2 = dev.loadModule(missing, "call.ptx");
   ASSERT_FALSE(id2.ok());
   EXPECT_THAT(id2.status().message(), HasSubstr("call to 'nowhere', which has no body"));
+}
+
+TEST_F(InterpreterTest, WriteAfterReadsByTwoThreadsIsARaceEvenIfTheWriterReadLast) {
+  const std::string body = R"(
+    shl.b32 %r2, %r1, 2;
+    st.shared.u32 [%r2], %r1;
+    bar.sync 0;
+    setp.eq.u32 %p1, %r1, 1;
+    @%p1 ld.shared.u32 %r5, [s];
+    setp.eq.u32 %p2, %r1, 0;
+    @%p2 ld.shared.u32 %r6, [s];
+    @%p2 st.shared.u32 [s], %r1;     // thread 0 writes what thread 1 read: no barrier between
+    st.global.u32 [%rd3], %r1;
+  )";
+  auto id = dev.loadModule(wrap(body, ".shared .align 4 .b8 s[128];\n"), "t.ptx");
+  ASSERT_TRUE(id.ok()) << id.status().message();
+  auto buf = dev.allocate(128);
+  Status s = dev.launch(*id, "k", device::LaunchConfig{{1}, {32}, 0}, device::KernelArgs().add(*buf));
+  ASSERT_FALSE(s.ok());
+  EXPECT_THAT(s.message(), HasSubstr("shared-memory race: write of offset 0 after the read by thread (1,0,0)"));
+  EXPECT_THAT(s.message(), HasSubstr("thread (0,0,0)"));
+  // With bar.warp.sync between the reads and the write, the same code is race-free.
+  std::string synced = body;
+  synced.replace(synced.find("@%p2 st.shared"), 0, "bar.warp.sync -1;\n    ");
+  auto id2 = dev.loadModule(wrap(synced, ".shared .align 4 .b8 s[128];\n"), "t.ptx");
+  ASSERT_TRUE(id2.ok()) << id2.status().message();
+  s = dev.launch(*id2, "k", device::LaunchConfig{{1}, {32}, 0}, device::KernelArgs().add(*buf));
+  EXPECT_TRUE(s.ok()) << s.message();
+}
+
+// One conversion per thread: thread t converts value t of a table with one cvt form
+// and stores the result bits.
+struct CvtCase {
+  const char *cvt;   // the instruction, reading %f1 (f32) or %rd4 (s64) and writing %r2 or %rs1
+  float in;
+  uint32_t want;
+};
+
+TEST_F(InterpreterTest, CvtRoundingModesAndSaturation) {
+  const CvtCase cases[] = {
+      {"cvt.rzi.s32.f32 %r2, %f1;", -2.7f, uint32_t(-2)},
+      {"cvt.rmi.s32.f32 %r2, %f1;", -2.2f, uint32_t(-3)},
+      {"cvt.rpi.s32.f32 %r2, %f1;", 2.2f, 3u},
+      {"cvt.rni.s32.f32 %r2, %f1;", 2.5f, 2u},            // ties to even
+      {"cvt.rni.s32.f32 %r2, %f1;", 3.5f, 4u},
+      {"cvt.rzi.s32.f32 %r2, %f1;", 3e9f, 0x7fffffffu},    // float -> int saturates
+      {"cvt.rzi.u32.f32 %r2, %f1;", -5.0f, 0u},
+      {"cvt.rzi.s32.f32 %r2, %f1;", NAN, 0u},              // NaN -> 0
+      {"cvt.rn.f16.f32 %rs1, %f1;", 1.0f + 0x1p-11f, 0x3c00u}, // tie -> even
+      {"cvt.rp.f16.f32 %rs1, %f1;", 1.0f + 0x1p-13f, 0x3c01u},
+      {"cvt.rz.f16.f32 %rs1, %f1;", 70000.0f, 0x7bffu},   // rz overflow -> max finite
+      {"cvt.rn.f16.f32 %rs1, %f1;", 70000.0f, 0x7c00u},   // rn overflow -> inf
+      {"cvt.rn.f16.f32 %rs1, %f1;", 0x1p-24f, 0x0001u},   // smallest subnormal
+      {"cvt.rn.bf16.f32 %rs1, %f1;", 1.0f + 0x1p-8f, 0x3f80u},
+      {"cvt.rz.bf16.f32 %rs1, %f1;", -1.0f - 0x1p-7f - 0x1p-9f, 0xbf81u},
+      {"cvt.sat.f32.f32 %r2, %f1;", 1.5f, 0x3f800000u},
+      {"cvt.rni.f32.f32 %r2, %f1;", -2.5f, 0xc0000000u},
+  };
+  for (const CvtCase &c : cases) {
+    const std::string body = fmt::format(R"(
+      mov.b32 %f1, 0x{:08x};
+      mov.u32 %r2, 0;
+      mov.b16 %rs1, 0;
+      {}
+      cvt.u32.u16 %r3, %rs1;
+      or.b32 %r2, %r2, %r3;
+      st.global.u32 [%rd3], %r2;
+    )", std::bit_cast<uint32_t>(c.in), c.cvt);
+    std::vector<uint32_t> out;
+    Status s = run(wrap(body), 1, out);
+    ASSERT_TRUE(s.ok()) << c.cvt << ": " << s.message();
+    EXPECT_EQ(out[0], c.want) << c.cvt << " of " << c.in;
+  }
+}
+
+TEST_F(InterpreterTest, RedAndAtomOnSharedAndGlobal) {
+  const std::string body = R"(
+    mov.u32 %r2, 0;
+    setp.eq.u32 %p1, %r1, 0;
+    @%p1 st.shared.u32 [s], %r2;
+    bar.sync 0;
+    red.shared.add.u32 [s], %r1;
+    bar.sync 0;
+    ld.shared.u32 %r3, [s];
+    atom.global.exch.b32 %r4, [%rd1], %r1;  // every lane swaps into word 0
+    setp.eq.u32 %p2, %r1, 1;
+    @%p2 red.global.max.s32 [%rd1+4], %r3;
+    st.global.u32 [%rd3+8], %r3;
+  )";
+  auto id = dev.loadModule(wrap(body, ".shared .align 4 .b8 s[4];\n"), "t.ptx");
+  ASSERT_TRUE(id.ok()) << id.status().message();
+  auto buf = dev.allocate(48 * 4);
+  std::vector<uint32_t> zero(48, 0);
+  ASSERT_TRUE(dev.copyToDevice(*buf, zero.data(), zero.size() * 4).ok());
+  Status s = dev.launch(*id, "k", device::LaunchConfig{{1}, {32}, 0}, device::KernelArgs().add(*buf));
+  ASSERT_TRUE(s.ok()) << s.message();
+  std::vector<uint32_t> out(48);
+  ASSERT_TRUE(dev.copyToHost(out.data(), *buf, out.size() * 4).ok());
+  EXPECT_EQ(out[1], 496u); // red.global.max of the shared sum 0 + 1 + ... + 31
+  EXPECT_LT(out[0], 32u);  // some lane's id
+  for (unsigned t = 2; t < 34; ++t)
+    EXPECT_EQ(out[t], 496u);
+}
+
+TEST_F(InterpreterTest, MaxNaNReluActivemaskAndTrap) {
+  const std::string body = R"(
+    mov.b32 %f1, 0x7fc00000;             // NaN
+    mov.f32 %f2, 0f40000000;             // 2
+    max.f32 %f3, %f1, %f2;               // 2: max ignores a NaN
+    max.NaN.f32 %f4, %f1, %f2;           // NaN
+    mov.f32 %f5, 0fC0400000;             // -3
+    cvt.rn.relu.bf16x2.f32 %r2, %f2, %f5; // {hi: 2, lo: relu(-3) = 0}
+    setp.lt.u32 %p1, %r1, 10;
+    @%p1 bra $L_low;
+    activemask.b32 %r3;
+    bra $L_join;
+  $L_low:
+    activemask.b32 %r3;
+  $L_join:
+    mov.b32 %r4, %f3;
+    mov.b32 %r5, %f4;
+    setp.eq.u32 %p2, %r1, 0;
+    @%p2 st.global.v4.u32 [%rd1+128], {%r4, %r5, %r2, %r3};
+    st.global.u32 [%rd3], %r3;
+  )";
+  auto id = dev.loadModule(wrap(body), "t.ptx");
+  ASSERT_TRUE(id.ok()) << id.status().message();
+  auto buf = dev.allocate(48 * 4);
+  std::vector<uint32_t> zero(48, 0);
+  ASSERT_TRUE(dev.copyToDevice(*buf, zero.data(), 48 * 4).ok());
+  Status s = dev.launch(*id, "k", device::LaunchConfig{{1}, {32}, 0}, device::KernelArgs().add(*buf));
+  ASSERT_TRUE(s.ok()) << s.message();
+  std::vector<uint32_t> all(48);
+  ASSERT_TRUE(dev.copyToHost(all.data(), *buf, 48 * 4).ok());
+  for (unsigned t = 0; t < 32; ++t)
+    EXPECT_EQ(all[t], t < 10 ? 0x3ffu : 0xfffffc00u) << t; // the lanes that took the same path
+  EXPECT_EQ(all[32], 0x40000000u);
+  EXPECT_TRUE(std::isnan(std::bit_cast<float>(all[33])));
+  EXPECT_EQ(all[34], 0x40000000u); // bf16 2.0 in the upper half, +0 below
+  EXPECT_EQ(all[35], 0x3ffu);
+
+  std::vector<uint32_t> out;
+  Status trapped = run(wrap("setp.eq.u32 %p1, %r1, 3;\n@%p1 trap;\nst.global.u32 [%rd3], %r1;"), 32, out);
+  ASSERT_FALSE(trapped.ok());
+  EXPECT_THAT(trapped.message(), HasSubstr("thread (3,0,0): trap executed"));
 }
 
 TEST_F(InterpreterTest, CountsBankConflicts) {

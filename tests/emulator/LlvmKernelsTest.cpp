@@ -51,6 +51,32 @@ TEST_P(LlvmKernelsTest, RowSoftmaxBf16WithCallsSharedAndBarrier) {
   EXPECT_EQ(dev.counters().globalBytesWritten, uint64_t(rows) * cols * 2);
 }
 
+TEST_P(LlvmKernelsTest, WarpMmaFromNvvmIntrinsics) {
+  // cp.async through 64-bit shared addresses, ldmatrix.x4 and .x2.trans, and an mma
+  // whose four accumulator inputs are one register.
+  load("llvm_mma");
+  Rng rng(22);
+  std::vector<uint16_t> a(16 * 16), b(16 * 8);
+  for (auto &v : a)
+    v = encodeDType(rng.uniform(-2, 2), DType::BF16);
+  for (auto &v : b)
+    v = encodeDType(rng.uniform(-2, 2), DType::BF16);
+  auto da = upload(a), db = upload(b);
+  auto dc = dev.allocate(16 * 8 * 4);
+  ASSERT_TRUE(dc.ok());
+  Status s = launch("warp_mma_bf16", {1}, {32}, KernelArgs().add(da).add(db).add(*dc));
+  ASSERT_TRUE(s.ok()) << s.message();
+  const auto c = download<float>(*dc, 16 * 8);
+  for (int i = 0; i < 16; ++i)
+    for (int j = 0; j < 8; ++j) {
+      double want = 0;
+      for (int k = 0; k < 16; ++k)
+        want += decodeDType(a[i * 16 + k], DType::BF16) * decodeDType(b[k * 8 + j], DType::BF16);
+      EXPECT_NEAR(c[i * 8 + j], want, 1e-5 * (1 + std::fabs(want))) << i << "," << j;
+    }
+  EXPECT_EQ(dev.counters().tensorCoreFlops, 2u * 16 * 8 * 16);
+}
+
 INSTANTIATE_TEST_SUITE_P(Targets, LlvmKernelsTest, ::testing::ValuesIn(targets()));
 
 } // namespace

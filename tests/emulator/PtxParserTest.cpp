@@ -96,6 +96,8 @@ TEST(PtxParser, ParsesDeclarationsOperandsAndScopes) {
   EXPECT_EQ(k.operand(setp, 3).imm, -3);
   EXPECT_TRUE(k.operand(setp, 4).negate);
   EXPECT_EQ(k.text[8], "setp.lt.and.s32 %p1|%p2, %r1, -3, !%p0;");
+  EXPECT_EQ(k.text[7], "ld.global.v4.u32 {%r4, %r5, _, %r7}, [%rd1+16];");
+  EXPECT_EQ(k.text[5], "@!%p1 bra $L_end;");
 }
 
 TEST(PtxParser, DecodesModifiers) {

@@ -1,0 +1,78 @@
+"""Inputs and the check for running the flash-attention template on the emulator.
+
+  flash_attention_case.py inputs DIR --hq H --hkv G --dtype bf16|fp16 --seed S
+      writes q, k, v (uint16 bit patterns of the dtype, and float64 copies), and
+      cu_seqlens for three sequences: Lq = Lk = 40, Lq = 20 < Lk = 33, Lq = Lk = 1
+  flash_attention_case.py check DIR --causal|--non-causal --dtype bf16|fp16
+      compares DIR/out.npy and DIR/lse.npy with dense attention in float64 (the
+      independent NumPy MoBA with one block covering every key), under the bounds
+      of docs/accuracy.md: per element |out - ref| <= 2u (|ref| + max|v|) + 1e-6,
+      relative L2 < 1e-2, |lse - ref| <= 1e-3 (1 + |ref|)."""
+import argparse
+import os
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "independent"))
+from moba_numpy import moba  # noqa: E402
+
+D = 64
+CU_Q = np.array([0, 40, 60, 61], np.int32)
+CU_K = np.array([0, 40, 73, 74], np.int32)
+
+
+def to_bits(x, dtype):
+    if dtype == "fp16":
+        return x.astype(np.float16).view(np.uint16)
+    f = x.astype(np.float32).view(np.uint32).astype(np.uint64)
+    return (((f + 0x7FFF + ((f >> 16) & 1)) >> 16)).astype(np.uint16)
+
+
+def from_bits(bits, dtype):
+    if dtype == "fp16":
+        return bits.view(np.float16).astype(np.float64)
+    return (bits.astype(np.uint32) << 16).view(np.float32).astype(np.float64)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("mode", choices=["inputs", "check"])
+    p.add_argument("dir")
+    p.add_argument("--hq", type=int, default=2)
+    p.add_argument("--hkv", type=int, default=1)
+    p.add_argument("--dtype", default="bf16")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--causal", dest="causal", action="store_true", default=True)
+    p.add_argument("--non-causal", dest="causal", action="store_false")
+    a = p.parse_args()
+    path = lambda n: os.path.join(a.dir, n + ".npy")
+    if a.mode == "inputs":
+        rng = np.random.default_rng(a.seed)
+        shapes = {"q": (CU_Q[-1], a.hq, D), "k": (CU_K[-1], a.hkv, D), "v": (CU_K[-1], a.hkv, D)}
+        for name, shape in shapes.items():
+            bits = to_bits(rng.standard_normal(shape), a.dtype)
+            np.save(path(name), bits)
+            np.save(path(name + "64"), from_bits(bits, a.dtype))
+        np.save(path("cu_q"), CU_Q)
+        np.save(path("cu_k"), CU_K)
+        return 0
+    q, k, v = (np.load(path(n + "64")) for n in "qkv")
+    ref, ref_lse, _ = moba(q, k, v, CU_Q, CU_K, block=1 << 30, top_k=1, causal=a.causal,
+                           scale=1 / np.sqrt(D))
+    out = from_bits(np.load(path("out")), a.dtype)
+    lse = np.load(path("lse")).astype(np.float64)
+    u = 2.0**-8 if a.dtype == "bf16" else 2.0**-11
+    bound = 2 * u * (np.abs(ref) + np.abs(v).max()) + 1e-6
+    worst = np.max(np.abs(out - ref) / bound)
+    rel_l2 = np.linalg.norm(out - ref) / np.linalg.norm(ref)
+    lse_worst = np.max(np.abs(lse - ref_lse) / (1e-3 * (1 + np.abs(ref_lse))))
+    print(f"out: relative L2 {rel_l2:.2e}, worst element at {worst:.2f} of its bound; "
+          f"lse: worst at {lse_worst:.2e} of its bound")
+    ok = rel_l2 < 1e-2 and worst <= 1 and lse_worst <= 1
+    print("flash attention on the emulator: " + ("PASS" if ok else "FAIL"))
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

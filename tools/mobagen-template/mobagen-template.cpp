@@ -2,6 +2,8 @@
 //
 //   mobagen-template flash-attention-fwd --config='#moba.config<...>'
 //       [--block-m=64] [--block-n=64] [--num-warps=4] [--num-stages=2]
+//   mobagen-template pool-keys --config='#moba.config<...>'
+//       [--block-rows=32] [--num-warps=4]
 //
 // Builds the kernel with the C++ DSL for the given config and tuning knobs,
 // verifies it and prints it (parseable by mobagen-opt). Exit status 1 with a
@@ -10,6 +12,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "templates/FlashAttentionFwd.h"
+#include "templates/PoolKeys.h"
 
 #include "dialect/moba/IR/MobaDialect.h"
 #include "dialect/tile/IR/TileDialect.h"
@@ -27,7 +30,7 @@ namespace cl = llvm::cl;
 
 namespace {
 cl::opt<std::string> templateName(cl::Positional, cl::Required,
-                                  cl::desc("<template: flash-attention-fwd>"));
+                                  cl::desc("<template: flash-attention-fwd | pool-keys>"));
 cl::opt<std::string> configText("config", cl::Required,
                                 cl::desc("the #moba.config<...> to instantiate"));
 cl::opt<int64_t> blockM("block-m", cl::init(64), cl::desc("query rows per program"));
@@ -35,15 +38,17 @@ cl::opt<int64_t> blockN("block-n", cl::init(64), cl::desc("keys per loop iterati
 cl::opt<int64_t> numWarps("num-warps", cl::init(4), cl::desc("warps per program"));
 cl::opt<int64_t> numStages("num-stages", cl::init(2),
                            cl::desc("software-pipelining depth of the key loop"));
+cl::opt<int64_t> blockRows("block-rows", cl::init(32),
+                           cl::desc("key rows summed per iteration (pool-keys)"));
 } // namespace
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   cl::ParseCommandLineOptions(argc, argv, "mobagen kernel template printer\n");
 
-  if (templateName != "flash-attention-fwd") {
+  if (templateName != "flash-attention-fwd" && templateName != "pool-keys") {
     llvm::errs() << "mobagen-template: error: unknown template '" << templateName
-                 << "'; known: flash-attention-fwd\n";
+                 << "'; known: flash-attention-fwd, pool-keys\n";
     return 1;
   }
 
@@ -61,10 +66,13 @@ int main(int argc, char **argv) {
 
   OwningOpRef<ModuleOp> module =
       ModuleOp::create(FileLineColLoc::get(&context, "mobagen-template", 0, 0));
-  mobagen::templates::FlashAttentionTuning tuning{blockM, blockN, numWarps,
-                                                  numStages};
-  if (failed(mobagen::templates::buildFlashAttentionFwd(*module, config, tuning)) ||
-      failed(verify(*module)))
+  LogicalResult built = failure();
+  if (templateName == "pool-keys")
+    built = mobagen::templates::buildPoolKeys(*module, config, {blockRows, numWarps});
+  else
+    built = mobagen::templates::buildFlashAttentionFwd(
+        *module, config, {blockM, blockN, numWarps, numStages});
+  if (failed(built) || failed(verify(*module)))
     return 1;
   module->print(llvm::outs());
   return 0;

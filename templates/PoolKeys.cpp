@@ -1,0 +1,79 @@
+//===- PoolKeys.cpp - MoBA key pooling in the DSL ------------------------------===//
+#include "templates/PoolKeys.h"
+
+#include "templates/dsl/KernelBuilder.h"
+
+#include "llvm/Support/MathExtras.h"
+
+using namespace mlir;
+using namespace mobagen;
+using namespace mobagen::templates;
+using tile::ProgramAxis;
+
+FailureOr<func::FuncOp> mobagen::templates::buildPoolKeys(ModuleOp module,
+                                                          moba::ConfigAttr config,
+                                                          const PoolKeysTuning &tuning) {
+  // Rows per iteration: a power of two (tile.make_range) in [16, 256].
+  if (tuning.blockRows < 16 || tuning.blockRows > 256 || !llvm::isPowerOf2_64(tuning.blockRows))
+    return emitError(module.getLoc())
+           << "block_rows = " << tuning.blockRows
+           << " is invalid: must be a power of two in [16, 256]";
+  if (failed(tile::verifyNumWarps(tuning.numWarps, [&] { return emitError(module.getLoc()); })))
+    return failure();
+
+  MLIRContext *ctx = module.getContext();
+  Type dtype = config.getDtype(), f32 = Float32Type::get(ctx);
+  Type i32 = IntegerType::get(ctx, 32);
+  KernelBuilder kb(module, "pool_keys",
+                   {{"k", tile::PointerType::get(dtype)},
+                    {"kbar", tile::PointerType::get(f32)},
+                    {"cu_seqlens_k", tile::PointerType::get(i32)}});
+  Tile k = kb.arg(0), kbar = kb.arg(1), cuK = kb.arg(2);
+
+  const int64_t bs = config.getBlockSize(), rowsPerStep = tuning.blockRows;
+  const int64_t headDim = config.getHeadDim(), kvHeads = config.getNumKvHeads();
+  const int64_t rowStride = kvHeads * headDim;
+
+  Tile block = kb.programId(ProgramAxis::x);
+  Tile kvHead = kb.programId(ProgramAxis::y);
+  Tile seq = kb.programId(ProgramAxis::z);
+  Tile kStart = kb.load(cuK + seq), kLen = kb.load(cuK + (seq + 1)) - kStart;
+
+  // Where this sequence's blocks start in kbar: the blocks of every earlier
+  // sequence, ceil(Lk / bs) each (B is small next to the work per program).
+  Tile blocksBefore = kb.forLoop(
+      kb.constant(0, i32), seq, kb.constant(1, i32), {kb.constant(0, i32)},
+      [&](Tile b, ArrayRef<Tile> carried) -> SmallVector<Tile> {
+        Tile len = kb.load(cuK + (b + 1)) - kb.load(cuK + b);
+        return {carried[0] + (len + (bs - 1)) / bs};
+      })[0];
+
+  // Rows of this block present in the sequence: bs, fewer for the last block,
+  // none (and nothing stored) for a program past the sequence's end.
+  Tile first = block * bs;
+  Tile present = kb.maximum(kb.minimum(kLen - first, kb.constant(bs, i32)), kb.constant(0, i32));
+  Tile dims = kb.arange(0, headDim);
+  Tile steps = kb.arange(0, rowsPerStep);
+  Tile sum = kb.forLoop(
+      kb.constant(0, i32), present, kb.constant(rowsPerStep, i32),
+      {kb.full({headDim}, 0.0, f32)},
+      [&](Tile r0, ArrayRef<Tile> carried) -> SmallVector<Tile> {
+        Tile inBlock = r0 + steps; // row within the block
+        Tile ok = inBlock < present;
+        Tile rowBase = (kStart + first + inBlock) * rowStride + kvHead * headDim;
+        Tile rows = kb.load(k + (rowBase.expandDims(1) + dims.expandDims(0)), ok.expandDims(1),
+                            0.0);
+        return {carried[0] + kb.sum(rows.to(f32), 0)};
+      })[0];
+
+  Tile mean = sum / kb.maximum(present, kb.constant(1, i32)).to(f32);
+  Tile out = ((blocksBefore + block) * kvHeads + kvHead) * headDim + dims;
+  kb.store(kbar + out, mean, (kb.constant(0, i32) < present).broadcastTo({headDim}));
+  kb.finish();
+
+  func::FuncOp func = kb.function();
+  func->setAttr("moba.config", config);
+  func->setAttr("tile.num_warps",
+                kb.opBuilder().getI32IntegerAttr(static_cast<int32_t>(tuning.numWarps)));
+  return func;
+}

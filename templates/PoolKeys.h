@@ -1,0 +1,36 @@
+//===- PoolKeys.h - MoBA key pooling (kernel 1 of 3) ---------------------------===//
+//
+// kbar[block, kv head, :] = mean of the key rows in the block (DESIGN.md 1.2),
+// accumulated in f32, over the rows actually present (the last block of a
+// sequence may be partial).
+//
+// Kernel signature (one program per (block of a sequence, kv head, sequence);
+// grid = [max over sequences of ceil(Lk / block_size), num_kv_heads, B]):
+//
+//   func.func @pool_keys(%k: !tile.ptr<dtype>, %kbar: !tile.ptr<f32>,
+//       %cu_seqlens_k: !tile.ptr<i32>)
+//
+// kbar is [total blocks, Hkv, D]: sequence b's blocks start at the sum of
+// ceil(Lk / block_size) over the sequences before it (the reference's PooledKeys
+// layout). Programs past the end of a shorter sequence store nothing.
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "dialect/moba/IR/MobaDialect.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
+
+namespace mobagen::templates {
+
+struct PoolKeysTuning {
+  int64_t blockRows = 32; ///< key rows summed per loop iteration
+  int64_t numWarps = 4;
+};
+
+/// Appends the kernel to `module`; fails with a diagnostic naming a bad knob.
+mlir::FailureOr<mlir::func::FuncOp> buildPoolKeys(mlir::ModuleOp module, moba::ConfigAttr config,
+                                                  const PoolKeysTuning &tuning);
+
+} // namespace mobagen::templates

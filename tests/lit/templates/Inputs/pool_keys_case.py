@@ -1,0 +1,69 @@
+"""Inputs and the check for the key-pooling template on the emulator.
+
+  pool_keys_case.py inputs DIR --hkv G --head-dim D --dtype bf16|fp16 --seed S
+      k as uint16 bit patterns of the dtype for four sequences of Lk = 100, 0, 17
+      and 48 keys, and cu_seqlens_k
+  pool_keys_case.py check DIR --block-size B --dtype bf16|fp16
+      kbar [total blocks, Hkv, D] against the float64 mean of each block's rows
+      (partial last blocks included); the kernel sums in f32, so the error bound is
+      (m + 1) 2^-24 mean|k| per element for a block of m rows (docs/accuracy.md)."""
+import argparse
+import os
+import sys
+
+import numpy as np
+
+CU_K = np.array([0, 100, 100, 117, 165], np.int32)
+
+
+def from_bits(bits, dtype):
+    if dtype == "fp16":
+        return bits.view(np.float16).astype(np.float64)
+    return (bits.astype(np.uint32) << 16).view(np.float32).astype(np.float64)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("mode", choices=["inputs", "check"])
+    p.add_argument("dir")
+    p.add_argument("--hkv", type=int, default=2)
+    p.add_argument("--head-dim", type=int, default=64)
+    p.add_argument("--dtype", default="bf16")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--block-size", type=int, default=48)
+    a = p.parse_args()
+    path = lambda n: os.path.join(a.dir, n + ".npy")
+    if a.mode == "inputs":
+        k = np.random.default_rng(a.seed).standard_normal((CU_K[-1], a.hkv, a.head_dim))
+        if a.dtype == "fp16":
+            bits = k.astype(np.float16).view(np.uint16)
+        else:
+            f = k.astype(np.float32).view(np.uint32).astype(np.uint64)
+            bits = ((f + 0x7FFF + ((f >> 16) & 1)) >> 16).astype(np.uint16)
+        np.save(path("k"), bits)
+        np.save(path("cu_k"), CU_K)
+        blocks = sum(-(-int(CU_K[b + 1] - CU_K[b]) // a.block_size) for b in range(len(CU_K) - 1))
+        print(f"total blocks: {blocks}")
+        return 0
+    k = from_bits(np.load(path("k")), a.dtype)
+    got = np.load(path("kbar"))
+    want, bound = [], []
+    for b in range(len(CU_K) - 1):
+        keys = k[CU_K[b]:CU_K[b + 1]]
+        for j in range(-(-len(keys) // a.block_size)):
+            rows = keys[j * a.block_size:(j + 1) * a.block_size]
+            want.append(rows.mean(axis=0))
+            bound.append((len(rows) + 1) * 2.0**-24 * np.abs(rows).mean(axis=0) + 1e-30)
+    want, bound = np.array(want), np.array(bound)
+    if got.shape != want.shape:
+        print(f"kbar has shape {got.shape}, expected {want.shape}")
+        return 1
+    worst = np.max(np.abs(got - want) / bound)
+    ok = worst <= 1
+    print(f"kbar {list(got.shape)}: worst element at {worst:.3f} of its bound; "
+          + ("PASS" if ok else "FAIL"))
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -31,6 +31,20 @@ def bf16_exact(x):
     return rounded.astype(np.uint32).view(np.float32)
 
 
+def to_bits(x, dtype):
+    """uint16 bit patterns of x rounded to dtype ("bf16" or "fp16"), nearest even."""
+    if dtype == "fp16":
+        return np.asarray(x).astype(np.float16).view(np.uint16)
+    return (bf16_exact(x).view(np.uint32) >> 16).astype(np.uint16)
+
+
+def from_bits(bits, dtype):
+    """The float64 values of uint16 bit patterns of dtype."""
+    if dtype == "fp16":
+        return bits.view(np.float16).astype(np.float64)
+    return (bits.astype(np.uint32) << 16).view(np.float32).astype(np.float64)
+
+
 def moba(q, k, v, cu_q, cu_k, block, top_k, causal, scale):
     total_q, hq, d = q.shape
     hkv = k.shape[1]

@@ -182,22 +182,31 @@ LogicalResult KernelEmitter::emitBlock(Block &block) {
   return success();
 }
 
+/// The i32 special register (%ctaid, %nctaid) of one grid axis.
+template <typename XOp, typename YOp, typename ZOp>
+Value readAxisRegister(ImplicitLocOpBuilder &b, tile::ProgramAxis axis) {
+  Type i32 = b.getI32Type();
+  switch (axis) {
+  case tile::ProgramAxis::x:
+    return XOp::create(b, i32);
+  case tile::ProgramAxis::y:
+    return YOp::create(b, i32);
+  case tile::ProgramAxis::z:
+    return ZOp::create(b, i32);
+  }
+  llvm_unreachable("unknown grid axis");
+}
+
 LogicalResult KernelEmitter::emitOp(Operation *op) {
   b.setLoc(op->getLoc());
   if (auto id = dyn_cast<tile::ProgramIdOp>(op)) {
-    Type i32 = b.getI32Type();
-    Value v = id.getAxis() == tile::ProgramAxis::x   ? NVVM::BlockIdXOp::create(b, i32).getResult()
-              : id.getAxis() == tile::ProgramAxis::y ? NVVM::BlockIdYOp::create(b, i32).getResult()
-                                                     : NVVM::BlockIdZOp::create(b, i32).getResult();
-    scalars.map(id.getResult(), v);
+    scalars.map(id.getResult(),
+                readAxisRegister<NVVM::BlockIdXOp, NVVM::BlockIdYOp, NVVM::BlockIdZOp>(b, id.getAxis()));
     return success();
   }
   if (auto n = dyn_cast<tile::NumProgramsOp>(op)) {
-    Type i32 = b.getI32Type();
-    Value v = n.getAxis() == tile::ProgramAxis::x   ? NVVM::GridDimXOp::create(b, i32).getResult()
-              : n.getAxis() == tile::ProgramAxis::y ? NVVM::GridDimYOp::create(b, i32).getResult()
-                                                    : NVVM::GridDimZOp::create(b, i32).getResult();
-    scalars.map(n.getResult(), v);
+    scalars.map(n.getResult(),
+                readAxisRegister<NVVM::GridDimXOp, NVVM::GridDimYOp, NVVM::GridDimZOp>(b, n.getAxis()));
     return success();
   }
   if (auto range = dyn_cast<tile::MakeRangeOp>(op)) {

@@ -8,22 +8,17 @@ import sys
 
 import numpy as np
 
-
-def bf16_bits(a):
-    return (np.asarray(a, np.float32).view(np.uint32) >> 16).astype(np.uint16)
-
-
-def from_bf16_bits(bits):
-    return (bits.astype(np.uint32) << 16).view(np.float32)
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "independent"))
+from moba_numpy import from_bits, to_bits  # noqa: E402
 
 
 def inputs(d):
     rng = np.random.default_rng(7)
     np.save(f"{d}/x.npy", rng.standard_normal(300).astype(np.float32))
     np.save(f"{d}/y.npy", rng.standard_normal(300).astype(np.float32))
-    np.save(f"{d}/k.npy", bf16_bits(rng.standard_normal((16, 64))))
-    np.save(f"{d}/a.npy", bf16_bits(rng.standard_normal((16, 16))))
-    np.save(f"{d}/b.npy", bf16_bits(rng.standard_normal((16, 16))))
+    np.save(f"{d}/k.npy", to_bits(rng.standard_normal((16, 64)), "bf16"))
+    np.save(f"{d}/a.npy", to_bits(rng.standard_normal((16, 16)), "bf16"))
+    np.save(f"{d}/b.npy", to_bits(rng.standard_normal((16, 16)), "bf16"))
 
 
 def check(d, name):
@@ -33,14 +28,14 @@ def check(d, name):
         got = load("sum")
         assert got.shape == (300,) and np.array_equal(got, want), "vector add differs"
     elif name == "column-mean":
-        k = from_bf16_bits(load("k")).astype(np.float64)
+        k = from_bits(load("k"), "bf16")
         want = k.mean(axis=0)
         got = load("mean")
         err = np.max(np.abs(got - want))
         assert err < 1e-5, f"column mean off by {err}"
     elif name == "matmul":
-        a = from_bf16_bits(load("a")).astype(np.float64)
-        b = from_bf16_bits(load("b")).astype(np.float64)
+        a = from_bits(load("a"), "bf16")
+        b = from_bits(load("b"), "bf16")
         want = (a @ b).reshape(-1)
         got = load("c")
         err = np.max(np.abs(got - want))

@@ -15,24 +15,11 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "independent"))
-from moba_numpy import moba  # noqa: E402
+from moba_numpy import from_bits, moba, to_bits  # noqa: E402
 
 D = 64
 CU_Q = np.array([0, 40, 60, 61], np.int32)
 CU_K = np.array([0, 40, 73, 74], np.int32)
-
-
-def to_bits(x, dtype):
-    if dtype == "fp16":
-        return x.astype(np.float16).view(np.uint16)
-    f = x.astype(np.float32).view(np.uint32).astype(np.uint64)
-    return (((f + 0x7FFF + ((f >> 16) & 1)) >> 16)).astype(np.uint16)
-
-
-def from_bits(bits, dtype):
-    if dtype == "fp16":
-        return bits.view(np.float16).astype(np.float64)
-    return (bits.astype(np.uint32) << 16).view(np.float32).astype(np.float64)
 
 
 def main():

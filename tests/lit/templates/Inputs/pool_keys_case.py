@@ -13,13 +13,10 @@ import sys
 
 import numpy as np
 
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "independent"))
+from moba_numpy import from_bits, to_bits  # noqa: E402
+
 CU_K = np.array([0, 100, 100, 117, 165], np.int32)
-
-
-def from_bits(bits, dtype):
-    if dtype == "fp16":
-        return bits.view(np.float16).astype(np.float64)
-    return (bits.astype(np.uint32) << 16).view(np.float32).astype(np.float64)
 
 
 def main():
@@ -35,12 +32,7 @@ def main():
     path = lambda n: os.path.join(a.dir, n + ".npy")
     if a.mode == "inputs":
         k = np.random.default_rng(a.seed).standard_normal((CU_K[-1], a.hkv, a.head_dim))
-        if a.dtype == "fp16":
-            bits = k.astype(np.float16).view(np.uint16)
-        else:
-            f = k.astype(np.float32).view(np.uint32).astype(np.uint64)
-            bits = ((f + 0x7FFF + ((f >> 16) & 1)) >> 16).astype(np.uint16)
-        np.save(path("k"), bits)
+        np.save(path("k"), to_bits(k, a.dtype))
         np.save(path("cu_k"), CU_K)
         blocks = sum(-(-int(CU_K[b + 1] - CU_K[b]) // a.block_size) for b in range(len(CU_K) - 1))
         print(f"total blocks: {blocks}")

@@ -10,26 +10,12 @@ constexpr double kFp32UnitRoundoff = 0x1p-24;
 
 double unitRoundoff(DType dtype) { return dtype == DType::BF16 ? 0x1p-8 : 0x1p-11; }
 
-struct RowFacts {
-  int64_t seq, lq, lk, position;
-};
-
-RowFacts rowFacts(const AttentionInputs &in, int64_t row) {
-  const auto &cu = in.cuSeqlensQ;
-  const int64_t seq = (std::upper_bound(cu.begin(), cu.end(), static_cast<int32_t>(row)) - cu.begin()) - 1;
-  const int64_t lq = cu[seq + 1] - cu[seq];
-  const int64_t lk = in.cuSeqlensK[seq + 1] - in.cuSeqlensK[seq];
-  return {seq, lq, lk, lk - lq + (row - cu[seq])};
-}
-
-int64_t blockCount(int64_t lk, int64_t blockSize) { return lk == 0 ? 0 : (lk - 1) / blockSize + 1; }
-
 /// Why `chosen` (a kernel's slots for one row and head) is not a valid selection,
 /// or "" when it is valid up to the gate's error bound.
 std::string invalidity(const AttentionInputs &in, const MobaParams &p, const PooledKeys &pooled,
                        int64_t row, int64_t head, std::span<const int32_t> slots) {
-  const RowFacts f = rowFacts(in, row);
-  const int64_t n = blockCount(f.lk, p.blockSize);
+  const RowPlace f = placeRow(in, row);
+  const int64_t n = blockCount(f.seqLenK, p.blockSize);
   std::vector<int64_t> chosen;
   for (size_t i = 0; i < slots.size(); ++i) {
     if (slots[i] < 0) {
@@ -92,9 +78,9 @@ double gateScoreErrorBound(const AttentionInputs &in, const PooledKeys &pooled, 
   // second-order terms dropped (they are below u^2 of the same sums).
   const AttentionShape &s = in.shape;
   const int64_t kvHead = head / (s.numQHeads / s.numKvHeads);
-  const RowFacts f = rowFacts(in, row);
+  const RowPlace f = placeRow(in, row);
   const int64_t first = block * blockSize;
-  const int64_t rows = std::min(blockSize, f.lk - first);
+  const int64_t rows = std::min(blockSize, f.seqLenK - first);
   const double *q = in.q.data() + (row * s.numQHeads + head) * s.headDim;
   const double *kbar =
       pooled.kbar.data() + ((pooled.cuBlocks[f.seq] + block) * s.numKvHeads + kvHead) * s.headDim;
@@ -104,7 +90,7 @@ double gateScoreErrorBound(const AttentionInputs &in, const PooledKeys &pooled, 
     double sumAbs = 0;
     for (int64_t r = 0; r < rows; ++r)
       sumAbs += std::fabs(
-          in.k[((in.cuSeqlensK[f.seq] + first + r) * s.numKvHeads + kvHead) * s.headDim + i]);
+          in.k[((f.keyBegin + first + r) * s.numKvHeads + kvHead) * s.headDim + i]);
     meanTerm += std::fabs(q[i]) * sumAbs / static_cast<double>(rows);
   }
   return kFp32UnitRoundoff * (static_cast<double>(s.headDim + 1) * dotTerm +
@@ -159,17 +145,17 @@ Expected<OutputCheck> checkOutputs(const AttentionInputs &in, const MobaParams &
   OutputCheck check;
   double errSq = 0, refSq = 0;
   for (int64_t row = 0; row < s.totalQ; ++row) {
-    const RowFacts f = rowFacts(in, row);
+    const RowPlace f = placeRow(in, row);
     for (int64_t h = 0; h < s.numQHeads; ++h) {
       // max |v| over the keys of the selected blocks (whole blocks: an upper bound).
       double maxV = 0;
       const int32_t *sel = reference.selection.blocks.data() + (row * s.numQHeads + h) * p.topK;
       for (int64_t slot = 0; slot < p.topK && sel[slot] >= 0; ++slot) {
         const int64_t first = sel[slot] * p.blockSize;
-        const int64_t last = std::min(first + p.blockSize, f.lk);
+        const int64_t last = std::min(first + p.blockSize, f.seqLenK);
         for (int64_t pos = first; pos < last; ++pos)
           for (int64_t x = 0; x < s.headDim; ++x)
-            maxV = std::max(maxV, std::fabs(in.v[((in.cuSeqlensK[f.seq] + pos) * s.numKvHeads +
+            maxV = std::max(maxV, std::fabs(in.v[((f.keyBegin + pos) * s.numKvHeads +
                                                   h / group) * s.headDim + x]));
       }
       for (int64_t x = 0; x < s.headDim; ++x) {

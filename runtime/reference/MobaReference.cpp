@@ -19,27 +19,6 @@ struct KeyRange {
   int64_t end;
 };
 
-/// Where a global query row sits: its sequence and its bottom-right aligned key
-/// position p = Lk - Lq + i.
-struct RowPlace {
-  int64_t seq;
-  int64_t keyBegin; // cu_seqlens_k[seq]
-  int64_t seqLenK;  // Lk
-  int64_t position; // p
-};
-
-RowPlace placeRow(const AttentionInputs &in, int64_t row) {
-  // cu_seqlens_q is non-decreasing: the sequence is the last b with cuQ[b] <= row
-  // among those that are non-empty.
-  const auto &cuQ = in.cuSeqlensQ;
-  const auto it = std::upper_bound(cuQ.begin(), cuQ.end(), static_cast<int32_t>(row));
-  const int64_t seq = (it - cuQ.begin()) - 1;
-  const int64_t lq = cuQ[seq + 1] - cuQ[seq];
-  const int64_t lk = in.cuSeqlensK[seq + 1] - in.cuSeqlensK[seq];
-  const int64_t i = row - cuQ[seq];
-  return {seq, in.cuSeqlensK[seq], lk, lk - lq + i};
-}
-
 /// Runs fn(row) for every row in [0, rows) on all hardware threads. Rows are
 /// independent and each writes only its own outputs, so the result does not
 /// depend on the thread count.
@@ -179,6 +158,22 @@ std::vector<int64_t> selectRow(std::span<const double> scores, const RowPlace &p
 
 } // namespace
 
+RowPlace placeRow(const AttentionInputs &in, int64_t row) {
+  // cu_seqlens_q is non-decreasing: the row's sequence is the last b with
+  // cuQ[b] <= row, which skips empty sequences.
+  const auto &cuQ = in.cuSeqlensQ;
+  const auto it = std::upper_bound(cuQ.begin(), cuQ.end(), static_cast<int32_t>(row));
+  const int64_t seq = (it - cuQ.begin()) - 1;
+  const int64_t lq = cuQ[seq + 1] - cuQ[seq];
+  const int64_t lk = in.cuSeqlensK[seq + 1] - in.cuSeqlensK[seq];
+  const int64_t i = row - cuQ[seq];
+  return {seq, in.cuSeqlensK[seq], lk, lk - lq + i};
+}
+
+int64_t blockCount(int64_t seqLenK, int64_t blockSize) {
+  return seqLenK == 0 ? 0 : (seqLenK - 1) / blockSize + 1;
+}
+
 double effectiveScale(const std::optional<double> &scale, int64_t headDim) {
   return scale ? *scale : 1.0 / std::sqrt(static_cast<double>(headDim));
 }
@@ -241,8 +236,7 @@ Expected<PooledKeys> poolKeys(const AttentionInputs &in, int64_t blockSize) {
   pooled.cuBlocks.assign(static_cast<size_t>(batch + 1), 0);
   for (int64_t b = 0; b < batch; ++b) {
     const int64_t lk = in.cuSeqlensK[b + 1] - in.cuSeqlensK[b];
-    // ceil(lk / blockSize) without forming lk + blockSize, which can overflow.
-    pooled.cuBlocks[b + 1] = pooled.cuBlocks[b] + (lk == 0 ? 0 : (lk - 1) / blockSize + 1);
+    pooled.cuBlocks[b + 1] = pooled.cuBlocks[b] + blockCount(lk, blockSize);
   }
   const int64_t rowSize = s.numKvHeads * s.headDim;
   pooled.kbar.assign(static_cast<size_t>(pooled.cuBlocks.back() * rowSize), 0.0);

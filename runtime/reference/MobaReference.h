@@ -72,6 +72,20 @@ struct MobaOutput {
   BlockSelection selection;
 };
 
+/// Where global query row `row` sits: its sequence, the sequence's first key row
+/// (cu_seqlens_k[seq]), Lk, and its bottom-right aligned key position Lk - Lq + i.
+/// `inputs` must be valid (validateInputs) and `row` < totalQ.
+struct RowPlace {
+  int64_t seq;
+  int64_t keyBegin;
+  int64_t seqLenK;
+  int64_t position;
+};
+RowPlace placeRow(const AttentionInputs &inputs, int64_t row);
+
+/// ceil(seqLenK / blockSize), computed without overflow.
+int64_t blockCount(int64_t seqLenK, int64_t blockSize);
+
 /// Checks shapes, cu_seqlens and finiteness; the message names the operand, the
 /// value and the rule. `causal` adds the rule Lq <= Lk per sequence.
 Status validateInputs(const AttentionInputs &inputs, bool causal);

@@ -1,7 +1,7 @@
 //===- PoolKeys.cpp - MoBA key pooling in the DSL ------------------------------===//
 #include "templates/PoolKeys.h"
 
-#include "templates/dsl/KernelBuilder.h"
+#include "templates/SequenceBlocks.h"
 
 #include "llvm/Support/MathExtras.h"
 
@@ -39,14 +39,8 @@ FailureOr<func::FuncOp> mobagen::templates::buildPoolKeys(ModuleOp module,
   Tile seq = kb.programId(ProgramAxis::z);
   Tile kStart = kb.load(cuK + seq), kLen = kb.load(cuK + (seq + 1)) - kStart;
 
-  // Where this sequence's blocks start in kbar: the blocks of every earlier
-  // sequence, ceil(Lk / bs) each (B is small next to the work per program).
-  Tile blocksBefore = kb.forLoop(
-      kb.constant(0, i32), seq, kb.constant(1, i32), {kb.constant(0, i32)},
-      [&](Tile b, ArrayRef<Tile> carried) -> SmallVector<Tile> {
-        Tile len = kb.load(cuK + (b + 1)) - kb.load(cuK + b);
-        return {carried[0] + (len + (bs - 1)) / bs};
-      })[0];
+  // Where this sequence's blocks start in kbar.
+  Tile firstBlock = blocksBefore(kb, cuK, seq, bs);
 
   // Rows of this block present in the sequence: bs, fewer for the last block,
   // none (and nothing stored) for a program past the sequence's end.
@@ -67,7 +61,7 @@ FailureOr<func::FuncOp> mobagen::templates::buildPoolKeys(ModuleOp module,
       })[0];
 
   Tile mean = sum / kb.maximum(present, kb.constant(1, i32)).to(f32);
-  Tile out = ((blocksBefore + block) * kvHeads + kvHead) * headDim + dims;
+  Tile out = ((firstBlock + block) * kvHeads + kvHead) * headDim + dims;
   kb.store(kbar + out, mean, (kb.constant(0, i32) < present).broadcastTo({headDim}));
   kb.finish();
 

@@ -123,6 +123,12 @@ Tile mobagen::templates::operator<=(const Tile &a, const Tile &b) {
 Tile mobagen::templates::operator<(const Tile &a, Literal b) {
   return a < a.builder().literalLike(b, a);
 }
+Tile mobagen::templates::operator==(const Tile &a, const Tile &b) {
+  return compare(a, b, arith::CmpFPredicate::OEQ, arith::CmpIPredicate::eq);
+}
+Tile mobagen::templates::operator==(const Tile &a, Literal b) {
+  return a == a.builder().literalLike(b, a);
+}
 Tile mobagen::templates::operator&(const Tile &a, const Tile &b) {
   auto [x, y] = a.builder().broadcastPair(a, b);
   return {a.builder(),
@@ -263,8 +269,22 @@ Tile KernelBuilder::max(const Tile &x, int32_t axis) {
   return reduce(*this, tile::ReduceKind::max, x, axis);
 }
 
+Tile KernelBuilder::min(const Tile &x, int32_t axis) {
+  return reduce(*this, tile::ReduceKind::min, x, axis);
+}
+
 Tile KernelBuilder::sum(const Tile &x, int32_t axis) {
   return reduce(*this, tile::ReduceKind::sum, x, axis);
+}
+
+std::pair<Tile, Tile> KernelBuilder::argmax(const Tile &x, int32_t axis) {
+  SmallVector<int64_t> shape(x.shape());
+  shape.erase(shape.begin() + axis);
+  Type value = shape.empty() ? x.elementType()
+                             : Type(RankedTensorType::get(shape, x.elementType()));
+  Type index = shape.empty() ? i32() : Type(RankedTensorType::get(shape, i32()));
+  auto op = tile::ArgMaxOp::create(b, value, index, x.value(), b.getI32IntegerAttr(axis));
+  return {Tile(*this, op.getValue()), Tile(*this, op.getIndex())};
 }
 
 Tile KernelBuilder::where(const Tile &cond, const Tile &x, const Tile &y) {
@@ -275,6 +295,10 @@ Tile KernelBuilder::where(const Tile &cond, const Tile &x, const Tile &y) {
 
 Tile KernelBuilder::where(const Tile &cond, const Tile &x, Literal y) {
   return where(cond, x, literalLike(y, x));
+}
+
+Tile KernelBuilder::where(const Tile &cond, Literal x, const Tile &y) {
+  return where(cond, literalLike(x, y), y);
 }
 
 SmallVector<Tile> KernelBuilder::forLoop(

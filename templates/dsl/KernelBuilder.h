@@ -87,6 +87,8 @@ Tile operator/(const Tile &a, Literal b);
 Tile operator<(const Tile &a, const Tile &b);
 Tile operator<=(const Tile &a, const Tile &b);
 Tile operator<(const Tile &a, Literal b);
+Tile operator==(const Tile &a, const Tile &b);
+Tile operator==(const Tile &a, Literal b);
 Tile operator&(const Tile &a, const Tile &b);
 
 /// Builds one kernel: a func.func whose arguments are pointers and scalars.
@@ -137,10 +139,14 @@ public:
   Tile minimum(const Tile &a, const Tile &b);
   /// Reductions over `axis`.
   Tile max(const Tile &x, int32_t axis);
+  Tile min(const Tile &x, int32_t axis);
   Tile sum(const Tile &x, int32_t axis);
+  /// The largest element along `axis` and its i32 index, ties to the lowest index.
+  std::pair<Tile, Tile> argmax(const Tile &x, int32_t axis);
   /// `cond ? a : b`, elementwise, all three broadcast to one shape.
   Tile where(const Tile &cond, const Tile &a, const Tile &b);
   Tile where(const Tile &cond, const Tile &a, Literal b);
+  Tile where(const Tile &cond, Literal a, const Tile &b);
 
   /// `for (iv = lower; iv < upper; iv += step)` carrying `init`; `body` returns
   /// the next values of the carried tiles. Returns their final values.

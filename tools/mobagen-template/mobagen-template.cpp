@@ -4,6 +4,8 @@
 //       [--block-m=64] [--block-n=64] [--num-warps=4] [--num-stages=2]
 //   mobagen-template pool-keys --config='#moba.config<...>'
 //       [--block-rows=32] [--num-warps=4]
+//   mobagen-template gate-topk --config='#moba.config<...>'
+//       [--block-m=16] [--block-n=16] [--num-warps=4]
 //
 // Builds the kernel with the C++ DSL for the given config and tuning knobs,
 // verifies it and prints it (parseable by mobagen-opt). Exit status 1 with a
@@ -12,6 +14,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "templates/FlashAttentionFwd.h"
+#include "templates/GateTopK.h"
 #include "templates/PoolKeys.h"
 
 #include "dialect/moba/IR/MobaDialect.h"
@@ -30,7 +33,7 @@ namespace cl = llvm::cl;
 
 namespace {
 cl::opt<std::string> templateName(cl::Positional, cl::Required,
-                                  cl::desc("<template: flash-attention-fwd | pool-keys>"));
+                                  cl::desc("<template: flash-attention-fwd | pool-keys | gate-topk>"));
 cl::opt<std::string> configText("config", cl::Required,
                                 cl::desc("the #moba.config<...> to instantiate"));
 cl::opt<int64_t> blockM("block-m", cl::init(64), cl::desc("query rows per program"));
@@ -46,9 +49,10 @@ int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   cl::ParseCommandLineOptions(argc, argv, "mobagen kernel template printer\n");
 
-  if (templateName != "flash-attention-fwd" && templateName != "pool-keys") {
+  if (templateName != "flash-attention-fwd" && templateName != "pool-keys" &&
+      templateName != "gate-topk") {
     llvm::errs() << "mobagen-template: error: unknown template '" << templateName
-                 << "'; known: flash-attention-fwd, pool-keys\n";
+                 << "'; known: flash-attention-fwd, pool-keys, gate-topk\n";
     return 1;
   }
 
@@ -69,6 +73,8 @@ int main(int argc, char **argv) {
   LogicalResult built = failure();
   if (templateName == "pool-keys")
     built = mobagen::templates::buildPoolKeys(*module, config, {blockRows, numWarps});
+  else if (templateName == "gate-topk")
+    built = mobagen::templates::buildGateTopK(*module, config, {blockM, blockN, numWarps});
   else
     built = mobagen::templates::buildFlashAttentionFwd(
         *module, config, {blockM, blockN, numWarps, numStages});

@@ -1,0 +1,154 @@
+//===- GateTopK.cpp - MoBA fused gate + top-k in the DSL -----------------------===//
+//
+// The running top-k per row is a small unsorted set of K = top_k (- 1 when causal)
+// slots, values V (-inf when empty) and block indices I. Each chunk of scores S
+// [block_m, block_n] is folded in with K rounds of:
+//
+//   (c, j)  = argmax over the chunk            (ties: lowest block index)
+//   evict   = the slot holding the smallest V; among equal V, the highest block
+//   if c > V[evict]: V[evict], I[evict] = c, j     (strict: on a tie the block
+//   S[j] = -inf                                     already kept is lower, and wins)
+//
+// which keeps exactly the K largest scores with ties to the lower index, since
+// chunks arrive in ascending block order. The kept blocks are then emitted in
+// ascending order, with the current block after the past ones (causal).
+//
+//===----------------------------------------------------------------------===//
+#include "templates/GateTopK.h"
+
+#include "templates/SequenceBlocks.h"
+
+#include "llvm/Support/MathExtras.h"
+
+#include <limits>
+
+using namespace mlir;
+using namespace mobagen;
+using namespace mobagen::templates;
+using tile::ProgramAxis;
+
+FailureOr<func::FuncOp> mobagen::templates::buildGateTopK(ModuleOp module,
+                                                          moba::ConfigAttr config,
+                                                          const GateTopKTuning &tuning) {
+  auto checkBlock = [&](StringRef name, int64_t value) -> LogicalResult {
+    if (value >= 16 && value <= 128 && llvm::isPowerOf2_64(value))
+      return success();
+    return emitError(module.getLoc())
+           << name << " = " << value << " is invalid: must be a power of two in [16, 128]";
+  };
+  if (failed(checkBlock("block_m", tuning.blockM)) || failed(checkBlock("block_n", tuning.blockN)) ||
+      failed(tile::verifyNumWarps(tuning.numWarps, [&] { return emitError(module.getLoc()); })))
+    return failure();
+
+  MLIRContext *ctx = module.getContext();
+  Type dtype = config.getDtype(), f32 = Float32Type::get(ctx);
+  Type i32 = IntegerType::get(ctx, 32);
+  Type i32Ptr = tile::PointerType::get(i32);
+  KernelBuilder kb(module, "gate_topk",
+                   {{"q", tile::PointerType::get(dtype)},
+                    {"kbar", tile::PointerType::get(f32)},
+                    {"selected", i32Ptr},
+                    {"cu_seqlens_q", i32Ptr},
+                    {"cu_seqlens_k", i32Ptr}});
+  Tile q = kb.arg(0), kbar = kb.arg(1), selected = kb.arg(2), cuQ = kb.arg(3), cuK = kb.arg(4);
+
+  const bool causal = config.getCausal();
+  const int64_t bs = config.getBlockSize(), topK = config.getTopK();
+  const int64_t headDim = config.getHeadDim(), kvHeads = config.getNumKvHeads();
+  const int64_t qHeads = config.getNumQHeads();
+  const int64_t bm = tuning.blockM, bn = tuning.blockN;
+  const int64_t kept = causal ? topK - 1 : topK; // K
+  const int64_t keptSlots = std::max<int64_t>(1, llvm::PowerOf2Ceil(kept));
+  const int64_t outSlots = std::max<int64_t>(1, llvm::PowerOf2Ceil(topK));
+  const double inf = std::numeric_limits<double>::infinity();
+
+  Tile mBlock = kb.programId(ProgramAxis::x);
+  Tile head = kb.programId(ProgramAxis::y);
+  Tile seq = kb.programId(ProgramAxis::z);
+  Tile qStart = kb.load(cuQ + seq), qLen = kb.load(cuQ + (seq + 1)) - qStart;
+  Tile kLen = kb.load(cuK + (seq + 1)) - kb.load(cuK + seq);
+  Tile firstBlock = blocksBefore(kb, cuK, seq, bs);
+  Tile numBlocks = blockCount(kLen, bs);
+  Tile kvHead = head / config.getGroupSize();
+
+  Tile rows = mBlock * bm + kb.arange(0, bm);
+  Tile rowOk = rows < qLen;
+  Tile dims = kb.arange(0, headDim);
+  Tile qOffsets = ((qStart + rows) * (qHeads * headDim) + head * headDim).expandDims(1) +
+                  dims.expandDims(0);
+  Tile qTile = kb.load(q + qOffsets, rowOk.expandDims(1), 0.0).to(f32);
+  // Bottom-right aligned position and current block of each row (causal).
+  Tile current = (kLen - qLen + rows) / bs;
+
+  Tile slotIds = kb.arange(0, keptSlots);
+  Tile slotUsed = slotIds < kb.constant(kept, i32);
+  // Unused slots hold +inf so that they are never evicted, and never emitted.
+  Tile values0 = kb.where(slotUsed.expandDims(0).broadcastTo({bm, keptSlots}),
+                          kb.full({bm, keptSlots}, -inf, f32), inf);
+  Tile blocks0 = kb.full({bm, keptSlots}, -1, i32);
+
+  SmallVector<Tile> best{values0, blocks0};
+  if (kept > 0) {
+    Tile chunkIds = kb.arange(0, bn);
+    best = kb.forLoop(
+        kb.constant(0, i32), numBlocks, kb.constant(bn, i32), best,
+        [&](Tile j0, ArrayRef<Tile> carried) -> SmallVector<Tile> {
+          Tile values = carried[0], blocks = carried[1];
+          Tile cols = j0 + chunkIds;
+          Tile colOk = cols < numBlocks;
+          // kbar^T chunk [D, block_n] and the scores [block_m, block_n].
+          Tile kbarBase = ((firstBlock + cols) * kvHeads + kvHead) * headDim;
+          Tile kbarT = kb.load(kbar + (dims.expandDims(1) + kbarBase.expandDims(0)),
+                               colOk.expandDims(0), 0.0);
+          Tile scores = kb.dot(qTile, kbarT, kb.full({bm, bn}, 0.0, f32));
+          Tile eligible = colOk.expandDims(0).broadcastTo({bm, bn});
+          if (causal)
+            eligible = eligible & (cols.expandDims(0) < current.expandDims(1));
+          scores = kb.where(eligible, scores, -inf);
+          for (int64_t round = 0; round < kept; ++round) {
+            auto [top, at] = kb.argmax(scores, 1);
+            Tile weakest = kb.min(values, 1);
+            auto [evictBlock, evict] =
+                kb.argmax(kb.where(values == weakest.expandDims(1), blocks, -2), 1);
+            (void)evictBlock;
+            Tile better = weakest < top;
+            Tile replace = (slotIds.expandDims(0) == evict.expandDims(1)) & better.expandDims(1);
+            values = kb.where(replace, top.expandDims(1), values);
+            blocks = kb.where(replace, (j0 + at).expandDims(1), blocks);
+            scores = kb.where(chunkIds.expandDims(0) == at.expandDims(1), -inf, scores);
+          }
+          return {values, blocks};
+        });
+  }
+
+  // Emit the kept blocks in ascending order: K rounds of "smallest remaining".
+  Tile blocks = best[1];
+  Tile outIds = kb.arange(0, outSlots);
+  Tile out = kb.full({bm, outSlots}, -1, i32);
+  Tile count = kb.full({bm}, 0, i32);
+  const int64_t sentinel = std::numeric_limits<int32_t>::min();
+  for (int64_t r = 0; r < kept; ++r) {
+    Tile present = kb.constant(0, i32) <= blocks;
+    auto [negSmallest, slot] = kb.argmax(kb.where(present, blocks * -1, sentinel), 1);
+    Tile found = kb.full({bm}, sentinel, i32) < negSmallest;
+    Tile smallest = kb.where(found, negSmallest * -1, -1);
+    out = kb.where(outIds.expandDims(0) == kb.full({bm}, r, i32).expandDims(1),
+                   smallest.expandDims(1), out);
+    count = count + kb.where(found, kb.full({bm}, 1, i32), 0);
+    blocks = kb.where(slotIds.expandDims(0) == slot.expandDims(1), -1, blocks);
+  }
+  if (causal) // every kept block is strictly past: the current block comes next
+    out = kb.where(outIds.expandDims(0) == count.expandDims(1), current.expandDims(1), out);
+
+  Tile outOffsets = ((qStart + rows) * (qHeads * topK) + head * topK).expandDims(1) +
+                    outIds.expandDims(0);
+  kb.store(selected + outOffsets, out,
+           rowOk.expandDims(1) & (outIds < kb.constant(topK, i32)).expandDims(0));
+  kb.finish();
+
+  func::FuncOp func = kb.function();
+  func->setAttr("moba.config", config);
+  func->setAttr("tile.num_warps",
+                kb.opBuilder().getI32IntegerAttr(static_cast<int32_t>(tuning.numWarps)));
+  return func;
+}

@@ -6,6 +6,8 @@
 //       [--block-rows=32] [--num-warps=4]
 //   mobagen-template gate-topk --config='#moba.config<...>'
 //       [--block-m=16] [--block-n=16] [--num-warps=4]
+//   mobagen-template sparse-attention-fwd --config='#moba.config<...>'
+//       [--block-m=16] [--block-n=16] [--num-warps=4]
 //
 // Builds the kernel with the C++ DSL for the given config and tuning knobs,
 // verifies it and prints it (parseable by mobagen-opt). Exit status 1 with a
@@ -16,6 +18,7 @@
 #include "templates/FlashAttentionFwd.h"
 #include "templates/GateTopK.h"
 #include "templates/PoolKeys.h"
+#include "templates/SparseAttentionFwd.h"
 
 #include "dialect/moba/IR/MobaDialect.h"
 #include "dialect/tile/IR/TileDialect.h"
@@ -33,7 +36,8 @@ namespace cl = llvm::cl;
 
 namespace {
 cl::opt<std::string> templateName(cl::Positional, cl::Required,
-                                  cl::desc("<template: flash-attention-fwd | pool-keys | gate-topk>"));
+                                  cl::desc("<template: flash-attention-fwd | pool-keys | gate-topk | "
+                                           "sparse-attention-fwd>"));
 cl::opt<std::string> configText("config", cl::Required,
                                 cl::desc("the #moba.config<...> to instantiate"));
 cl::opt<int64_t> blockM("block-m", cl::init(64), cl::desc("query rows per program"));
@@ -50,9 +54,10 @@ int main(int argc, char **argv) {
   cl::ParseCommandLineOptions(argc, argv, "mobagen kernel template printer\n");
 
   if (templateName != "flash-attention-fwd" && templateName != "pool-keys" &&
-      templateName != "gate-topk") {
+      templateName != "gate-topk" && templateName != "sparse-attention-fwd") {
     llvm::errs() << "mobagen-template: error: unknown template '" << templateName
-                 << "'; known: flash-attention-fwd, pool-keys, gate-topk\n";
+                 << "'; known: flash-attention-fwd, pool-keys, gate-topk, "
+                    "sparse-attention-fwd\n";
     return 1;
   }
 
@@ -75,6 +80,8 @@ int main(int argc, char **argv) {
     built = mobagen::templates::buildPoolKeys(*module, config, {blockRows, numWarps});
   else if (templateName == "gate-topk")
     built = mobagen::templates::buildGateTopK(*module, config, {blockM, blockN, numWarps});
+  else if (templateName == "sparse-attention-fwd")
+    built = mobagen::templates::buildSparseAttentionFwd(*module, config, {blockM, blockN, numWarps});
   else
     built = mobagen::templates::buildFlashAttentionFwd(
         *module, config, {blockM, blockN, numWarps, numStages});

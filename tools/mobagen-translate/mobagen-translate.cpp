@@ -26,7 +26,7 @@ llvm::cl::opt<std::string> features("ptx-features",
 mlir::FailureOr<std::string> ptxOf(mlir::Operation *op) {
   auto ptx = mobagen::compiler::emitPtx(op, {.chip = chip, .features = features});
   if (!ptx)
-    return op->emitError(ptx.status().message());
+    return mlir::emitError(op->getLoc()) << ptx.status().message();
   return std::move(ptx).value();
 }
 
@@ -51,7 +51,7 @@ void registerTranslations() {
           return mlir::failure();
         auto cubin = mobagen::compiler::assembleCubin(*ptx, chip);
         if (!cubin)
-          return op->emitError(cubin.status().message());
+          return mlir::emitError(op->getLoc()) << cubin.status().message();
         os << "cubin " << chip << " " << cubin->image.size() << " bytes\n";
         for (const auto &k : cubin->kernels)
           os << "kernel " << k.kernel << ": registers " << k.registers << ", stack "

@@ -51,8 +51,8 @@ private:
 
   Value zeroOf(Type type);
   Value andMasks(Value a, Value c);
-  Value sharedBuffer(int64_t bytes);
-  Value stageInSharedMemory(Value tileValue);
+  Value stagingArea(int64_t offset, int64_t bytes);
+  Value stageInSharedMemory(Value tileValue, int64_t offset = 0);
   Value loadStaged(Value buffer, Type element, Value index);
   Value guardedLoad(Value ptr, Type type, Value mask, Value other);
   void guardedStore(Value ptr, Value value, Value mask);
@@ -76,7 +76,13 @@ private:
   Value tid;
   IRMapping scalars;
   DenseMap<Value, SmallVector<Value>> tiles;
-  int64_t buffers = 0;
+  int64_t stagingBytes = 0; // the largest extent any staging site needs
+
+public:
+  /// Creates the kernel's one staging buffer, sized for its largest site; the
+  /// sites' address computations name it already.
+  void finishStaging();
+  std::string stagingSymbol() const { return "__" + kernel + "_staging"; }
 };
 
 /// The per-thread type of a tile's element or of a scalar: !tile.ptr becomes
@@ -110,21 +116,34 @@ int64_t stagedBytes(Type type) {
   return std::max<int64_t>(1, type.getIntOrFloatBitWidth() / 8);
 }
 
-/// A fresh `bytes`-long shared-memory buffer (one per staging site, so no two
-/// sites alias) and its address.
-Value KernelEmitter::sharedBuffer(int64_t bytes) {
-  const std::string name = "__" + kernel + "_stage" + std::to_string(buffers++);
-  OpBuilder atModule(module.getBody(), module.getBody()->begin());
-  LLVM::GlobalOp::create(atModule, b.getLoc(), LLVM::LLVMArrayType::get(b.getI8Type(), bytes),
-                         /*isConstant=*/false, LLVM::Linkage::Internal, name, Attribute(),
-                         /*alignment=*/16, /*addrSpace=*/3);
-  return LLVM::AddressOfOp::create(b, LLVM::LLVMPointerType::get(b.getContext(), 3), name);
+/// The address `offset` bytes into the kernel's staging buffer, which grows to
+/// cover [offset, offset + bytes). All sites share the buffer: a site's reads end
+/// before the next site's first barrier, so only operands that are read together
+/// (tile.dot's two) need distinct offsets.
+Value KernelEmitter::stagingArea(int64_t offset, int64_t bytes) {
+  stagingBytes = std::max(stagingBytes, offset + bytes);
+  auto ptrType = LLVM::LLVMPointerType::get(b.getContext(), 3);
+  Value base = LLVM::AddressOfOp::create(b, ptrType, stagingSymbol());
+  if (offset == 0)
+    return base;
+  return LLVM::GEPOp::create(b, ptrType, b.getI8Type(), base,
+                             ArrayRef<LLVM::GEPArg>{static_cast<int32_t>(offset)});
 }
 
-Value KernelEmitter::stageInSharedMemory(Value tileValue) {
+void KernelEmitter::finishStaging() {
+  if (stagingBytes == 0)
+    return;
+  OpBuilder atModule(module.getBody(), module.getBody()->begin());
+  LLVM::GlobalOp::create(atModule, b.getLoc(),
+                         LLVM::LLVMArrayType::get(b.getI8Type(), stagingBytes),
+                         /*isConstant=*/false, LLVM::Linkage::Internal, stagingSymbol(),
+                         Attribute(), /*alignment=*/16, /*addrSpace=*/3);
+}
+
+Value KernelEmitter::stageInSharedMemory(Value tileValue, int64_t offset) {
   const TileLayout layout = layoutOf(tileValue.getType());
   Type element = scalarType(tileValue.getType());
-  Value buffer = sharedBuffer(layout.elements() * stagedBytes(element));
+  Value buffer = stagingArea(offset, layout.elements() * stagedBytes(element));
   NVVM::Barrier0Op::create(b);
   for (int64_t slot = 0; slot < layout.slots(); ++slot) {
     Value index = layout.linearIndex(b, tid, slot);
@@ -537,8 +556,11 @@ LogicalResult KernelEmitter::emitDot(tile::DotOp op) {
   Type accType = scalarType(op.getType());
   if (!isa<FloatType>(accType))
     return op.emitOpError("integer dot is not supported by the baseline lowering yet");
+  // Both operands are read in the same K loop: b goes after a, 16-byte aligned.
+  const int64_t aBytes =
+      llvm::alignTo(aType.getNumElements() * stagedBytes(scalarType(aType)), 16);
   Value aBuffer = stageInSharedMemory(op.getA());
-  Value bBuffer = stageInSharedMemory(op.getB());
+  Value bBuffer = stageInSharedMemory(op.getB(), aBytes);
   const int64_t k = aType.getDimSize(1);
   const TileLayout result = layoutOf(op.getType());
   auto widen = [&](Value v) -> Value {
@@ -616,6 +638,7 @@ struct ConvertTileToNVVMPass : public impl::ConvertTileToNVVMBase<ConvertTileToN
       if (failed(body.emitBlock(kernel.getBody().front())))
         return signalPassFailure();
       LLVM::ReturnOp::create(b, ValueRange{});
+      body.finishStaging();
       kernel.erase();
     }
   }

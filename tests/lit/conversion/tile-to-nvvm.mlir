@@ -38,7 +38,7 @@ func.func @copy_masked(%src: !tile.ptr<f16>, %dst: !tile.ptr<f16>, %n: i32) attr
 // -----
 
 // A 1-D sum is a scalar every thread holds; thread 0 alone stores it.
-// CHECK: llvm.mlir.global internal @__total_stage0() {addr_space = 3 : i32, alignment = 16 : i64} : !llvm.array<128 x i8>
+// CHECK: llvm.mlir.global internal @__total_staging() {addr_space = 3 : i32, alignment = 16 : i64} : !llvm.array<128 x i8>
 // CHECK-LABEL: llvm.func @total
 // CHECK: nvvm.barrier0
 // CHECK: llvm.store %{{.*}}, %{{.*}} : f32, !llvm.ptr<3>

@@ -5,9 +5,13 @@
 
 #include <fmt/format.h>
 
+#include "runtime/reference/Compare.h"
 #include "runtime/support/Npy.h"
 #include "tools/mobagen/Commands.h"
 #include "tools/mobagen/MobaInputs.h"
+#ifdef MOBAGEN_HAVE_COMPILER
+#include "tools/mobagen/EmulatorRun.h"
+#endif
 
 namespace mobagen::cli {
 namespace {
@@ -24,7 +28,17 @@ struct RunOptions {
   std::string device = "reference";
   std::string outputDir = "mobagen-out";
   std::string outDtype = "float32";
+  bool check = false;
 };
+
+/// The devices this build of mobagen can run on.
+std::vector<std::string> availableDevices() {
+#ifdef MOBAGEN_HAVE_COMPILER
+  return {"reference", "emulator"};
+#else
+  return {"reference"};
+#endif
+}
 
 constexpr const char *kRunDescription = R"(Runs the MoBA forward on a varlen batch given as .npy files and writes
 out.npy, lse.npy and selected.npy to --output-dir.
@@ -99,8 +113,17 @@ int runCommand(RunOptions o) {
 
   reference::MobaParams params{.blockSize = o.blockSize, .topK = o.topK, .causal = o.causal,
                                .scale = o.haveScale ? std::optional(o.scale) : std::nullopt};
+  if (o.check && o.device == "reference")
+    return fail(Status::error("--check compares a device's result with the reference; "
+                              "use it with --device emulator"));
   const auto start = std::chrono::steady_clock::now();
-  auto result = reference::mobaForward(inputs->view(), params);
+  Expected<reference::MobaOutput> result = Status::error("no device ran");
+#ifdef MOBAGEN_HAVE_COMPILER
+  if (o.device == "emulator")
+    result = runMobaOnEmulator(*inputs, params, dtype);
+  else
+#endif
+    result = reference::mobaForward(inputs->view(), params);
   if (!result)
     return fail(result.status());
   const double seconds =
@@ -116,6 +139,32 @@ int runCommand(RunOptions o) {
              o.dtype, reference::effectiveScale(params.scale, s.headDim));
   fmt::print("mobagen run: wrote out.npy, lse.npy, selected.npy to {} ({:.3f} s)\n", o.outputDir,
              seconds);
+  if (o.check) {
+    // The float64 reference on the same (rounded) inputs, and the rules of
+    // docs/accuracy.md.
+    auto expected = reference::mobaForward(inputs->view(), params);
+    if (!expected)
+      return fail(expected.status());
+    auto outputs = reference::checkOutputs(inputs->view(), params, dtype, result->attention.out,
+                                           result->attention.lse, *expected);
+    auto selection = reference::checkSelection(inputs->view(), params, result->selection.blocks,
+                                               expected->selection);
+    if (!outputs)
+      return fail(outputs.status());
+    if (!selection)
+      return fail(selection.status());
+    fmt::print("mobagen run: check against the reference: {}\n", outputs->summary());
+    fmt::print("mobagen run: selection: {} of {} (row, head) entries identical, {} near-ties, "
+               "{} mismatches{}{}\n",
+               selection->exact, selection->entries, selection->nearTies, selection->mismatches,
+               selection->ok() ? "" : "; first: ", selection->firstMismatch);
+    if (!outputs->ok() || !selection->ok()) {
+      fmt::print(stderr, "mobagen run: error: the {} result does not match the reference\n",
+                 o.device);
+      return kExitFailure;
+    }
+    fmt::print("mobagen run: verified against the float64 reference\n");
+  }
   return kExitOk;
 }
 
@@ -141,9 +190,14 @@ std::function<int()> addRunCommand(CLI::App &app) {
   run->add_option("--dtype", o.dtype, "Element type of q, k, v and out")
       ->check(CLI::IsMember({"bf16", "fp16"}))
       ->capture_default_str();
-  run->add_option("--device", o.device, "Where to run: reference (float64 CPU)")
-      ->check(CLI::IsMember({"reference"}))
+  run->add_option("--device", o.device,
+                  "Where to run: reference (float64 CPU), emulator (the generated kernels on "
+                  "the PTX emulator)")
+      ->check(CLI::IsMember(availableDevices()))
       ->capture_default_str();
+  run->add_flag("--check", o.check,
+                "Compare the device's out, lse and selection with the float64 reference "
+                "(docs/accuracy.md); exit 1 on a mismatch");
   run->add_option("-o,--output-dir", o.outputDir, "Directory for out.npy, lse.npy, selected.npy")
       ->capture_default_str();
   run->add_option("--out-dtype", o.outDtype,

@@ -1,0 +1,47 @@
+//===- MobaKernels.h - a MoBA configuration to the PTX of its three kernels ---===//
+//
+// The compiler's entry point for a host: builds pool_keys, gate_topk and
+// sparse_attention_fwd from their templates for one configuration, lowers them
+// (baseline lowering, docs/lowering.md) and emits one PTX module holding all three,
+// with what a launcher needs to size their grids. The configuration is checked by
+// the #moba.config verifier; its diagnostic is the error message.
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "runtime/support/FloatFormats.h"
+#include "runtime/support/Status.h"
+
+namespace mobagen::compiler {
+
+struct MobaKernelConfig {
+  int64_t blockSize = 512;
+  int64_t topK = 3;
+  int64_t headDim = 128;
+  int64_t numQHeads = 1;
+  int64_t numKvHeads = 1;
+  bool causal = true;
+  DType dtype = DType::BF16;
+  std::string target = "sm_80";
+  std::optional<double> scale;
+};
+
+/// One PTX module with the entries pool_keys, gate_topk and sparse_attention_fwd.
+/// Grids: pool_keys [max blocks per sequence, Hkv, B]; gate_topk and
+/// sparse_attention_fwd [ceil(max Lq / rowsPerProgram), Hq, B].
+struct MobaKernels {
+  std::string ptx;
+  uint32_t poolThreads = 0;
+  uint32_t gateThreads = 0;
+  uint32_t gateRowsPerProgram = 0;
+  uint32_t attentionThreads = 0;
+  uint32_t attentionRowsPerProgram = 0;
+};
+
+Expected<MobaKernels> generateMobaKernels(const MobaKernelConfig &config);
+
+} // namespace mobagen::compiler

@@ -26,7 +26,7 @@ using tile::ProgramAxis;
 FailureOr<func::FuncOp>
 mobagen::templates::buildSparseAttentionFwd(ModuleOp module, moba::ConfigAttr config,
                                            const SparseAttentionTuning &tuning) {
-  // Tiles of [block_m, block_n, D] are live at once: block_n may go down to 8.
+  // Tiles of [block_m, block_n, D] are live at once: both may go down to 8.
   auto checkBlock = [&](StringRef name, int64_t value, int64_t limit,
                         int64_t least = 16) -> LogicalResult {
     if (value >= least && value <= limit && llvm::isPowerOf2_64(value))
@@ -35,7 +35,7 @@ mobagen::templates::buildSparseAttentionFwd(ModuleOp module, moba::ConfigAttr co
                                       << " is invalid: must be a power of two in [" << least
                                       << ", " << limit << "]";
   };
-  if (failed(checkBlock("block_m", tuning.blockM, 128)) ||
+  if (failed(checkBlock("block_m", tuning.blockM, 128, 8)) ||
       failed(checkBlock("block_n", tuning.blockN, 64, 8)) ||
       failed(tile::verifyNumWarps(tuning.numWarps, [&] { return emitError(module.getLoc()); })))
     return failure();

@@ -18,10 +18,15 @@ namespace mobagen::compiler {
 namespace {
 
 // The tuning used until the autotuner picks per shape: small tiles, because the
-// baseline lowering keeps every tile element in registers.
+// baseline lowering keeps every tile element in registers and stages cross-thread
+// operands in static shared memory (48 KiB at most). The attention kernel's
+// [block_m, block_n, D] f32 tile is 32 KiB at 16 x 8 x 64 and at 8 x 8 x 128.
 constexpr templates::PoolKeysTuning kPool{.blockRows = 16, .numWarps = 2};
 constexpr templates::GateTopKTuning kGate{.blockM = 16, .blockN = 16, .numWarps = 2};
-constexpr templates::SparseAttentionTuning kAttention{.blockM = 16, .blockN = 8, .numWarps = 4};
+
+templates::SparseAttentionTuning attentionTuning(int64_t headDim) {
+  return {.blockM = headDim > 64 ? 8 : 16, .blockN = 8, .numWarps = 4};
+}
 
 std::string configText(const MobaKernelConfig &c) {
   std::string text = fmt::format(
@@ -61,7 +66,7 @@ Expected<MobaKernels> generateMobaKernels(const MobaKernelConfig &c) {
       mlir::ModuleOp::create(mlir::UnknownLoc::get(&context));
   if (failed(templates::buildPoolKeys(*module, config, kPool)) ||
       failed(templates::buildGateTopK(*module, config, kGate)) ||
-      failed(templates::buildSparseAttentionFwd(*module, config, kAttention)) ||
+      failed(templates::buildSparseAttentionFwd(*module, config, attentionTuning(c.headDim))) ||
       failed(mlir::verify(*module)))
     return failWith("building the MoBA kernels failed");
 
@@ -78,8 +83,9 @@ Expected<MobaKernels> generateMobaKernels(const MobaKernelConfig &c) {
   kernels.poolThreads = static_cast<uint32_t>(32 * kPool.numWarps);
   kernels.gateThreads = static_cast<uint32_t>(32 * kGate.numWarps);
   kernels.gateRowsPerProgram = static_cast<uint32_t>(kGate.blockM);
-  kernels.attentionThreads = static_cast<uint32_t>(32 * kAttention.numWarps);
-  kernels.attentionRowsPerProgram = static_cast<uint32_t>(kAttention.blockM);
+  const templates::SparseAttentionTuning attention = attentionTuning(c.headDim);
+  kernels.attentionThreads = static_cast<uint32_t>(32 * attention.numWarps);
+  kernels.attentionRowsPerProgram = static_cast<uint32_t>(attention.blockM);
   return kernels;
 }
 

@@ -74,6 +74,10 @@ Status EmulatorDevice::launch(device::ModuleId moduleId, std::string_view kernel
   if (config.grid.count() == 0 || config.grid.y > 65535 || config.grid.z > 65535)
     return Status::errorf("launch of '{}': grid ({},{},{}) is empty or over the limits (y, z <= 65535)",
                           kernel->name, config.grid.x, config.grid.y, config.grid.z);
+  if (kernel->staticSharedBytes > options_.maxStaticSharedBytes)
+    return Status::errorf("launch of '{}': the kernel declares {} bytes of static shared memory; "
+                          "ptxas accepts at most {} (larger buffers must be dynamic)",
+                          kernel->name, kernel->staticSharedBytes, options_.maxStaticSharedBytes);
   const uint64_t shared = uint64_t(kernel->dynamicSharedOffset) + config.dynamicSharedBytes;
   if (shared > options_.maxSharedBytes)
     return Status::errorf("launch of '{}': {} bytes of shared memory ({} static + {} dynamic) exceed the limit of {}",

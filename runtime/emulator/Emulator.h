@@ -31,6 +31,9 @@ struct EmulatorOptions {
   bool checkUninitialized = true;
   /// Shared memory per CTA (static + dynamic), as on sm_90 (227 KiB).
   uint32_t maxSharedBytes = 232448;
+  /// Static (.shared) memory per kernel: ptxas refuses more than 48 KiB ("uses too
+  /// much shared data"); larger buffers must be dynamic.
+  uint32_t maxStaticSharedBytes = 49152;
 };
 
 class EmulatorDevice final : public device::Device {

@@ -367,6 +367,27 @@ TEST_F(InterpreterTest, MaxNaNReluActivemaskAndTrap) {
   EXPECT_THAT(trapped.message(), HasSubstr("thread (3,0,0): trap executed"));
 }
 
+TEST_F(InterpreterTest, BarrierThreadCountsThatDisagreeAreAMismatch) {
+  const std::string body = R"(
+    setp.lt.u32 %p1, %r1, 32;
+    @%p1 bra $L_first;
+    bar.sync 1, 96;
+    bra $L_done;
+  $L_first:
+    bar.sync 1, 64;
+  $L_done:
+    st.global.u32 [%rd3], %r1;
+  )";
+  auto id = dev.loadModule(wrap(body), "t.ptx");
+  ASSERT_TRUE(id.ok()) << id.status().message();
+  auto buf = dev.allocate(128 * 4);
+  Status s = dev.launch(*id, "k", device::LaunchConfig{{1}, {128}, 0}, device::KernelArgs().add(*buf));
+  ASSERT_FALSE(s.ok());
+  EXPECT_THAT(s.message(), HasSubstr("barrier mismatch: barrier 1 expects"));
+  EXPECT_THAT(s.message(), ::testing::AnyOf(HasSubstr("expects 96 threads here but 64"),
+                                            HasSubstr("expects 64 threads here but 96")));
+}
+
 TEST_F(InterpreterTest, CountsBankConflicts) {
   // Each lane stores to word 32 * lane: all in bank 0, 32 distinct words: 31 extra wavefronts.
   const std::string body = R"(

@@ -65,6 +65,7 @@ struct Warp {
   uint32_t exitLine[32] = {};
   bool uniform = true; // all Running lanes share one PC and none waits
   uint8_t barrierId = 0; // the CTA barrier its WaitBarrier lanes wait on
+  uint32_t redDest = kNoReg; // bar.red: the register that receives the reduction
   uint32_t warpSyncEpoch = 1;
   std::vector<uint64_t> regs;
   std::vector<uint32_t> written;
@@ -170,6 +171,8 @@ private:
   struct Barrier {
     uint32_t arrived = 0;
     uint32_t expected = 0;
+    uint8_t kind = 0;           // BarKind of the arrivals (bar.red must not mix with others)
+    uint32_t redTrue = 0, redFalse = 0;
     std::vector<uint32_t> waitingWarps;
     uint32_t line = 0;
   };

@@ -306,6 +306,34 @@ TEST_P(ControlTest, NamedBarrierProducerConsumer) {
     EXPECT_EQ(out[l], in[31 - l] * 3 + 1);
 }
 
+TEST_P(ControlTest, BarrierReductions) {
+  load("control");
+  for (int variant = 0; variant < 2; ++variant) {
+    const int n = 96;
+    Rng rng(30 + variant);
+    std::vector<int> x(n);
+    for (auto &v : x)
+      v = rng.range(-40, 80);
+    if (variant == 1) {
+      x[17] = 95;  // someone above 90
+      x[70] = -60; // someone at or below -50
+    }
+    auto dx = upload(x);
+    auto dout = output<int>(n);
+    Status s = launch("sync_reductions", {1}, {uint32_t(n)}, KernelArgs().add(dx).add(dout));
+    ASSERT_TRUE(s.ok()) << s.message();
+    int count = 0, all = 1, any = 0;
+    for (int v : x) {
+      count += v > 0;
+      all &= v > -50;
+      any |= v > 90;
+    }
+    const auto out = download<int>(dout, n);
+    for (int t = 0; t < n; ++t)
+      EXPECT_EQ(out[t], count * 100 + all * 10 + any) << "variant " << variant << " thread " << t;
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Targets, ControlTest, ::testing::ValuesIn(targets()));
 
 class MemoryTest : public EmuKernelTest {};

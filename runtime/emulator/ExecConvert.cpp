@@ -67,7 +67,7 @@ Status CtaRunner::execConvert(Warp &w, const Inst &inst, uint32_t mask) {
         } else {
           r = (a & 0xffffffffull) + window;
         }
-      } else if (space != Space::Global) {
+      } else if (space != Space::Global && space != Space::Const) { // global/const: generic == own
         return fault(w, l, inst, fmt::format("cvta for the {} space is not implemented", spaceName(space)));
       }
       write(w, d.reg, l, r);

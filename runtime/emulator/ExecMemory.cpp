@@ -49,6 +49,10 @@ Status CtaRunner::resolve(Warp &w, unsigned lane, const Inst &inst, Space &space
                  fmt::format("misaligned {}-byte {} at {} address 0x{:x} (must be a multiple of {})", size,
                              verb, spaceName(space), addr, align));
   switch (space) {
+  case Space::Const:
+    if (access != Access::Read)
+      return fault(w, lane, inst, fmt::format("{} of constant memory at 0x{:x}: it is read-only", verb, addr));
+    [[fallthrough]];
   case Space::Global: {
     GlobalMemory::Allocation *a = lastAllocation_;
     if (!a || addr < a->base || addr - a->base + size > a->size) {

@@ -167,11 +167,8 @@ private:
         next();
         MOBAGEN_RETURN_IF_ERROR(parseVariable(Space::Shared, /*moduleScope=*/true));
       } else if (t.is(".global") || t.is(".const")) {
-        // Module variables in global/constant memory: not implemented yet; an
-        // instruction that names one fails with "unknown symbol".
-        while (!peek().is(";") && peek().kind != TokKind::End)
-          next();
         next();
+        MOBAGEN_RETURN_IF_ERROR(parseModuleVariable(t.is(".global") ? Space::Global : Space::Const));
         externPending_ = false;
       } else if (t.is(".pragma")) {
         while (!peek().is(";") && peek().kind != TokKind::End)
@@ -182,6 +179,96 @@ private:
       }
     }
     return Status::success();
+  }
+
+  /// .global/.const [.align N] .type name[N]... [= value | = {values}];
+  Status parseModuleVariable(Space space) {
+    ModuleVariable var;
+    var.space = space;
+    Type type = Type::None;
+    const uint32_t line = peek().line;
+    while (peek().kind == TokKind::Ident && peek().text[0] == '.') {
+      const Token &m = next();
+      if (m.is(".align")) {
+        auto v = parseUnsigned();
+        if (!v) return v.status();
+        var.align = uint32_t(*v);
+        continue;
+      }
+      Inst probe;
+      if (!decodeOpcode("mov" + std::string(m.text), probe).ok() || probe.type == Type::None)
+        return error(m.line, "unexpected '{}' in a variable declaration", m.text);
+      type = probe.type;
+    }
+    if (type == Type::None || peek().kind != TokKind::Ident)
+      return error(line, "expected a type and a name in a .{} declaration", spaceName(space));
+    var.name = std::string(next().text);
+    const unsigned elem = typeBytes(type);
+    uint64_t count = 1;
+    bool unsized = false;
+    while (accept("[")) {
+      if (accept("]")) {
+        unsized = true;
+        continue;
+      }
+      auto v = parseUnsigned();
+      if (!v) return v.status();
+      count *= *v;
+      MOBAGEN_RETURN_IF_ERROR(expect("]"));
+    }
+    std::vector<uint8_t> bytes;
+    if (accept("=")) {
+      // A scalar or a (possibly nested) brace list of numbers, flattened.
+      int depth = 0;
+      do {
+        if (accept("{")) { ++depth; continue; }
+        if (accept("}")) { --depth; continue; }
+        if (accept(",")) continue;
+        const bool negative = accept("-");
+        const Token &t = next();
+        if (t.kind != TokKind::Number)
+          return error(t.line, "initializer of '{}': only numbers are supported, found '{}'", var.name, t.text);
+        floatLiteral_ = false;
+        auto value = parseNumber(t);
+        if (!value) return value.status();
+        uint64_t bits = uint64_t(value->imm);
+        if (floatLiteral_) {
+          double d = std::bit_cast<double>(bits);
+          if (negative) d = -d;
+          bits = elem == 8 ? std::bit_cast<uint64_t>(d) : std::bit_cast<uint32_t>(float(d));
+        } else if (negative) {
+          bits = uint64_t(-int64_t(bits));
+        }
+        floatLiteral_ = false;
+        for (unsigned b = 0; b < elem; ++b)
+          bytes.push_back(uint8_t(bits >> (8 * b)));
+      } while (depth > 0 && peek().kind != TokKind::End);
+    }
+    MOBAGEN_RETURN_IF_ERROR(expect(";"));
+    if (unsized)
+      count = bytes.size() / elem;
+    if (bytes.size() > count * elem)
+      return error(line, "'{}' has {} initializer bytes but {} bytes of storage", var.name, bytes.size(),
+                   count * elem);
+    if (count * elem > (1u << 30))
+      return error(line, "variable '{}' is {} bytes; the emulator's limit is 1 GiB", var.name, count * elem);
+    bytes.resize(count * elem, 0);
+    var.init = std::move(bytes);
+    var.align = std::max(var.align, elem);
+    moduleVars_[var.name] = uint32_t(module_.variables.size());
+    module_.variables.push_back(std::move(var));
+    return Status::success();
+  }
+
+  /// A module variable's address: Imm (or Address) with the variable recorded, so
+  /// loading the module adds where it was allocated.
+  bool variableLookup(const std::string &name, Operand &op) {
+    auto it = moduleVars_.find(name);
+    if (it == moduleVars_.end())
+      return false;
+    op.variable = it->second;
+    op.space = module_.variables[it->second].space;
+    return true;
   }
 
   Status parseVariable(Space space, bool moduleScope) {
@@ -641,7 +728,7 @@ private:
         if (!e) return e.status();
         if (!pendingName_.empty()) {
           auto sym = symbols_.find(pendingName_);
-          if (sym == symbols_.end() && !sharedLookup(pendingName_, raw.op))
+          if (sym == symbols_.end() && !sharedLookup(pendingName_, raw.op) && !variableLookup(pendingName_, raw.op))
             return error(line, "unknown symbol '{}'", pendingName_);
           if (sym != symbols_.end()) {
             raw.op.space = sym->second.space;
@@ -670,7 +757,7 @@ private:
       if (sym != symbols_.end()) {
         raw.op.imm = sym->second.offset;
         raw.op.space = sym->second.space;
-      } else if (!sharedLookup(pendingName_, raw.op)) {
+      } else if (!sharedLookup(pendingName_, raw.op) && !variableLookup(pendingName_, raw.op)) {
         raw.label = pendingName_;
       }
       pendingName_.clear();
@@ -846,6 +933,7 @@ private:
   std::unordered_map<std::string, Symbol> symbols_;
   std::vector<PendingBranch> pending_;
   std::vector<SharedVar> moduleShared_, kernelShared_;
+  std::unordered_map<std::string, uint32_t> moduleVars_;
   std::vector<std::pair<uint32_t, std::string>> sharedRefs_;
   std::string pendingName_;
   uint32_t operandCursor_ = 0;

@@ -1,4 +1,5 @@
 //===- KernelsTest.cpp - nvcc-compiled kernels vs results computed on the CPU ===//
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 
@@ -480,6 +481,29 @@ TEST_P(MemoryTest, CasExchangeAnd64BitAtomics) {
   EXPECT_EQ(download<unsigned long long>(dsum, 1)[0], sum);
   EXPECT_EQ(download<int>(dlast, 1)[0], 7);
   EXPECT_EQ(download<unsigned>(dcount, 1)[0], unsigned(n));
+}
+
+TEST_P(MemoryTest, ConstantAndDeviceModuleVariables) {
+  load("memory");
+  const int n = 128;
+  std::vector<int> x(n);
+  for (int i = 0; i < n; ++i)
+    x[i] = i * 37 % 101;
+  auto dx = upload(x);
+  auto dout = output<float>(n);
+  auto dticket = output<unsigned>(n);
+  Status s = launch("module_variables", {2}, {64}, KernelArgs().add(dx).add(dout).add(dticket));
+  ASSERT_TRUE(s.ok()) << s.message();
+  const float coeffs[4] = {0.5f, -1.25f, 2.0f, 3.5f};
+  const int table[8] = {3, 1, 4, 1, 5, 9, 2, 6};
+  const auto out = download<float>(dout, n);
+  for (int i = 0; i < n; ++i)
+    EXPECT_EQ(out[i], coeffs[x[i] & 3] * float(table[(x[i] >> 2) & 7])) << i;
+  // The counter starts at its initializer, 10: the tickets are 10 .. 10 + n - 1.
+  auto tickets = download<unsigned>(dticket, n);
+  std::sort(tickets.begin(), tickets.end());
+  for (int i = 0; i < n; ++i)
+    EXPECT_EQ(tickets[i], unsigned(10 + i));
 }
 
 TEST_P(MemoryTest, CpAsyncSourceSizeZeroFills) {

@@ -201,27 +201,34 @@ Status CtaRunner::execAlu(Warp &w, const Inst &inst, uint32_t mask) {
         x = std::isnan(x) ? 0.0f : std::clamp(x, 0.0f, 1.0f);
       return ftz ? flushSubnormal(x) : x;
     };
+    auto fout64 = [&](double x) { // .sat on half types; .ftz does not apply to them
+      if (sat)
+        x = std::isnan(x) ? 0.0 : std::clamp(x, 0.0, 1.0);
+      return x;
+    };
     switch (kind) {
     case Kind::F32:
       return fromF32(fout32(float(f(double(fin32(asF32(a))), double(fin32(asF32(b))), double(fin32(asF32(c)))))));
     case Kind::F64:
       return fromF64(f(asF64(a), asF64(b), asF64(c)));
+    // Half types: computed in double (exact for add, sub, mul; one rounding for fma),
+    // then rounded once to the 16-bit format.
     case Kind::F16:
-      return floatToF16(fout32(float(f(f16ToFloat(uint16_t(a)), f16ToFloat(uint16_t(b)), f16ToFloat(uint16_t(c))))));
+      return doubleToF16(fout64(f(f16ToFloat(uint16_t(a)), f16ToFloat(uint16_t(b)), f16ToFloat(uint16_t(c)))));
     case Kind::BF16:
-      return floatToBf16(fout32(float(f(bf16ToFloat(uint16_t(a)), bf16ToFloat(uint16_t(b)), bf16ToFloat(uint16_t(c))))));
+      return doubleToBf16(fout64(f(bf16ToFloat(uint16_t(a)), bf16ToFloat(uint16_t(b)), bf16ToFloat(uint16_t(c)))));
     case Kind::F16x2: {
       uint64_t r = 0;
       for (int h = 0; h < 2; ++h)
-        r |= uint64_t(floatToF16(fout32(float(f(f16ToFloat(uint16_t(a >> (16 * h))), f16ToFloat(uint16_t(b >> (16 * h))),
-                                                 f16ToFloat(uint16_t(c >> (16 * h)))))))) << (16 * h);
+        r |= uint64_t(doubleToF16(fout64(f(f16ToFloat(uint16_t(a >> (16 * h))), f16ToFloat(uint16_t(b >> (16 * h))),
+                                           f16ToFloat(uint16_t(c >> (16 * h))))))) << (16 * h);
       return r;
     }
     case Kind::BF16x2: {
       uint64_t r = 0;
       for (int h = 0; h < 2; ++h)
-        r |= uint64_t(floatToBf16(fout32(float(f(bf16ToFloat(uint16_t(a >> (16 * h))), bf16ToFloat(uint16_t(b >> (16 * h))),
-                                                  bf16ToFloat(uint16_t(c >> (16 * h)))))))) << (16 * h);
+        r |= uint64_t(doubleToBf16(fout64(f(bf16ToFloat(uint16_t(a >> (16 * h))), bf16ToFloat(uint16_t(b >> (16 * h))),
+                                            bf16ToFloat(uint16_t(c >> (16 * h))))))) << (16 * h);
       return r;
     }
     default:

@@ -93,8 +93,8 @@ Status CtaRunner::execConvert(Warp &w, const Inst &inst, uint32_t mask) {
     if ((inst.flags & kRelu) && x < 0)
       x = 0.0;
     switch (to) {
-    case Type::F16: return floatToF16(roundToF32(x, Rounding::Rn), rnd == Rounding::Rni ? Rounding::Rn : rnd);
-    case Type::BF16: return floatToBf16(roundToF32(x, Rounding::Rn), rnd == Rounding::Rni ? Rounding::Rn : rnd);
+    case Type::F16: return doubleToF16(x, rnd == Rounding::Rni ? Rounding::Rn : rnd);
+    case Type::BF16: return doubleToBf16(x, rnd == Rounding::Rni ? Rounding::Rn : rnd);
     case Type::F32: {
       float f = roundToF32(x, rnd);
       if (ftz) f = flushSubnormal(f);

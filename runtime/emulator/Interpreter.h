@@ -196,7 +196,6 @@ private:
   Counters counters_;
   GlobalMemory::Allocation *lastAllocation_ = nullptr;
   std::vector<uint64_t> regMask_; // per register: the bits its type holds
-  friend struct LaneSchedulerAccess;
 };
 
 } // namespace mobagen::emu

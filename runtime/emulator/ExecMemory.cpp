@@ -203,7 +203,7 @@ template <typename T> void relaxedCopy(void *dst, const void *src, bool fromGlob
 }
 
 /// Copies `size` aligned bytes from (`fromGlobal`) or to global memory.
-void globalCopy(void *dst, const void *src, unsigned size, bool fromGlobal) {
+inline void globalCopy(void *dst, const void *src, unsigned size, bool fromGlobal) {
   auto *d = static_cast<uint8_t *>(dst);
   const auto *s = static_cast<const uint8_t *>(src);
   switch (size) {
@@ -286,12 +286,21 @@ void CtaRunner::countSharedAccess(const uint32_t *offsets, uint32_t mask, unsign
           words[n++] = offsets[l] / 4 + j;
     if (n == 0)
       continue;
-    std::sort(words, words + n);
-    n = unsigned(std::unique(words, words + n) - words);
-    unsigned perBank[32] = {};
-    unsigned worst = 0;
-    for (unsigned i = 0; i < n; ++i)
-      worst = std::max(worst, ++perBank[words[i] % 32]);
+    // Distinct words per bank; a phase touches at most 32 lanes x 4 words.
+    uint32_t bankWords[32][32];
+    uint8_t perBank[32] = {};
+    unsigned worst = 1;
+    for (unsigned i = 0; i < n; ++i) {
+      const uint32_t word = words[i], bank = word % 32;
+      bool seen = false;
+      for (unsigned j = 0; j < perBank[bank] && !seen; ++j)
+        seen = bankWords[bank][j] == word;
+      if (seen)
+        continue;
+      if (perBank[bank] < 32)
+        bankWords[bank][perBank[bank]] = word;
+      worst = std::max<unsigned>(worst, ++perBank[bank]);
+    }
     counters_.sharedBankConflicts += worst - 1;
   }
 }

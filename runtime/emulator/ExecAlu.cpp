@@ -169,13 +169,40 @@ bool CtaRunner::tryFastPath(Warp &w, const Inst &inst, uint32_t mask, Status &st
   }
 }
 
+void snapshotDefinedness(const CtaRunner &cta, const Warp &w, const Kernel &k, const Inst &inst, uint32_t mask,
+                         uint8_t (*out)[32]) {
+  for (unsigned i = 0; i < inst.numOperands && i < 8; ++i) {
+    const Operand &op = k.operand(inst, i);
+    for (uint32_t m = mask; m; m &= m - 1) {
+      const unsigned l = std::countr_zero(m);
+      if (op.kind == OperandKind::Vector) {
+        for (unsigned e = 0; e < op.count && i + e < 8; ++e)
+          out[i + e][l] = cta.definedMask(w, k.operands[op.reg + e], l);
+      } else {
+        out[i][l] = cta.definedMask(w, op, l);
+      }
+    }
+  }
+}
+
 Status CtaRunner::execAlu(Warp &w, const Inst &inst, uint32_t mask) {
   const Kernel &k = kernel();
   const unsigned n = inst.numOperands;
   // Sources start after the destination; setp p|q has two destinations.
   const unsigned firstSource = (inst.op == Op::Setp && n == 4u + (inst.boolOp != BoolOp::None)) ? 2 : 1;
-  for (unsigned i = firstSource; i < n; ++i)
-    MOBAGEN_RETURN_IF_ERROR(checkWritten(w, k.operand(inst, i), mask, inst));
+  if (!ctx_.checkUninitialized || sourcesDefined(w, inst, firstSource, mask))
+    return execAluValues(w, inst, mask);
+  // Some source bytes are undefined: compute anyway and propagate (Definedness.cpp).
+  uint8_t masks[8][32] = {};
+  snapshotDefinedness(*this, w, k, inst, mask, masks);
+  MOBAGEN_RETURN_IF_ERROR(execAluValues(w, inst, mask));
+  propagateDefinedness(w, inst, firstSource, mask, masks);
+  return Status::success();
+}
+
+Status CtaRunner::execAluValues(Warp &w, const Inst &inst, uint32_t mask) {
+  const Kernel &k = kernel();
+  const unsigned n = inst.numOperands;
   const Operand &d = k.operand(inst, 0);
   const Type type = inst.type;
   const unsigned bytes = typeBytes(type);

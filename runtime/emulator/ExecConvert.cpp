@@ -43,9 +43,17 @@ float roundToF32(double x, Rounding r) {
 } // namespace
 
 Status CtaRunner::execConvert(Warp &w, const Inst &inst, uint32_t mask) {
+  if (!ctx_.checkUninitialized || sourcesDefined(w, inst, 1, mask))
+    return execConvertValues(w, inst, mask);
+  uint8_t masks[8][32] = {};
+  snapshotDefinedness(*this, w, kernel(), inst, mask, masks);
+  MOBAGEN_RETURN_IF_ERROR(execConvertValues(w, inst, mask));
+  propagateDefinedness(w, inst, 1, mask, masks);
+  return Status::success();
+}
+
+Status CtaRunner::execConvertValues(Warp &w, const Inst &inst, uint32_t mask) {
   const Kernel &k = kernel();
-  for (unsigned i = 1; i < inst.numOperands; ++i)
-    MOBAGEN_RETURN_IF_ERROR(checkWritten(w, k.operand(inst, i), mask, inst));
   const Operand &d = k.operand(inst, 0);
   if (d.kind != OperandKind::Reg)
     return fault(w, std::countr_zero(mask), inst, "the destination must be a register");

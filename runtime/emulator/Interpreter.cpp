@@ -56,6 +56,9 @@ CtaRunner::CtaRunner(const LaunchContext &ctx, Dim ctaId) : ctx_(ctx), ctaId_(ct
       w.state[l] = (w.existMask >> l & 1) ? LaneState::Running : LaneState::Exited;
     w.regs.assign(numRegs * 32, 0);
     w.written.assign(numRegs, 0);
+    w.assigned.assign(numRegs, 0);
+    w.definedBytes.assign(numRegs * 32, 0);
+    w.undefinedOrigin.assign(numRegs, {kNoReg, 0});
   }
   const size_t sharedBytes = size_t(k.dynamicSharedOffset) + ctx.dynamicSharedBytes;
   shared_.assign(std::max<size_t>(sharedBytes, k.staticSharedBytes), 0);
@@ -128,9 +131,19 @@ Status CtaRunner::checkWritten(Warp &w, const Operand &op, uint32_t mask, const 
     return Status::success();
   auto check = [&](uint32_t reg) -> Status {
     const uint32_t missing = mask & ~w.written[reg];
-    if (missing)
-      return fault(w, std::countr_zero(missing), inst,
+    if (missing) {
+      const unsigned lane = std::countr_zero(missing);
+      if (w.assigned[reg] >> lane & 1) {
+        const auto [origin, line] = w.undefinedOrigin[reg];
+        return fault(w, lane, inst,
+                     fmt::format("register {} holds an undefined value here (defined bytes 0x{:02x}): it was "
+                                 "computed from register {}, read at line {} but never written",
+                                 kernel().regs[reg].name, w.definedBytes[size_t(reg) * 32 + lane],
+                                 origin == kNoReg ? std::string("?") : kernel().regs[origin].name, line));
+      }
+      return fault(w, lane, inst,
                    fmt::format("read of register {} that was never written", kernel().regs[reg].name));
+    }
     return Status::success();
   };
   if (op.kind == OperandKind::Reg)

@@ -107,6 +107,17 @@ void CtaRunner::propagateDefinedness(Warp &w, const Inst &inst, unsigned first, 
       set(d, lane, defined);
       continue;
     }
+    // selp d, a, b, p: the selected source's bytes, when p is defined.
+    if (inst.op == Op::Selp) {
+      if (src[3][lane] == 0) {
+        set(d, lane, 0);
+        continue;
+      }
+      const Operand &p = k.operand(inst, 3);
+      const bool pickA = read(w, p, lane) != 0;
+      set(d, lane, src[pickA ? 1 : 2][lane]);
+      continue;
+    }
     // Everything else: defined only when every source is.
     bool all = true;
     for (unsigned i = first; i < inst.numOperands; ++i)

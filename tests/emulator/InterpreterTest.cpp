@@ -97,6 +97,26 @@ TEST_F(InterpreterTest, ReadOfNeverWrittenRegisterIsAFault) {
   EXPECT_THAT(s.message(), HasSubstr("thread (0,0,0)"));
 }
 
+TEST_F(InterpreterTest, SelpOfAnUndefinedSourceIsDefinedWhenNotSelected) {
+  const std::string body = R"(
+    setp.lt.u32 %p1, %r1, 100;         // true everywhere: %r9 (never written) is never chosen
+    selp.b32 %r2, %r1, %r9, %p1;
+    st.global.u32 [%rd3], %r2;
+  )";
+  std::vector<uint32_t> out;
+  Status s = run(wrap(body), 32, out);
+  ASSERT_TRUE(s.ok()) << s.message();
+  for (unsigned t = 0; t < 32; ++t)
+    EXPECT_EQ(out[t], t);
+  // Choosing it for some lanes makes those lanes' value undefined when stored.
+  std::string bad = body;
+  bad.replace(bad.find("100"), 3, "7");
+  s = run(wrap(bad), 32, out);
+  ASSERT_FALSE(s.ok());
+  EXPECT_THAT(s.message(), HasSubstr("thread (7,0,0)"));
+  EXPECT_THAT(s.message(), HasSubstr("computed from register %r9"));
+}
+
 TEST_F(InterpreterTest, PartlyWrittenRegisterFaultsOnTheLaneThatMissedIt) {
   const std::string body = R"(
     setp.lt.u32 %p1, %r1, 7;

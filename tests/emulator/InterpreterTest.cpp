@@ -98,20 +98,20 @@ TEST_F(InterpreterTest, ReadOfNeverWrittenRegisterIsAFault) {
 }
 
 TEST_F(InterpreterTest, SelpOfAnUndefinedSourceIsDefinedWhenNotSelected) {
-  const std::string body = R"(
-    setp.lt.u32 %p1, %r1, 100;         // true everywhere: %r9 (never written) is never chosen
+  auto body = [](int limit) {
+    return fmt::format(R"(
+    setp.lt.u32 %p1, %r1, {};          // limit 100: %r9 (never written) is never chosen
     selp.b32 %r2, %r1, %r9, %p1;
     st.global.u32 [%rd3], %r2;
-  )";
+  )", limit);
+  };
   std::vector<uint32_t> out;
-  Status s = run(wrap(body), 32, out);
+  Status s = run(wrap(body(100)), 32, out);
   ASSERT_TRUE(s.ok()) << s.message();
   for (unsigned t = 0; t < 32; ++t)
     EXPECT_EQ(out[t], t);
   // Choosing it for some lanes makes those lanes' value undefined when stored.
-  std::string bad = body;
-  bad.replace(bad.find("100"), 3, "7");
-  s = run(wrap(bad), 32, out);
+  s = run(wrap(body(7)), 32, out);
   ASSERT_FALSE(s.ok());
   EXPECT_THAT(s.message(), HasSubstr("thread (7,0,0)"));
   EXPECT_THAT(s.message(), HasSubstr("computed from register %r9"));

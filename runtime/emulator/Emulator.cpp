@@ -42,6 +42,22 @@ Expected<device::ModuleId> EmulatorDevice::loadModule(std::string_view ptx, std:
   auto module = parsePtx(ptx, name);
   if (!module)
     return module.status();
+  // Module .global/.const variables live in device memory, initialized; every operand
+  // that names one gets its address.
+  std::vector<uint64_t> addresses;
+  for (const ModuleVariable &v : module->variables) {
+    auto ptr = global_.allocate(std::max<size_t>(v.init.size(), 1));
+    if (!ptr)
+      return Status::errorf("{}: variable '{}': {}", name, v.name, ptr.status().message());
+    if (Status s = copyToDevice(*ptr, v.init.data(), v.init.size()); !s)
+      return s;
+    addresses.push_back(*ptr);
+    variableMemory_.push_back(*ptr);
+  }
+  for (Kernel &k : module->kernels)
+    for (Operand &o : k.operands)
+      if (o.variable != kNoReg)
+        o.imm += int64_t(addresses[o.variable]);
   modules_.push_back(std::make_unique<Module>(std::move(*module)));
   return device::ModuleId(modules_.size() - 1);
 }

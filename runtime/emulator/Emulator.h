@@ -59,6 +59,7 @@ private:
   EmulatorOptions options_;
   GlobalMemory global_;
   std::vector<std::unique_ptr<Module>> modules_;
+  std::vector<uint64_t> variableMemory_; // module variables' allocations
   Counters counters_;
 };
 

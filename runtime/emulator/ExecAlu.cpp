@@ -169,13 +169,40 @@ bool CtaRunner::tryFastPath(Warp &w, const Inst &inst, uint32_t mask, Status &st
   }
 }
 
+void snapshotDefinedness(const CtaRunner &cta, const Warp &w, const Kernel &k, const Inst &inst, uint32_t mask,
+                         uint8_t (*out)[32]) {
+  for (unsigned i = 0; i < inst.numOperands && i < 8; ++i) {
+    const Operand &op = k.operand(inst, i);
+    for (uint32_t m = mask; m; m &= m - 1) {
+      const unsigned l = std::countr_zero(m);
+      if (op.kind == OperandKind::Vector) {
+        for (unsigned e = 0; e < op.count && i + e < 8; ++e)
+          out[i + e][l] = cta.definedMask(w, k.operands[op.reg + e], l);
+      } else {
+        out[i][l] = cta.definedMask(w, op, l);
+      }
+    }
+  }
+}
+
 Status CtaRunner::execAlu(Warp &w, const Inst &inst, uint32_t mask) {
   const Kernel &k = kernel();
   const unsigned n = inst.numOperands;
   // Sources start after the destination; setp p|q has two destinations.
   const unsigned firstSource = (inst.op == Op::Setp && n == 4u + (inst.boolOp != BoolOp::None)) ? 2 : 1;
-  for (unsigned i = firstSource; i < n; ++i)
-    MOBAGEN_RETURN_IF_ERROR(checkWritten(w, k.operand(inst, i), mask, inst));
+  if (!ctx_.checkUninitialized || sourcesDefined(w, inst, firstSource, mask))
+    return execAluValues(w, inst, mask);
+  // Some source bytes are undefined: compute anyway and propagate (Definedness.cpp).
+  uint8_t masks[8][32] = {};
+  snapshotDefinedness(*this, w, k, inst, mask, masks);
+  MOBAGEN_RETURN_IF_ERROR(execAluValues(w, inst, mask));
+  propagateDefinedness(w, inst, firstSource, mask, masks);
+  return Status::success();
+}
+
+Status CtaRunner::execAluValues(Warp &w, const Inst &inst, uint32_t mask) {
+  const Kernel &k = kernel();
+  const unsigned n = inst.numOperands;
   const Operand &d = k.operand(inst, 0);
   const Type type = inst.type;
   const unsigned bytes = typeBytes(type);
@@ -201,27 +228,34 @@ Status CtaRunner::execAlu(Warp &w, const Inst &inst, uint32_t mask) {
         x = std::isnan(x) ? 0.0f : std::clamp(x, 0.0f, 1.0f);
       return ftz ? flushSubnormal(x) : x;
     };
+    auto fout64 = [&](double x) { // .sat on half types; .ftz does not apply to them
+      if (sat)
+        x = std::isnan(x) ? 0.0 : std::clamp(x, 0.0, 1.0);
+      return x;
+    };
     switch (kind) {
     case Kind::F32:
       return fromF32(fout32(float(f(double(fin32(asF32(a))), double(fin32(asF32(b))), double(fin32(asF32(c)))))));
     case Kind::F64:
       return fromF64(f(asF64(a), asF64(b), asF64(c)));
+    // Half types: computed in double (exact for add, sub, mul; one rounding for fma),
+    // then rounded once to the 16-bit format.
     case Kind::F16:
-      return floatToF16(fout32(float(f(f16ToFloat(uint16_t(a)), f16ToFloat(uint16_t(b)), f16ToFloat(uint16_t(c))))));
+      return doubleToF16(fout64(f(f16ToFloat(uint16_t(a)), f16ToFloat(uint16_t(b)), f16ToFloat(uint16_t(c)))));
     case Kind::BF16:
-      return floatToBf16(fout32(float(f(bf16ToFloat(uint16_t(a)), bf16ToFloat(uint16_t(b)), bf16ToFloat(uint16_t(c))))));
+      return doubleToBf16(fout64(f(bf16ToFloat(uint16_t(a)), bf16ToFloat(uint16_t(b)), bf16ToFloat(uint16_t(c)))));
     case Kind::F16x2: {
       uint64_t r = 0;
       for (int h = 0; h < 2; ++h)
-        r |= uint64_t(floatToF16(fout32(float(f(f16ToFloat(uint16_t(a >> (16 * h))), f16ToFloat(uint16_t(b >> (16 * h))),
-                                                 f16ToFloat(uint16_t(c >> (16 * h)))))))) << (16 * h);
+        r |= uint64_t(doubleToF16(fout64(f(f16ToFloat(uint16_t(a >> (16 * h))), f16ToFloat(uint16_t(b >> (16 * h))),
+                                           f16ToFloat(uint16_t(c >> (16 * h))))))) << (16 * h);
       return r;
     }
     case Kind::BF16x2: {
       uint64_t r = 0;
       for (int h = 0; h < 2; ++h)
-        r |= uint64_t(floatToBf16(fout32(float(f(bf16ToFloat(uint16_t(a >> (16 * h))), bf16ToFloat(uint16_t(b >> (16 * h))),
-                                                  bf16ToFloat(uint16_t(c >> (16 * h)))))))) << (16 * h);
+        r |= uint64_t(doubleToBf16(fout64(f(bf16ToFloat(uint16_t(a >> (16 * h))), bf16ToFloat(uint16_t(b >> (16 * h))),
+                                            bf16ToFloat(uint16_t(c >> (16 * h))))))) << (16 * h);
       return r;
     }
     default:

@@ -43,9 +43,17 @@ float roundToF32(double x, Rounding r) {
 } // namespace
 
 Status CtaRunner::execConvert(Warp &w, const Inst &inst, uint32_t mask) {
+  if (!ctx_.checkUninitialized || sourcesDefined(w, inst, 1, mask))
+    return execConvertValues(w, inst, mask);
+  uint8_t masks[8][32] = {};
+  snapshotDefinedness(*this, w, kernel(), inst, mask, masks);
+  MOBAGEN_RETURN_IF_ERROR(execConvertValues(w, inst, mask));
+  propagateDefinedness(w, inst, 1, mask, masks);
+  return Status::success();
+}
+
+Status CtaRunner::execConvertValues(Warp &w, const Inst &inst, uint32_t mask) {
   const Kernel &k = kernel();
-  for (unsigned i = 1; i < inst.numOperands; ++i)
-    MOBAGEN_RETURN_IF_ERROR(checkWritten(w, k.operand(inst, i), mask, inst));
   const Operand &d = k.operand(inst, 0);
   if (d.kind != OperandKind::Reg)
     return fault(w, std::countr_zero(mask), inst, "the destination must be a register");
@@ -67,7 +75,7 @@ Status CtaRunner::execConvert(Warp &w, const Inst &inst, uint32_t mask) {
         } else {
           r = (a & 0xffffffffull) + window;
         }
-      } else if (space != Space::Global) {
+      } else if (space != Space::Global && space != Space::Const) { // global/const: generic == own
         return fault(w, l, inst, fmt::format("cvta for the {} space is not implemented", spaceName(space)));
       }
       write(w, d.reg, l, r);
@@ -93,8 +101,8 @@ Status CtaRunner::execConvert(Warp &w, const Inst &inst, uint32_t mask) {
     if ((inst.flags & kRelu) && x < 0)
       x = 0.0;
     switch (to) {
-    case Type::F16: return floatToF16(roundToF32(x, Rounding::Rn), rnd == Rounding::Rni ? Rounding::Rn : rnd);
-    case Type::BF16: return floatToBf16(roundToF32(x, Rounding::Rn), rnd == Rounding::Rni ? Rounding::Rn : rnd);
+    case Type::F16: return doubleToF16(x, rnd == Rounding::Rni ? Rounding::Rn : rnd);
+    case Type::BF16: return doubleToBf16(x, rnd == Rounding::Rni ? Rounding::Rn : rnd);
     case Type::F32: {
       float f = roundToF32(x, rnd);
       if (ftz) f = flushSubnormal(f);

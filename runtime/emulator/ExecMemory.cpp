@@ -49,6 +49,10 @@ Status CtaRunner::resolve(Warp &w, unsigned lane, const Inst &inst, Space &space
                  fmt::format("misaligned {}-byte {} at {} address 0x{:x} (must be a multiple of {})", size,
                              verb, spaceName(space), addr, align));
   switch (space) {
+  case Space::Const:
+    if (access != Access::Read)
+      return fault(w, lane, inst, fmt::format("{} of constant memory at 0x{:x}: it is read-only", verb, addr));
+    [[fallthrough]];
   case Space::Global: {
     GlobalMemory::Allocation *a = lastAllocation_;
     if (!a || addr < a->base || addr - a->base + size > a->size) {
@@ -180,6 +184,48 @@ Status CtaRunner::checkShared(Warp &w, unsigned lane, const Inst &inst, uint32_t
   return Status::success();
 }
 
+namespace {
+
+// Global memory is shared by the CTAs running on other host threads, and CUDA code
+// reads words that other CTAs update atomically (CAS loops). Plain accesses are
+// therefore relaxed atomics of the access width (addresses are aligned by then), so
+// a racy kernel gets some value, as in the PTX memory model, and the emulator itself
+// stays free of C++ data races. On x86 these are ordinary moves.
+template <typename T> void relaxedCopy(void *dst, const void *src, bool fromGlobal) {
+  T v;
+  if (fromGlobal) { // src is global memory, which other host threads may update
+    v = std::atomic_ref<T>(*static_cast<T *>(const_cast<void *>(src))).load(std::memory_order_relaxed);
+    std::memcpy(dst, &v, sizeof(T));
+  } else {
+    std::memcpy(&v, src, sizeof(T));
+    std::atomic_ref<T>(*static_cast<T *>(dst)).store(v, std::memory_order_relaxed);
+  }
+}
+
+/// Copies `size` aligned bytes from (`fromGlobal`) or to global memory.
+inline void globalCopy(void *dst, const void *src, unsigned size, bool fromGlobal) {
+  auto *d = static_cast<uint8_t *>(dst);
+  const auto *s = static_cast<const uint8_t *>(src);
+  switch (size) {
+  case 1: relaxedCopy<uint8_t>(d, s, fromGlobal); return;
+  case 2: relaxedCopy<uint16_t>(d, s, fromGlobal); return;
+  case 4: relaxedCopy<uint32_t>(d, s, fromGlobal); return;
+  default:
+    for (unsigned i = 0; i + 8 <= size; i += 8)
+      relaxedCopy<uint64_t>(d + i, s + i, fromGlobal);
+    return;
+  }
+}
+
+void markInitialized(uint8_t *init, unsigned size) {
+  for (unsigned i = 0; i < size; ++i)
+    std::atomic_ref<uint8_t>(init[i]).store(1, std::memory_order_relaxed);
+}
+
+bool isInitialized(uint8_t *init) { return std::atomic_ref<uint8_t>(*init).load(std::memory_order_relaxed) != 0; }
+
+} // namespace
+
 Status CtaRunner::load(Warp &w, unsigned lane, const Inst &inst, Space &space, uint64_t &addr, unsigned size,
                        void *out, unsigned align) {
   Resolved r;
@@ -189,14 +235,17 @@ Status CtaRunner::load(Warp &w, unsigned lane, const Inst &inst, Space &space, u
     counters_.sharedBytesRead += size;
   } else if (r.init && ctx_.checkUninitialized) {
     for (unsigned i = 0; i < size; ++i)
-      if (!r.init[i])
+      if (!isInitialized(r.init + i))
         return fault(w, lane, inst,
                      fmt::format("read of {} memory never written: byte {} of a {}-byte read at 0x{:x}",
                                  spaceName(space), i, size, addr));
   }
-  if (space == Space::Global)
+  if (space == Space::Global || space == Space::Const) {
     counters_.globalBytesRead += size;
-  std::memcpy(out, r.data, size);
+    globalCopy(out, r.data, size, /*fromGlobal=*/true);
+  } else {
+    std::memcpy(out, r.data, size);
+  }
   return Status::success();
 }
 
@@ -207,12 +256,17 @@ Status CtaRunner::store(Warp &w, unsigned lane, const Inst &inst, Space &space, 
   if (space == Space::Shared) {
     MOBAGEN_RETURN_IF_ERROR(checkShared(w, lane, inst, uint32_t(addr), size, Access::Write));
     counters_.sharedBytesWritten += size;
+  } else if (space == Space::Global) {
+    markInitialized(r.init, size);
   } else if (r.init) {
     std::memset(r.init, 1, size);
   }
-  if (space == Space::Global)
+  if (space == Space::Global) {
     counters_.globalBytesWritten += size;
-  std::memcpy(r.data, in, size);
+    globalCopy(r.data, in, size, /*fromGlobal=*/false);
+  } else {
+    std::memcpy(r.data, in, size);
+  }
   return Status::success();
 }
 
@@ -232,12 +286,21 @@ void CtaRunner::countSharedAccess(const uint32_t *offsets, uint32_t mask, unsign
           words[n++] = offsets[l] / 4 + j;
     if (n == 0)
       continue;
-    std::sort(words, words + n);
-    n = unsigned(std::unique(words, words + n) - words);
-    unsigned perBank[32] = {};
-    unsigned worst = 0;
-    for (unsigned i = 0; i < n; ++i)
-      worst = std::max(worst, ++perBank[words[i] % 32]);
+    // Distinct words per bank; a phase touches at most 32 lanes x 4 words.
+    uint32_t bankWords[32][32];
+    uint8_t perBank[32] = {};
+    unsigned worst = 1;
+    for (unsigned i = 0; i < n; ++i) {
+      const uint32_t word = words[i], bank = word % 32;
+      bool seen = false;
+      for (unsigned j = 0; j < perBank[bank] && !seen; ++j)
+        seen = bankWords[bank][j] == word;
+      if (seen)
+        continue;
+      if (perBank[bank] < 32)
+        bankWords[bank][perBank[bank]] = word;
+      worst = std::max<unsigned>(worst, ++perBank[bank]);
+    }
     counters_.sharedBankConflicts += worst - 1;
   }
 }
@@ -317,7 +380,7 @@ Status CtaRunner::execMemory(Warp &w, const Inst &inst, uint32_t mask) {
         sharedMask |= 1u << l;
       } else if (r.init) {
         for (unsigned i = 0; i < elem; ++i)
-          if (ctx_.checkUninitialized && !r.init[i])
+          if (ctx_.checkUninitialized && !isInitialized(r.init + i))
             return fault(w, l, inst, fmt::format("atomic on {} memory never written at 0x{:x}", spaceName(space), addr));
       }
       if (space == Space::Global) {
@@ -461,11 +524,15 @@ Status CtaRunner::completeCpAsync(Warp &w, unsigned lane, const Inst &inst, size
           return fault(w, lane, inst, fmt::format("cp.async (line {}) source freed before completion", c.line));
         const uint64_t off = c.src - a->base;
         for (uint32_t i = 0; i < c.srcSize; ++i)
-          if (ctx_.checkUninitialized && !a->init[off + i])
+          if (ctx_.checkUninitialized && !isInitialized(a->init.get() + off + i))
             return fault(w, lane, inst,
                          fmt::format("cp.async (line {}) reads global memory never written at 0x{:x}", c.line,
                                      c.src + i));
-        std::memcpy(buf, a->data.get() + off, c.srcSize);
+        if (c.srcSize == c.size) // aligned to the copy size at issue
+          globalCopy(buf, a->data.get() + off, c.size, /*fromGlobal=*/true);
+        else // a partial source: byte by byte
+          for (uint32_t i = 0; i < c.srcSize; ++i)
+            buf[i] = std::atomic_ref<uint8_t>(a->data[off + i]).load(std::memory_order_relaxed);
         counters_.globalBytesRead += c.srcSize;
       }
       for (uint32_t i = 0; i < c.size; ++i)

@@ -56,6 +56,9 @@ CtaRunner::CtaRunner(const LaunchContext &ctx, Dim ctaId) : ctx_(ctx), ctaId_(ct
       w.state[l] = (w.existMask >> l & 1) ? LaneState::Running : LaneState::Exited;
     w.regs.assign(numRegs * 32, 0);
     w.written.assign(numRegs, 0);
+    w.assigned.assign(numRegs, 0);
+    w.definedBytes.assign(numRegs * 32, 0);
+    w.undefinedOrigin.assign(numRegs, {kNoReg, 0});
   }
   const size_t sharedBytes = size_t(k.dynamicSharedOffset) + ctx.dynamicSharedBytes;
   shared_.assign(std::max<size_t>(sharedBytes, k.staticSharedBytes), 0);
@@ -128,9 +131,19 @@ Status CtaRunner::checkWritten(Warp &w, const Operand &op, uint32_t mask, const 
     return Status::success();
   auto check = [&](uint32_t reg) -> Status {
     const uint32_t missing = mask & ~w.written[reg];
-    if (missing)
-      return fault(w, std::countr_zero(missing), inst,
+    if (missing) {
+      const unsigned lane = std::countr_zero(missing);
+      if (w.assigned[reg] >> lane & 1) {
+        const auto [origin, line] = w.undefinedOrigin[reg];
+        return fault(w, lane, inst,
+                     fmt::format("register {} holds an undefined value here (defined bytes 0x{:02x}): it was "
+                                 "computed from register {}, read at line {} but never written",
+                                 kernel().regs[reg].name, w.definedBytes[size_t(reg) * 32 + lane],
+                                 origin == kNoReg ? std::string("?") : kernel().regs[origin].name, line));
+      }
+      return fault(w, lane, inst,
                    fmt::format("read of register {} that was never written", kernel().regs[reg].name));
+    }
     return Status::success();
   };
   if (op.kind == OperandKind::Reg)
@@ -382,17 +395,19 @@ Status CtaRunner::arriveCollective(Warp &w, const Inst &inst, uint32_t pc, uint3
 
 Status CtaRunner::arriveBarrier(Warp &w, const Inst &inst, uint32_t mask) {
   const BarKind kind = BarKind(inst.sub);
-  if (kind != BarKind::Sync && kind != BarKind::Arrive)
-    return fault(w, std::countr_zero(mask), inst, "bar.red is not implemented yet");
+  // bar.sync / bar.arrive a{, b}; bar.red.op d, a{, b}, {!}c (PTX ISA 9.7.13.1).
+  const bool isRed = kind != BarKind::Sync && kind != BarKind::Arrive;
+  const unsigned idIndex = isRed ? 1 : 0;
+  const bool hasCount = inst.numOperands == (isRed ? 4 : 2);
   const unsigned first = std::countr_zero(mask);
-  MOBAGEN_RETURN_IF_ERROR(checkWritten(w, kernel().operand(inst, 0), mask, inst));
-  const uint64_t id = read(w, kernel().operand(inst, 0), first);
+  for (unsigned i = idIndex; i < inst.numOperands; ++i)
+    MOBAGEN_RETURN_IF_ERROR(checkWritten(w, kernel().operand(inst, i), mask, inst));
+  const uint64_t id = read(w, kernel().operand(inst, idIndex), first);
   if (id >= 16)
     return fault(w, first, inst, fmt::format("barrier id {} is out of range 0..15", id));
   uint32_t expected = numThreads_;
-  if (inst.numOperands == 2) {
-    MOBAGEN_RETURN_IF_ERROR(checkWritten(w, kernel().operand(inst, 1), mask, inst));
-    expected = uint32_t(read(w, kernel().operand(inst, 1), first));
+  if (hasCount) {
+    expected = uint32_t(read(w, kernel().operand(inst, idIndex + 1), first));
     if (expected % 32 != 0 || expected == 0)
       return fault(w, first, inst,
                    fmt::format("barrier thread count {} is not a positive multiple of the warp size", expected));
@@ -405,12 +420,29 @@ Status CtaRunner::arriveBarrier(Warp &w, const Inst &inst, uint32_t mask) {
     return fault(w, first, inst,
                  fmt::format("barrier mismatch: barrier {} expects {} threads here but {} at line {}", id,
                              expected, b.expected, b.line));
+  // bar.sync and bar.arrive may share a barrier (producer/consumer); a bar.red must
+  // meet the same bar.red.
+  const bool otherIsRed = BarKind(b.kind) != BarKind::Sync && BarKind(b.kind) != BarKind::Arrive;
+  if (b.arrived > 0 && (isRed || otherIsRed) && b.kind != uint8_t(kind))
+    return fault(w, first, inst,
+                 fmt::format("barrier mismatch: barrier {} is used by bar.red and another barrier instruction "
+                             "(line {}) at once", id, b.line));
   b.expected = expected;
   b.line = inst.line;
+  if (isRed) {
+    b.kind = uint8_t(kind);
+    const Operand &c = kernel().operand(inst, inst.numOperands - 1);
+    for (uint32_t r = mask; r; r &= r - 1)
+      (read(w, c, std::countr_zero(r)) != 0 ? b.redTrue : b.redFalse)++;
+    w.redDest = kernel().operand(inst, 0).kind == OperandKind::Reg ? kernel().operand(inst, 0).reg : kNoReg;
+  } else {
+    b.kind = uint8_t(kind);
+    w.redDest = kNoReg;
+  }
   // A warp arriving at an .aligned barrier counts its live threads (PTX ISA: the
   // count grows by the warp size for a full warp).
   b.arrived += std::popcount(mask);
-  if (kind == BarKind::Sync) {
+  if (kind != BarKind::Arrive) {
     for (uint32_t r = mask; r; r &= r - 1) {
       const unsigned l = std::countr_zero(r);
       w.state[l] = LaneState::WaitBarrier;
@@ -421,18 +453,26 @@ Status CtaRunner::arriveBarrier(Warp &w, const Inst &inst, uint32_t mask) {
     b.waitingWarps.push_back(w.id);
   }
   if (b.arrived >= b.expected) {
+    const BarKind redKind = BarKind(b.kind);
+    const uint64_t result = redKind == BarKind::RedPopc ? b.redTrue
+                            : redKind == BarKind::RedAnd ? uint64_t(b.redFalse == 0)
+                                                         : uint64_t(b.redTrue > 0);
     for (uint32_t wid : b.waitingWarps) {
       Warp &o = warps_[wid];
       for (unsigned l = 0; l < 32; ++l)
         if (o.state[l] == LaneState::WaitBarrier) {
           o.state[l] = LaneState::Running;
           o.running |= 1u << l;
+          if (o.redDest != kNoReg)
+            write(o, o.redDest, l, result);
         }
+      o.redDest = kNoReg;
       o.uniform = false;
     }
     b.waitingWarps.clear();
     b.arrived = 0;
     b.expected = 0;
+    b.redTrue = b.redFalse = 0;
     ctaEpoch_++; // every shared access before the barrier is ordered before every one after
   }
   return Status::success();

@@ -65,9 +65,15 @@ struct Warp {
   uint32_t exitLine[32] = {};
   bool uniform = true; // all Running lanes share one PC and none waits
   uint8_t barrierId = 0; // the CTA barrier its WaitBarrier lanes wait on
+  uint32_t redDest = kNoReg; // bar.red: the register that receives the reduction
   uint32_t warpSyncEpoch = 1;
   std::vector<uint64_t> regs;
-  std::vector<uint32_t> written;
+  std::vector<uint32_t> written;  // per register: lanes whose value is fully defined
+  std::vector<uint32_t> assigned; // per register: lanes given a value with undefined bytes
+  std::vector<uint8_t> definedBytes; // reg * 32 + lane, when `assigned`: bit b = byte b defined
+  /// Per register holding undefined bytes: the never-written register they came from
+  /// and the line that first used it (for the report).
+  std::vector<std::pair<uint32_t, uint32_t>> undefinedOrigin;
   // cp.async: per lane, copies not yet committed, and committed groups (oldest first).
   std::vector<CpAsyncCopy> uncommitted[32];
   std::vector<std::vector<CpAsyncCopy>> groups[32];
@@ -94,6 +100,12 @@ struct SharedShadow {
   uint32_t writeLine = 0, readLine = 0;
 };
 
+class CtaRunner;
+/// The defined-byte masks of every operand of `inst` in the lanes of `mask`, before it
+/// runs (vector elements at consecutive indices).
+void snapshotDefinedness(const CtaRunner &cta, const Warp &w, const Kernel &k, const Inst &inst, uint32_t mask,
+                         uint8_t (*out)[32]);
+
 class CtaRunner {
 public:
   CtaRunner(const LaunchContext &ctx, Dim ctaId);
@@ -118,6 +130,34 @@ public:
     w.regs[size_t(reg) * 32 + lane] = value & regMask_[reg];
     w.written[reg] |= 1u << lane;
   }
+  /// Writes a value some of whose bytes are undefined (LLVM packs undefined halves
+  /// into vectors: `mov.b32 %r, {%rs1, %rs2}` with %rs2 never written). Reading it
+  /// where the value is observed (address, stored data, predicate, ...) is a fault.
+  void writeUndefined(Warp &w, uint32_t reg, unsigned lane, uint64_t value, uint8_t defined) {
+    w.regs[size_t(reg) * 32 + lane] = value & regMask_[reg];
+    w.written[reg] &= ~(1u << lane);
+    w.assigned[reg] |= 1u << lane;
+    w.definedBytes[size_t(reg) * 32 + lane] = defined;
+  }
+  /// Which bytes of a register operand are defined in `lane` (bit b = byte b).
+  uint8_t definedMask(const Warp &w, const Operand &op, unsigned lane) const {
+    if (op.kind != OperandKind::Reg)
+      return 0xff;
+    if (w.written[op.reg] >> lane & 1)
+      return 0xff;
+    if (w.assigned[op.reg] >> lane & 1)
+      return w.definedBytes[size_t(op.reg) * 32 + lane];
+    return 0;
+  }
+  /// Whether every register source of `inst` from operand `first` on is fully
+  /// defined in every lane of `mask`.
+  bool sourcesDefined(const Warp &w, const Inst &inst, unsigned first, uint32_t mask) const;
+  /// After an ALU or conversion op ran with some undefined source bytes: marks
+  /// which bytes of its results are defined, per lane, from `sourceMasks`
+  /// (snapshot before the op, [operand][lane]).
+  void propagateDefinedness(Warp &w, const Inst &inst, unsigned first, uint32_t mask,
+                            const uint8_t (*sourceMasks)[32]);
+
   /// Reads register operands of `inst` for `mask`, failing on never-written ones.
   Status checkWritten(Warp &w, const Operand &op, uint32_t mask, const Inst &inst);
   uint32_t threadIndex(const Warp &w, unsigned lane) const { return w.id * 32 + lane; }
@@ -152,8 +192,10 @@ public:
 
   // Instruction groups.
   Status execAlu(Warp &w, const Inst &inst, uint32_t mask);
+  Status execAluValues(Warp &w, const Inst &inst, uint32_t mask);
   bool tryFastPath(Warp &w, const Inst &inst, uint32_t mask, Status &status);
   Status execConvert(Warp &w, const Inst &inst, uint32_t mask);
+  Status execConvertValues(Warp &w, const Inst &inst, uint32_t mask);
   Status execMemory(Warp &w, const Inst &inst, uint32_t mask);
   Status execCpAsync(Warp &w, const Inst &inst, uint32_t mask);
   Status completeCpAsync(Warp &w, unsigned lane, const Inst &inst, size_t keepGroups);
@@ -170,6 +212,8 @@ private:
   struct Barrier {
     uint32_t arrived = 0;
     uint32_t expected = 0;
+    uint8_t kind = 0;           // BarKind of the arrivals (bar.red must not mix with others)
+    uint32_t redTrue = 0, redFalse = 0;
     std::vector<uint32_t> waitingWarps;
     uint32_t line = 0;
   };
@@ -193,7 +237,6 @@ private:
   Counters counters_;
   GlobalMemory::Allocation *lastAllocation_ = nullptr;
   std::vector<uint64_t> regMask_; // per register: the bits its type holds
-  friend struct LaneSchedulerAccess;
 };
 
 } // namespace mobagen::emu

@@ -101,6 +101,25 @@ inline uint16_t floatToF16(float f, Rounding mode = Rounding::Rn) {
   return uint16_t(sign | (exp << 10) | mant);
 }
 
+/// Rounds a double to float "to odd": truncate, and set the last bit when inexact.
+/// Rounding that float to f16 or bf16 (any mode) then equals rounding the double
+/// directly, because float keeps more than two extra bits: no double rounding.
+inline float toFloatRoundToOdd(double x) {
+  float f = float(x);
+  if (double(f) == x || std::isnan(x))
+    return f;
+  if (std::fabs(double(f)) > std::fabs(x))
+    f = std::nextafter(f, 0.0f);
+  return std::bit_cast<float>(std::bit_cast<uint32_t>(f) | 1u);
+}
+
+inline uint16_t doubleToF16(double x, Rounding mode = Rounding::Rn) {
+  return floatToF16(toFloatRoundToOdd(x), mode);
+}
+inline uint16_t doubleToBf16(double x, Rounding mode = Rounding::Rn) {
+  return floatToBf16(toFloatRoundToOdd(x), mode);
+}
+
 inline float flushSubnormal(float f) {
   return std::fpclassify(f) == FP_SUBNORMAL ? std::copysign(0.0f, f) : f;
 }

@@ -99,6 +99,7 @@ struct Operand {
   Space space = Space::Generic; // Address: the state space of `imm` when base is a symbol
   uint16_t count = 0;          // Vector: number of elements
   uint32_t reg = kNoReg;       // Reg; Address base register (or kNoReg); Vector: first pool index
+  uint32_t variable = kNoReg;  // a module .global/.const variable whose address is added at load
   int64_t imm = 0;             // Imm bits; Address offset (symbol offset included)
 };
 
@@ -163,10 +164,20 @@ struct CallSite {
   std::string callee;
 };
 
+/// A module-scope .global or .const variable: allocated in device memory when the
+/// module is loaded, holding its initializer (zeros without one).
+struct ModuleVariable {
+  std::string name;
+  Space space = Space::Global;
+  uint32_t align = 1;
+  std::vector<uint8_t> init; // the variable's bytes
+};
+
 struct Module {
   std::string name; // file name, for messages
   std::string target; // "sm_80"
   std::vector<Kernel> kernels;
+  std::vector<ModuleVariable> variables;
   std::vector<CallSite> calls; // cleared by linking
   const Kernel *find(std::string_view kernel) const {
     for (const Kernel &k : kernels)

@@ -90,9 +90,31 @@ TEST_F(InterpreterTest, ReadOfNeverWrittenRegisterIsAFault) {
   std::vector<uint32_t> out;
   Status s = run(wrap("add.u32 %r2, %r9, 1;\nst.global.u32 [%rd3], %r2;"), 32, out);
   ASSERT_FALSE(s.ok());
-  EXPECT_THAT(s.message(), HasSubstr("read of register %r9 that was never written"));
-  EXPECT_THAT(s.message(), HasSubstr("line 15"));
+  // The add propagates the undefined value; the store observes it and names the origin.
+  EXPECT_THAT(s.message(), HasSubstr("line 16 `st.global.u32 [%rd3], %r2;`"));
+  EXPECT_THAT(s.message(), HasSubstr("register %r2 holds an undefined value"));
+  EXPECT_THAT(s.message(), HasSubstr("computed from register %r9, read at line 15 but never written"));
   EXPECT_THAT(s.message(), HasSubstr("thread (0,0,0)"));
+}
+
+TEST_F(InterpreterTest, SelpOfAnUndefinedSourceIsDefinedWhenNotSelected) {
+  auto body = [](int limit) {
+    return fmt::format(R"(
+    setp.lt.u32 %p1, %r1, {};          // limit 100: %r9 (never written) is never chosen
+    selp.b32 %r2, %r1, %r9, %p1;
+    st.global.u32 [%rd3], %r2;
+  )", limit);
+  };
+  std::vector<uint32_t> out;
+  Status s = run(wrap(body(100)), 32, out);
+  ASSERT_TRUE(s.ok()) << s.message();
+  for (unsigned t = 0; t < 32; ++t)
+    EXPECT_EQ(out[t], t);
+  // Choosing it for some lanes makes those lanes' value undefined when stored.
+  s = run(wrap(body(7)), 32, out);
+  ASSERT_FALSE(s.ok());
+  EXPECT_THAT(s.message(), HasSubstr("thread (7,0,0)"));
+  EXPECT_THAT(s.message(), HasSubstr("computed from register %r9"));
 }
 
 TEST_F(InterpreterTest, PartlyWrittenRegisterFaultsOnTheLaneThatMissedIt) {
@@ -365,6 +387,27 @@ TEST_F(InterpreterTest, MaxNaNReluActivemaskAndTrap) {
   Status trapped = run(wrap("setp.eq.u32 %p1, %r1, 3;\n@%p1 trap;\nst.global.u32 [%rd3], %r1;"), 32, out);
   ASSERT_FALSE(trapped.ok());
   EXPECT_THAT(trapped.message(), HasSubstr("thread (3,0,0): trap executed"));
+}
+
+TEST_F(InterpreterTest, BarrierThreadCountsThatDisagreeAreAMismatch) {
+  const std::string body = R"(
+    setp.lt.u32 %p1, %r1, 32;
+    @%p1 bra $L_first;
+    bar.sync 1, 96;
+    bra $L_done;
+  $L_first:
+    bar.sync 1, 64;
+  $L_done:
+    st.global.u32 [%rd3], %r1;
+  )";
+  auto id = dev.loadModule(wrap(body), "t.ptx");
+  ASSERT_TRUE(id.ok()) << id.status().message();
+  auto buf = dev.allocate(128 * 4);
+  Status s = dev.launch(*id, "k", device::LaunchConfig{{1}, {128}, 0}, device::KernelArgs().add(*buf));
+  ASSERT_FALSE(s.ok());
+  EXPECT_THAT(s.message(), HasSubstr("barrier mismatch: barrier 1 expects"));
+  EXPECT_THAT(s.message(), ::testing::AnyOf(HasSubstr("expects 96 threads here but 64"),
+                                            HasSubstr("expects 64 threads here but 96")));
 }
 
 TEST_F(InterpreterTest, CountsBankConflicts) {

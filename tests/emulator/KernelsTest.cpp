@@ -1,4 +1,5 @@
 //===- KernelsTest.cpp - nvcc-compiled kernels vs results computed on the CPU ===//
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 
@@ -93,6 +94,43 @@ TEST_P(ElementwiseTest, PacksHalvesInIsaOrder) {
     EXPECT_EQ(back[2 * i], float(l16 + hb));
     EXPECT_EQ(back[2 * i + 1], float(h16 * 2.0 + lb));
   }
+}
+
+TEST_P(ElementwiseTest, PackedHalfArithmetic) {
+  load("elementwise");
+  const int n = 500;
+  Rng rng(14);
+  std::vector<uint32_t> a(n), b(n), c(n);
+  auto pack = [&](DType t) {
+    return uint32_t(encodeDType(rng.uniform(-8, 8), t)) | uint32_t(encodeDType(rng.uniform(-8, 8), t)) << 16;
+  };
+  // The f16 and bf16 halves read the same bits: draw them as f16 for a, b, c, then
+  // the bf16 view is just other values; both are checked against double arithmetic.
+  for (int i = 0; i < n; ++i) {
+    a[i] = pack(DType::F16);
+    b[i] = pack(DType::F16);
+    c[i] = pack(DType::F16);
+  }
+  auto da = upload(a), db = upload(b), dc = upload(c);
+  auto dh = output<uint32_t>(n), dbo = output<uint32_t>(n);
+  Status s = launch("half2_math", {4}, {128}, KernelArgs().add(n).add(da).add(db).add(dc).add(dh).add(dbo));
+  ASSERT_TRUE(s.ok()) << s.message();
+  const auto h = download<uint32_t>(dh, n), bo = download<uint32_t>(dbo, n);
+  auto half = [](uint32_t v, int i, DType t) { return decodeDType(uint16_t(v >> (16 * i)), t); };
+  for (int i = 0; i < n; ++i)
+    for (int k = 0; k < 2; ++k) {
+      const DType F = DType::F16, B = DType::BF16;
+      const double x = half(a[i], k, F), y = half(b[i], k, F), z = half(c[i], k, F);
+      double r = roundToDType(x * y + z, F);
+      r = roundToDType(r + roundToDType(x * x, F), F);
+      r = std::max(r, -y);
+      EXPECT_EQ(half(h[i], k, F), r) << i << "." << k;
+      const double xb = half(a[i], k, B), yb = half(b[i], k, B), zb = half(c[i], k, B);
+      const double rb = std::min(roundToDType(xb * yb + zb, B), roundToDType(xb + zb, B));
+      if (std::isnan(rb))
+        continue;
+      EXPECT_EQ(half(bo[i], k, B), rb) << i << "." << k;
+    }
 }
 
 INSTANTIATE_TEST_SUITE_P(Targets, ElementwiseTest, ::testing::ValuesIn(targets()));
@@ -306,6 +344,34 @@ TEST_P(ControlTest, NamedBarrierProducerConsumer) {
     EXPECT_EQ(out[l], in[31 - l] * 3 + 1);
 }
 
+TEST_P(ControlTest, BarrierReductions) {
+  load("control");
+  for (int variant = 0; variant < 2; ++variant) {
+    const int n = 96;
+    Rng rng(30 + variant);
+    std::vector<int> x(n);
+    for (auto &v : x)
+      v = rng.range(-40, 80);
+    if (variant == 1) {
+      x[17] = 95;  // someone above 90
+      x[70] = -60; // someone at or below -50
+    }
+    auto dx = upload(x);
+    auto dout = output<int>(n);
+    Status s = launch("sync_reductions", {1}, {uint32_t(n)}, KernelArgs().add(dx).add(dout));
+    ASSERT_TRUE(s.ok()) << s.message();
+    int count = 0, all = 1, any = 0;
+    for (int v : x) {
+      count += v > 0;
+      all &= v > -50;
+      any |= v > 90;
+    }
+    const auto out = download<int>(dout, n);
+    for (int t = 0; t < n; ++t)
+      EXPECT_EQ(out[t], count * 100 + all * 10 + any) << "variant " << variant << " thread " << t;
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Targets, ControlTest, ::testing::ValuesIn(targets()));
 
 class MemoryTest : public EmuKernelTest {};
@@ -452,6 +518,29 @@ TEST_P(MemoryTest, CasExchangeAnd64BitAtomics) {
   EXPECT_EQ(download<unsigned long long>(dsum, 1)[0], sum);
   EXPECT_EQ(download<int>(dlast, 1)[0], 7);
   EXPECT_EQ(download<unsigned>(dcount, 1)[0], unsigned(n));
+}
+
+TEST_P(MemoryTest, ConstantAndDeviceModuleVariables) {
+  load("memory");
+  const int n = 128;
+  std::vector<int> x(n);
+  for (int i = 0; i < n; ++i)
+    x[i] = i * 37 % 101;
+  auto dx = upload(x);
+  auto dout = output<float>(n);
+  auto dticket = output<unsigned>(n);
+  Status s = launch("module_variables", {2}, {64}, KernelArgs().add(dx).add(dout).add(dticket));
+  ASSERT_TRUE(s.ok()) << s.message();
+  const float coeffs[4] = {0.5f, -1.25f, 2.0f, 3.5f};
+  const int table[8] = {3, 1, 4, 1, 5, 9, 2, 6};
+  const auto out = download<float>(dout, n);
+  for (int i = 0; i < n; ++i)
+    EXPECT_EQ(out[i], coeffs[x[i] & 3] * float(table[(x[i] >> 2) & 7])) << i;
+  // The counter starts at its initializer, 10: the tickets are 10 .. 10 + n - 1.
+  auto tickets = download<unsigned>(dticket, n);
+  std::sort(tickets.begin(), tickets.end());
+  for (int i = 0; i < n; ++i)
+    EXPECT_EQ(tickets[i], unsigned(10 + i));
 }
 
 TEST_P(MemoryTest, CpAsyncSourceSizeZeroFills) {

@@ -14,6 +14,7 @@ namespace mobagen::emu::testing {
 namespace {
 
 using device::KernelArgs;
+using ::testing::HasSubstr;
 
 class LlvmKernelsTest : public EmuKernelTest {
 protected:
@@ -75,6 +76,26 @@ TEST_P(LlvmKernelsTest, WarpMmaFromNvvmIntrinsics) {
       EXPECT_NEAR(c[i * 8 + j], want, 1e-5 * (1 + std::fabs(want))) << i << "," << j;
     }
   EXPECT_EQ(dev.counters().tensorCoreFlops, 2u * 16 * 8 * 16);
+}
+
+TEST_P(LlvmKernelsTest, UndefinedVectorLanesArePropagatedNotReported) {
+  load("llvm_undef_half");
+  std::vector<uint16_t> in(32);
+  for (int i = 0; i < 32; ++i)
+    in[i] = encodeDType(0.25 * i - 3, DType::F16);
+  auto din = upload(in);
+  auto dout = dev.allocate(32 * 4);
+  ASSERT_TRUE(dout.ok());
+  Status s = launch("double_halves", {1}, {32}, KernelArgs().add(din).add(*dout));
+  ASSERT_TRUE(s.ok()) << s.message();
+  const auto out = download<uint16_t>(*dout, 32);
+  for (int i = 0; i < 32; ++i)
+    EXPECT_EQ(decodeDType(out[i], DType::F16), 2 * (0.25 * i - 3)) << i;
+  // Storing the undefined half is where the value is observed: a fault naming it.
+  s = launch("store_undefined_half", {1}, {32}, KernelArgs().add(din).add(*dout));
+  ASSERT_FALSE(s.ok());
+  EXPECT_THAT(s.message(), HasSubstr("holds an undefined value here (defined bytes 0x03)"));
+  EXPECT_THAT(s.message(), HasSubstr("but never written"));
 }
 
 INSTANTIATE_TEST_SUITE_P(Targets, LlvmKernelsTest, ::testing::ValuesIn(targets()));

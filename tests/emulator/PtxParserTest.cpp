@@ -150,5 +150,21 @@ TEST(PtxParser, ErrorsNameWhatIsWrong) {
   EXPECT_THAT(parse("{ $L: ret; }\nbra $L;").status().message(), HasSubstr("unknown label '$L'"));
 }
 
+TEST(PtxParser, TruncatedAndMangledInputNeverCrashes) {
+  // Every prefix of a module, and the module with each token-sized chunk removed,
+  // must give a module or an error: never a crash or a hang.
+  const std::string text = kModule;
+  size_t errors = 0;
+  for (size_t n = 0; n < text.size(); n += 3) {
+    auto m = parsePtx(text.substr(0, n), "cut.ptx");
+    errors += !m.ok();
+  }
+  for (size_t at = 0; at + 4 < text.size(); at += 5) {
+    auto m = parsePtx(text.substr(0, at) + text.substr(at + 4), "hole.ptx");
+    errors += !m.ok();
+  }
+  EXPECT_GT(errors, 100u);
+}
+
 } // namespace
 } // namespace mobagen::emu

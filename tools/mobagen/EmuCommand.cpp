@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include <charconv>
+#include <cstring>
 #include <chrono>
 #include <fstream>
 #include <memory>
@@ -15,6 +16,7 @@
 #include <fmt/format.h>
 
 #include "runtime/emulator/Emulator.h"
+#include "runtime/support/FloatFormats.h"
 #include "runtime/support/Npy.h"
 #include "tools/mobagen/Commands.h"
 
@@ -43,7 +45,8 @@ Kernel arguments, in the kernel's parameter order, one --arg each:
                            written before the launch (reading it is a fault), saved
                            to FILE.npy afterwards
   inout:IN.npy:OUT.npy     a buffer holding IN.npy, saved to OUT.npy afterwards
-  i32:V  u32:V  i64:V  u64:V  f32:V  f64:V   a scalar of that type
+  i8:V u8:V i16:V u16:V i32:V u32:V i64:V u64:V f16:V bf16:V f32:V f64:V
+                           a scalar of that type (f16/bf16 rounded to nearest even)
 DTYPE: f32, f64, f16, bf16 (stored as uint16 bit patterns), i8, u8, i16, u16,
 i32, u32, i64, u64.
 Exit codes: 0 success; 1 a fault, a bad PTX file or a bad .npy file (the report
@@ -205,8 +208,25 @@ int emuCommand(const EmuOptions &o) {
       s = addScalar<float>(args, rest, spec);
     } else if (kind == "f64") {
       s = addScalar<double>(args, rest, spec);
+    } else if (kind == "i8") {
+      s = addScalar<int8_t>(args, rest, spec);
+    } else if (kind == "u8") {
+      s = addScalar<uint8_t>(args, rest, spec);
+    } else if (kind == "i16") {
+      s = addScalar<int16_t>(args, rest, spec);
+    } else if (kind == "u16") {
+      s = addScalar<uint16_t>(args, rest, spec);
+    } else if (kind == "f16" || kind == "bf16") { // rounded to nearest even, passed as 2 bytes
+      device::KernelArgs one;
+      s = addScalar<double>(one, rest, spec);
+      if (s) {
+        double v;
+        std::memcpy(&v, one.bytes(0).data(), sizeof v);
+        args.add(encodeDType(v, kind == "f16" ? DType::F16 : DType::BF16));
+      }
     } else {
-      return usage(Status::errorf("--arg '{}': unknown kind '{}' (in, out, inout, i32, u32, i64, u64, f32, f64)",
+      return usage(Status::errorf("--arg '{}': unknown kind '{}' (in, out, inout, i8, u8, i16, u16, i32, u32, "
+                                  "i64, u64, f16, bf16, f32, f64)",
                                   spec, kind));
     }
     if (!s)

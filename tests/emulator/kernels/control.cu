@@ -52,3 +52,12 @@ extern "C" __global__ void producer_consumer(const int *in, int *out) {
     out[lane] = buf[31 - lane] + 1;
   }
 }
+
+// __syncthreads_count / _and / _or: bar.red.popc / .and / .or.
+extern "C" __global__ void sync_reductions(const int *x, int *out) {
+  int v = x[threadIdx.x];
+  int count = __syncthreads_count(v > 0);
+  int all = __syncthreads_and(v > -50);
+  int any = __syncthreads_or(v > 90);
+  out[threadIdx.x] = count * 100 + all * 10 + any;
+}

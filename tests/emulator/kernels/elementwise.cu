@@ -45,3 +45,24 @@ extern "C" __global__ void pack_halves(int n, const float *__restrict__ x, unsig
   back[2 * i] = __low2float(h) + __bfloat162float(b.y);
   back[2 * i + 1] = __high2float(h) * 2.0f + __bfloat162float(b.x);
 }
+
+// Packed half-precision arithmetic: f16x2 and bf16x2 add, mul, fma, min/max, neg.
+extern "C" __global__ void half2_math(int n, const unsigned *__restrict__ a, const unsigned *__restrict__ b,
+                                      const unsigned *__restrict__ c, unsigned *__restrict__ h_out,
+                                      unsigned *__restrict__ b_out) {
+  int i = blockIdx.x * blockDim.x + threadIdx.x;
+  if (i >= n)
+    return;
+  __half2 ha = *reinterpret_cast<const __half2 *>(&a[i]), hb = *reinterpret_cast<const __half2 *>(&b[i]),
+          hc = *reinterpret_cast<const __half2 *>(&c[i]);
+  __half2 h = __hfma2(ha, hb, hc);
+  h = __hadd2(h, __hmul2(ha, ha));
+  h = __hmax2(h, __hneg2(hb));
+  __nv_bfloat162 ba = *reinterpret_cast<const __nv_bfloat162 *>(&a[i]),
+                 bb = *reinterpret_cast<const __nv_bfloat162 *>(&b[i]),
+                 bc = *reinterpret_cast<const __nv_bfloat162 *>(&c[i]);
+  __nv_bfloat162 r = __hfma2(ba, bb, bc);
+  r = __hmin2(r, __hadd2(ba, bc));
+  h_out[i] = *reinterpret_cast<unsigned *>(&h);
+  b_out[i] = *reinterpret_cast<unsigned *>(&r);
+}

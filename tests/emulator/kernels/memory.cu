@@ -96,3 +96,16 @@ extern "C" __global__ void cp_async_zero_fill(const int *__restrict__ in, int n,
   for (int k = 0; k < 4; ++k)
     out[4 * t + k] = buf[(4 * t + k + 4) & 127];
 }
+
+// Module-scope variables: a __constant__ table, an initialized __device__ array, and a
+// __device__ counter updated atomically.
+__constant__ float kCoeffs[4] = {0.5f, -1.25f, 2.0f, 3.5f};
+__device__ int gTable[8] = {3, 1, 4, 1, 5, 9, 2, 6};
+__device__ unsigned gCounter = 10;
+extern "C" __global__ void module_variables(const int *__restrict__ x, float *__restrict__ out,
+                                            unsigned *__restrict__ ticket) {
+  int i = blockIdx.x * blockDim.x + threadIdx.x;
+  int v = x[i];
+  out[i] = kCoeffs[v & 3] * float(gTable[(v >> 2) & 7]);
+  ticket[i] = atomicAdd(&gCounter, 1u);
+}

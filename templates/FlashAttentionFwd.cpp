@@ -16,7 +16,7 @@
 
 #include "templates/FlashAttentionFwd.h"
 
-#include "templates/dsl/KernelBuilder.h"
+#include "templates/VarlenProgram.h"
 
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "llvm/Support/MathExtras.h"
@@ -37,15 +37,8 @@ namespace {
 /// smallest tile.dot); 256 bounds the registers one program's tiles take.
 /// Warps and stages follow the tile dialect's rules for its tuning attributes.
 LogicalResult checkTuning(ModuleOp module, const FlashAttentionTuning &t) {
-  auto checkBlock = [&](StringRef name, int64_t value) -> LogicalResult {
-    if (value >= 16 && value <= 256 && llvm::isPowerOf2_64(value))
-      return success();
-    return emitError(module.getLoc())
-           << name << " = " << value
-           << " is invalid: must be a power of two in [16, 256]";
-  };
-  if (failed(checkBlock("block_m", t.blockM)) ||
-      failed(checkBlock("block_n", t.blockN)))
+  if (failed(checkTileExtent(module, "block_m", t.blockM, 16, 256)) ||
+      failed(checkTileExtent(module, "block_n", t.blockN, 16, 256)))
     return failure();
   auto emitModuleError = [&] { return emitError(module.getLoc()); };
   if (failed(tile::verifyNumWarps(t.numWarps, emitModuleError)) ||
@@ -75,7 +68,6 @@ mobagen::templates::buildFlashAttentionFwd(ModuleOp module, moba::ConfigAttr con
 
   const int64_t headDim = config.getHeadDim(), bm = tuning.blockM,
                 bn = tuning.blockN;
-  const int64_t qRowStride = config.getNumQHeads() * headDim;
   const int64_t kvRowStride = config.getNumKvHeads() * headDim;
   const double qkScale = config.getSoftmaxScale() * std::numbers::log2e;
   const double negInf = -std::numeric_limits<double>::infinity();
@@ -83,32 +75,17 @@ mobagen::templates::buildFlashAttentionFwd(ModuleOp module, moba::ConfigAttr con
   // This program: query rows [mBlock * bm, +bm) of sequence `seq`, head `head`.
   // The grid is sized for the longest sequence; a program past the end of a
   // shorter one computes on masked rows and stores nothing.
-  Tile mBlock = kb.programId(ProgramAxis::x);
-  Tile head = kb.programId(ProgramAxis::y);
-  Tile seq = kb.programId(ProgramAxis::z);
-  Tile qStart = kb.load(cuQ + seq), qLen = kb.load(cuQ + (seq + 1)) - qStart;
-  Tile kStart = kb.load(cuK + seq), kLen = kb.load(cuK + (seq + 1)) - kStart;
-  Tile kvHead = head / config.getGroupSize();
-
-  Tile rows = mBlock * bm + kb.arange(0, bm); // in sequence
-  Tile rowOk = rows < qLen;
-  Tile dims = kb.arange(0, headDim);
-
-  // q tile [bm, D] (rows past the sequence read as 0); out uses the same offsets.
-  Tile qRowBase = (qStart + rows) * qRowStride + head * headDim;
-  Tile qOffsets = qRowBase.expandDims(1) + dims.expandDims(0);
+  const QueryBlockProgram prog = queryBlockProgram(kb, config, cuQ, cuK, bm);
+  const Tile &rows = prog.rows, &rowOk = prog.rowOk, &dims = prog.dims;
+  const Tile &qOffsets = prog.qOffsets, &kStart = prog.kStart, &kLen = prog.kLen;
   Tile qTile = kb.load(q + qOffsets, rowOk.expandDims(1), 0.0);
 
   // Query row i sits at key position Lk - Lq + i (bottom-right aligned); under
   // causality this block's keys end after its last row's position.
-  std::optional<Tile> rowPos;
   Tile keyEnd = kLen;
-  if (config.getCausal()) {
-    Tile shift = kLen - qLen;
-    rowPos = shift + rows;
-    keyEnd = kb.minimum(kLen, shift + (mBlock + 1) * bm);
-  }
-  Tile kvHeadOffset = kvHead * headDim;
+  if (config.getCausal())
+    keyEnd = kb.minimum(kLen, (kLen - prog.qLen) + (prog.mBlock + 1) * bm);
+  Tile kvHeadOffset = prog.kvHead * headDim;
 
   scf::ForOp keyLoop;
   SmallVector<Tile> state = kb.forLoop(
@@ -127,7 +104,7 @@ mobagen::templates::buildFlashAttentionFwd(ModuleOp module, moba::ConfigAttr con
         Tile s = kb.dot(qTile, kT, kb.full({bm, bn}, 0.0, f32)) * qkScale;
         Tile visible = colOk.expandDims(0);
         if (config.getCausal())
-          visible = visible & (cols.expandDims(0) <= rowPos->expandDims(1));
+          visible = visible & (cols.expandDims(0) <= prog.position.expandDims(1));
         s = kb.where(visible, s, negInf);
 
         // Online softmax update.
@@ -150,12 +127,6 @@ mobagen::templates::buildFlashAttentionFwd(ModuleOp module, moba::ConfigAttr con
   Tile outTile = (acc / l.expandDims(1)).to(dtype);
   kb.store(out + qOffsets, outTile, rowOk.expandDims(1));
   Tile lseTile = (m + kb.log2(l)) * std::numbers::ln2;
-  kb.store(lse + (head * totalQ + qStart + rows), lseTile, rowOk);
-  kb.finish();
-
-  func::FuncOp func = kb.function();
-  func->setAttr("moba.config", config);
-  func->setAttr("tile.num_warps", kb.opBuilder().getI32IntegerAttr(
-                                      static_cast<int32_t>(tuning.numWarps)));
-  return func;
+  kb.store(lse + (prog.head * totalQ + prog.qStart + rows), lseTile, rowOk);
+  return finishKernel(kb, config, tuning.numWarps);
 }

@@ -16,7 +16,7 @@
 //===----------------------------------------------------------------------===//
 #include "templates/GateTopK.h"
 
-#include "templates/SequenceBlocks.h"
+#include "templates/VarlenProgram.h"
 
 #include "llvm/Support/MathExtras.h"
 
@@ -30,13 +30,8 @@ using tile::ProgramAxis;
 FailureOr<func::FuncOp> mobagen::templates::buildGateTopK(ModuleOp module,
                                                           moba::ConfigAttr config,
                                                           const GateTopKTuning &tuning) {
-  auto checkBlock = [&](StringRef name, int64_t value) -> LogicalResult {
-    if (value >= 16 && value <= 128 && llvm::isPowerOf2_64(value))
-      return success();
-    return emitError(module.getLoc())
-           << name << " = " << value << " is invalid: must be a power of two in [16, 128]";
-  };
-  if (failed(checkBlock("block_m", tuning.blockM)) || failed(checkBlock("block_n", tuning.blockN)) ||
+  if (failed(checkTileExtent(module, "block_m", tuning.blockM, 16, 128)) ||
+      failed(checkTileExtent(module, "block_n", tuning.blockN, 16, 128)) ||
       failed(tile::verifyNumWarps(tuning.numWarps, [&] { return emitError(module.getLoc()); })))
     return failure();
 
@@ -62,23 +57,12 @@ FailureOr<func::FuncOp> mobagen::templates::buildGateTopK(ModuleOp module,
   const int64_t outSlots = std::max<int64_t>(1, llvm::PowerOf2Ceil(topK));
   const double inf = std::numeric_limits<double>::infinity();
 
-  Tile mBlock = kb.programId(ProgramAxis::x);
-  Tile head = kb.programId(ProgramAxis::y);
-  Tile seq = kb.programId(ProgramAxis::z);
-  Tile qStart = kb.load(cuQ + seq), qLen = kb.load(cuQ + (seq + 1)) - qStart;
-  Tile kLen = kb.load(cuK + (seq + 1)) - kb.load(cuK + seq);
-  Tile firstBlock = blocksBefore(kb, cuK, seq, bs);
-  Tile numBlocks = blockCount(kLen, bs);
-  Tile kvHead = head / config.getGroupSize();
-
-  Tile rows = mBlock * bm + kb.arange(0, bm);
-  Tile rowOk = rows < qLen;
-  Tile dims = kb.arange(0, headDim);
-  Tile qOffsets = ((qStart + rows) * (qHeads * headDim) + head * headDim).expandDims(1) +
-                  dims.expandDims(0);
-  Tile qTile = kb.load(q + qOffsets, rowOk.expandDims(1), 0.0).to(f32);
-  // Bottom-right aligned position and current block of each row (causal).
-  Tile current = (kLen - qLen + rows) / bs;
+  const QueryBlockProgram prog = queryBlockProgram(kb, config, cuQ, cuK, bm);
+  const Tile &rows = prog.rows, &rowOk = prog.rowOk, &dims = prog.dims;
+  Tile firstBlock = blocksBefore(kb, cuK, prog.seq, bs);
+  Tile numBlocks = blockCount(prog.kLen, bs);
+  Tile qTile = kb.load(q + prog.qOffsets, rowOk.expandDims(1), 0.0).to(f32);
+  Tile current = prog.position / bs; // each row's current block (causal)
 
   Tile slotIds = kb.arange(0, keptSlots);
   Tile slotUsed = slotIds < kb.constant(kept, i32);
@@ -97,7 +81,7 @@ FailureOr<func::FuncOp> mobagen::templates::buildGateTopK(ModuleOp module,
           Tile cols = j0 + chunkIds;
           Tile colOk = cols < numBlocks;
           // kbar^T chunk [D, block_n] and the scores [block_m, block_n].
-          Tile kbarBase = ((firstBlock + cols) * kvHeads + kvHead) * headDim;
+          Tile kbarBase = ((firstBlock + cols) * kvHeads + prog.kvHead) * headDim;
           Tile kbarT = kb.load(kbar + (dims.expandDims(1) + kbarBase.expandDims(0)),
                                colOk.expandDims(0), 0.0);
           Tile scores = kb.dot(qTile, kbarT, kb.full({bm, bn}, 0.0, f32));
@@ -140,15 +124,9 @@ FailureOr<func::FuncOp> mobagen::templates::buildGateTopK(ModuleOp module,
   if (causal) // every kept block is strictly past: the current block comes next
     out = kb.where(outIds.expandDims(0) == count.expandDims(1), current.expandDims(1), out);
 
-  Tile outOffsets = ((qStart + rows) * (qHeads * topK) + head * topK).expandDims(1) +
+  Tile outOffsets = ((prog.qStart + rows) * (qHeads * topK) + prog.head * topK).expandDims(1) +
                     outIds.expandDims(0);
   kb.store(selected + outOffsets, out,
            rowOk.expandDims(1) & (outIds < kb.constant(topK, i32)).expandDims(0));
-  kb.finish();
-
-  func::FuncOp func = kb.function();
-  func->setAttr("moba.config", config);
-  func->setAttr("tile.num_warps",
-                kb.opBuilder().getI32IntegerAttr(static_cast<int32_t>(tuning.numWarps)));
-  return func;
+  return finishKernel(kb, config, tuning.numWarps);
 }

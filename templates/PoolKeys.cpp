@@ -1,9 +1,7 @@
 //===- PoolKeys.cpp - MoBA key pooling in the DSL ------------------------------===//
 #include "templates/PoolKeys.h"
 
-#include "templates/SequenceBlocks.h"
-
-#include "llvm/Support/MathExtras.h"
+#include "templates/VarlenProgram.h"
 
 using namespace mlir;
 using namespace mobagen;
@@ -13,12 +11,8 @@ using tile::ProgramAxis;
 FailureOr<func::FuncOp> mobagen::templates::buildPoolKeys(ModuleOp module,
                                                           moba::ConfigAttr config,
                                                           const PoolKeysTuning &tuning) {
-  // Rows per iteration: a power of two (tile.make_range) in [16, 256].
-  if (tuning.blockRows < 16 || tuning.blockRows > 256 || !llvm::isPowerOf2_64(tuning.blockRows))
-    return emitError(module.getLoc())
-           << "block_rows = " << tuning.blockRows
-           << " is invalid: must be a power of two in [16, 256]";
-  if (failed(tile::verifyNumWarps(tuning.numWarps, [&] { return emitError(module.getLoc()); })))
+  if (failed(checkTileExtent(module, "block_rows", tuning.blockRows, 16, 256)) ||
+      failed(tile::verifyNumWarps(tuning.numWarps, [&] { return emitError(module.getLoc()); })))
     return failure();
 
   MLIRContext *ctx = module.getContext();
@@ -63,11 +57,5 @@ FailureOr<func::FuncOp> mobagen::templates::buildPoolKeys(ModuleOp module,
   Tile mean = sum / kb.maximum(present, kb.constant(1, i32)).to(f32);
   Tile out = ((firstBlock + block) * kvHeads + kvHead) * headDim + dims;
   kb.store(kbar + out, mean, (kb.constant(0, i32) < present).broadcastTo({headDim}));
-  kb.finish();
-
-  func::FuncOp func = kb.function();
-  func->setAttr("moba.config", config);
-  func->setAttr("tile.num_warps",
-                kb.opBuilder().getI32IntegerAttr(static_cast<int32_t>(tuning.numWarps)));
-  return func;
+  return finishKernel(kb, config, tuning.numWarps);
 }

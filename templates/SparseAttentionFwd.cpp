@@ -11,9 +11,7 @@
 //===----------------------------------------------------------------------===//
 #include "templates/SparseAttentionFwd.h"
 
-#include "templates/dsl/KernelBuilder.h"
-
-#include "llvm/Support/MathExtras.h"
+#include "templates/VarlenProgram.h"
 
 #include <limits>
 #include <numbers>
@@ -27,16 +25,8 @@ FailureOr<func::FuncOp>
 mobagen::templates::buildSparseAttentionFwd(ModuleOp module, moba::ConfigAttr config,
                                            const SparseAttentionTuning &tuning) {
   // Tiles of [block_m, block_n, D] are live at once: both may go down to 8.
-  auto checkBlock = [&](StringRef name, int64_t value, int64_t limit,
-                        int64_t least = 16) -> LogicalResult {
-    if (value >= least && value <= limit && llvm::isPowerOf2_64(value))
-      return success();
-    return emitError(module.getLoc()) << name << " = " << value
-                                      << " is invalid: must be a power of two in [" << least
-                                      << ", " << limit << "]";
-  };
-  if (failed(checkBlock("block_m", tuning.blockM, 128, 8)) ||
-      failed(checkBlock("block_n", tuning.blockN, 64, 8)) ||
+  if (failed(checkTileExtent(module, "block_m", tuning.blockM, 8, 128)) ||
+      failed(checkTileExtent(module, "block_n", tuning.blockN, 8, 64)) ||
       failed(tile::verifyNumWarps(tuning.numWarps, [&] { return emitError(module.getLoc()); })))
     return failure();
 
@@ -59,23 +49,13 @@ mobagen::templates::buildSparseAttentionFwd(ModuleOp module, moba::ConfigAttr co
   const double qkScale = config.getSoftmaxScale() * std::numbers::log2e;
   const double inf = std::numeric_limits<double>::infinity();
 
-  Tile mBlock = kb.programId(ProgramAxis::x);
-  Tile head = kb.programId(ProgramAxis::y);
-  Tile seq = kb.programId(ProgramAxis::z);
-  Tile qStart = kb.load(cuQ + seq), qLen = kb.load(cuQ + (seq + 1)) - qStart;
-  Tile kStart = kb.load(cuK + seq), kLen = kb.load(cuK + (seq + 1)) - kStart;
-  Tile kvHead = head / config.getGroupSize();
-
-  Tile rows = mBlock * bm + kb.arange(0, bm);
-  Tile rowOk = rows < qLen;
-  Tile dims = kb.arange(0, headDim);
-  Tile qOffsets = ((qStart + rows) * (qHeads * headDim) + head * headDim).expandDims(1) +
-                  dims.expandDims(0);
-  Tile qTile = kb.load(q + qOffsets, rowOk.expandDims(1), 0.0).to(f32) * qkScale; // [bm, D]
-  Tile position = kLen - qLen + rows; // bottom-right aligned key position of each row
-  Tile selectedRow = (qStart + rows) * (qHeads * topK) + head * topK;
+  const QueryBlockProgram prog = queryBlockProgram(kb, config, cuQ, cuK, bm);
+  const Tile &rows = prog.rows, &rowOk = prog.rowOk;
+  const Tile &kStart = prog.kStart, &kLen = prog.kLen, &position = prog.position;
+  Tile qTile = kb.load(q + prog.qOffsets, rowOk.expandDims(1), 0.0).to(f32) * qkScale; // [bm, D]
+  Tile selectedRow = (prog.qStart + rows) * (qHeads * topK) + prog.head * topK;
   Tile keyIds = kb.arange(0, bn);
-  Tile d3 = dims.expandDims(0).expandDims(0); // [1, 1, D]
+  Tile d3 = prog.dims.expandDims(0).expandDims(0); // [1, 1, D]
 
   auto slotLoop = [&](Tile slot, ArrayRef<Tile> carried) -> SmallVector<Tile> {
     Tile block = kb.load(selected + (selectedRow + slot), rowOk, -1); // [bm]
@@ -90,7 +70,8 @@ mobagen::templates::buildSparseAttentionFwd(ModuleOp module, moba::ConfigAttr co
           if (causal)
             visible = visible & (keys <= position.expandDims(1));
           visible = visible & rowOk.expandDims(1);
-          Tile kvOffsets = ((kStart + keys) * kvRowStride + kvHead * headDim).expandDims(2) + d3;
+          Tile kvOffsets =
+              ((kStart + keys) * kvRowStride + prog.kvHead * headDim).expandDims(2) + d3;
           Tile visible3 = visible.expandDims(2);
           Tile kTile = kb.load(k + kvOffsets, visible3, 0.0).to(f32); // [bm, bn, D]
           Tile s = kb.sum(qTile.expandDims(1) * kTile, 2);             // [bm, bn]
@@ -114,14 +95,8 @@ mobagen::templates::buildSparseAttentionFwd(ModuleOp module, moba::ConfigAttr co
   Tile acc = state[0], m = state[1], l = state[2];
 
   Tile safeL = kb.where(rowOk, l, 1.0);
-  kb.store(out + qOffsets, (acc / safeL.expandDims(1)).to(dtype), rowOk.expandDims(1));
+  kb.store(out + prog.qOffsets, (acc / safeL.expandDims(1)).to(dtype), rowOk.expandDims(1));
   Tile lseTile = (m + kb.log2(safeL)) * std::numbers::ln2;
-  kb.store(lse + (head * totalQ + qStart + rows), lseTile, rowOk);
-  kb.finish();
-
-  func::FuncOp func = kb.function();
-  func->setAttr("moba.config", config);
-  func->setAttr("tile.num_warps",
-                kb.opBuilder().getI32IntegerAttr(static_cast<int32_t>(tuning.numWarps)));
-  return func;
+  kb.store(lse + (prog.head * totalQ + prog.qStart + rows), lseTile, rowOk);
+  return finishKernel(kb, config, tuning.numWarps);
 }

@@ -1,0 +1,47 @@
+//===- VarlenProgram.h - what every varlen MoBA kernel program shares --------===//
+//
+// The templates run one program per (tile of query rows or of blocks, head,
+// sequence) over the packed varlen layout. This header holds the pieces they all
+// need: where the program's sequence lies (cu_seqlens), its query rows and the q
+// tile's offsets, the key-block bookkeeping, the tuning-knob checks, and the
+// kernel's closing attributes.
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "dialect/moba/IR/MobaDialect.h"
+#include "templates/dsl/KernelBuilder.h"
+
+namespace mobagen::templates {
+
+/// A program over `blockM` query rows of one (query head, sequence):
+/// program_id = (query block, head, sequence).
+struct QueryBlockProgram {
+  Tile mBlock, head, seq;
+  Tile qStart, qLen, kStart, kLen; // the sequence's rows in q and in k / v
+  Tile kvHead;                     // GQA: head / (Hq / Hkv)
+  Tile rows, rowOk;                // [blockM] rows in the sequence, and which exist
+  Tile dims;                       // [D] 0 .. D-1
+  Tile qOffsets;                   // [blockM, D] element offsets of the q (and out) tile
+  Tile position;                   // [blockM] bottom-right aligned key position Lk - Lq + i
+};
+QueryBlockProgram queryBlockProgram(KernelBuilder &kb, moba::ConfigAttr config, const Tile &cuQ,
+                                    const Tile &cuK, int64_t blockM);
+
+/// ceil(len / blockSize) for a non-negative i32 `len`.
+Tile blockCount(const Tile &len, int64_t blockSize);
+
+/// The number of key blocks of the sequences before `seq` (sum of ceil(Lk / bs)
+/// over cu_seqlens_k[0 .. seq]): where sequence `seq`'s blocks start in the pooled
+/// keys [total blocks, Hkv, D]. A scalar loop over B, small next to any kernel's work.
+Tile blocksBefore(KernelBuilder &kb, const Tile &cuSeqlensK, const Tile &seq, int64_t blockSize);
+
+/// A tile extent knob must be a power of two in [least, most] (tile.make_range);
+/// otherwise a diagnostic at the module naming the knob, its value and the rule.
+mlir::LogicalResult checkTileExtent(mlir::ModuleOp module, llvm::StringRef name, int64_t value,
+                                    int64_t least, int64_t most);
+
+/// Ends the kernel: func.return, and the moba.config and tile.num_warps attributes.
+mlir::func::FuncOp finishKernel(KernelBuilder &kb, moba::ConfigAttr config, int64_t numWarps);
+
+} // namespace mobagen::templates

@@ -9,6 +9,9 @@
 //===----------------------------------------------------------------------===//
 
 #include "templates/FlashAttentionFwd.h"
+#include "templates/GateTopK.h"
+#include "templates/PoolKeys.h"
+#include "templates/SparseAttentionFwd.h"
 #include "templates/dsl/KernelBuilder.h"
 
 #include "mlir/IR/Diagnostics.h"
@@ -130,6 +133,32 @@ TEST_F(KernelBuilderTest, ForLoopCarriesTilesAndYieldsTheBodysValues) {
   EXPECT_TRUE(succeeded(verify(*module))) << messages;
 }
 
+TEST_F(KernelBuilderTest, ArgmaxMinAndEqualityKeepTheirTypes) {
+  KernelBuilder kb(*module, "k", {});
+  Tile scores = kb.full({16, 32}, 0.5, f32());
+  auto [best, at] = kb.argmax(scores, 1);
+  Tile lowest = kb.min(scores, 0);
+  Tile hit = kb.arange(0, 32).expandDims(0) == at.expandDims(1);
+  Tile cleared = kb.where(hit, -1.0, scores); // a literal on the true side
+  auto [total, where] = kb.argmax(kb.arange(0, 8), 0);
+  kb.finish();
+  EXPECT_EQ(typeOf(best), "tensor<16xf32>");
+  EXPECT_EQ(typeOf(at), "tensor<16xi32>");
+  EXPECT_EQ(typeOf(lowest), "tensor<32xf32>");
+  EXPECT_EQ(typeOf(hit), "tensor<16x32xi1>");
+  EXPECT_EQ(typeOf(cleared), "tensor<16x32xf32>");
+  EXPECT_EQ(typeOf(total), "i32"); // a 1-D argmax gives scalars
+  EXPECT_EQ(typeOf(where), "i32");
+  EXPECT_EQ(count<tile::ArgMaxOp>(), 2);
+  auto reduce = lowest.value().getDefiningOp<tile::ReduceOp>();
+  ASSERT_TRUE(reduce);
+  EXPECT_EQ(reduce.getKind(), tile::ReduceKind::min);
+  auto compare = hit.value().getDefiningOp<arith::CmpIOp>();
+  ASSERT_TRUE(compare);
+  EXPECT_EQ(compare.getPredicate(), arith::CmpIPredicate::eq);
+  EXPECT_TRUE(succeeded(verify(*module))) << messages;
+}
+
 TEST_F(KernelBuilderTest, RankMismatchIsReportedByTheVerifier) {
   KernelBuilder kb(*module, "k", {});
   (void)(kb.arange(0, 64) + kb.arange(0, 32).expandDims(0));
@@ -188,6 +217,68 @@ TEST_F(KernelBuilderTest, FlashAttentionRefusesBadTuning) {
                                       BFloat16Type::get(&context), "sm_80", nullptr);
   EXPECT_TRUE(failed(buildFlashAttentionFwd(*module, config, {32, 512, 4, 2})));
   EXPECT_NE(messages.find("block_n = 512 is invalid"), std::string::npos) << messages;
+}
+
+/// The three MoBA templates build and verify for every dtype, head dim and causality,
+/// and top-k from 1 (causal: the current block only) to 64.
+struct MobaCase {
+  const char *dtype;
+  int64_t headDim;
+  bool causal;
+  int64_t topK;
+};
+
+class MobaTemplatesTest : public KernelBuilderTest,
+                          public ::testing::WithParamInterface<MobaCase> {};
+
+TEST_P(MobaTemplatesTest, BuildAndVerify) {
+  const MobaCase &c = GetParam();
+  Type dtype = std::string(c.dtype) == "bf16" ? Type(BFloat16Type::get(&context))
+                                              : Type(Float16Type::get(&context));
+  auto config = moba::ConfigAttr::get(&context, 128, c.topK, c.headDim, 8, 2, c.causal, dtype,
+                                      "sm_80", nullptr);
+  ASSERT_TRUE(succeeded(buildPoolKeys(*module, config, {})));
+  ASSERT_TRUE(succeeded(buildGateTopK(*module, config, {})));
+  ASSERT_TRUE(succeeded(buildSparseAttentionFwd(*module, config, {})));
+  EXPECT_TRUE(succeeded(verify(*module))) << messages;
+  EXPECT_EQ(count<func::FuncOp>(), 3);
+  // The running top-k folds each chunk in with one argmax per kept slot, plus one
+  // argmax for the eviction choice, and emits the kept blocks with one argmax each.
+  const int64_t kept = c.causal ? c.topK - 1 : c.topK;
+  EXPECT_EQ(count<tile::ArgMaxOp>(), 3 * kept);
+}
+
+std::string mobaCaseName(const ::testing::TestParamInfo<MobaCase> &info) {
+  const MobaCase &c = info.param;
+  return std::string(c.dtype) + "_D" + std::to_string(c.headDim) +
+         (c.causal ? "_causal_k" : "_dense_k") + std::to_string(c.topK);
+}
+
+INSTANTIATE_TEST_SUITE_P(Configs, MobaTemplatesTest,
+                         ::testing::Values(MobaCase{"bf16", 128, true, 3},
+                                           MobaCase{"f16", 64, false, 8},
+                                           MobaCase{"bf16", 64, true, 1},
+                                           MobaCase{"f16", 128, false, 1},
+                                           MobaCase{"bf16", 64, true, 64}),
+                         mobaCaseName);
+
+TEST_F(KernelBuilderTest, MobaTemplatesRefuseBadTuning) {
+  auto config = moba::ConfigAttr::get(&context, 64, 3, 128, 8, 2, true,
+                                      BFloat16Type::get(&context), "sm_80", nullptr);
+  EXPECT_TRUE(failed(buildPoolKeys(*module, config, {.blockRows = 24})));
+  EXPECT_NE(messages.find("block_rows = 24 is invalid: must be a power of two in [16, 256]"),
+            std::string::npos)
+      << messages;
+  EXPECT_TRUE(failed(buildGateTopK(*module, config, {.blockM = 256})));
+  EXPECT_NE(messages.find("block_m = 256 is invalid: must be a power of two in [16, 128]"),
+            std::string::npos)
+      << messages;
+  EXPECT_TRUE(failed(buildSparseAttentionFwd(*module, config, {.blockN = 4})));
+  EXPECT_NE(messages.find("block_n = 4 is invalid: must be a power of two in [8, 64]"),
+            std::string::npos)
+      << messages;
+  EXPECT_TRUE(failed(buildGateTopK(*module, config, {.numWarps = 3})));
+  EXPECT_NE(messages.find("num_warps = 3 is invalid"), std::string::npos) << messages;
 }
 
 } // namespace

@@ -4,6 +4,22 @@
 
 include "mlir/Pass/PassBase.td"
 
+def InstantiateMobaKernels : Pass<"moba-instantiate-kernels", "::mlir::ModuleOp"> {
+  let summary = "Add the tile kernels that implement the module's moba ops";
+  let description = [{
+    For every `moba` op of the module, builds the kernel templates it needs for its
+    `#moba.config` (`moba.pool_keys` -> pool_keys, `moba.gate_topk` -> gate_topk,
+    `moba.sparse_attention_fwd` -> sparse_attention_fwd, `moba.forward` -> all
+    three) with the default tuning, once per distinct configuration, and records on
+    the op the kernels' symbols in `moba.kernels`. Kernels of the first
+    configuration keep their template names; each further configuration's get a
+    `_<n>` suffix. The moba ops stay: they say what the host launches.
+
+    Example: `mobagen-opt --moba-instantiate-kernels model.mlir`.
+  }];
+  let dependentDialects = ["::mlir::func::FuncDialect", "::mobagen::tile::TileDialect"];
+}
+
 def ConvertTileToNVVM : Pass<"convert-tile-to-nvvm", "::mlir::ModuleOp"> {
   let summary = "Lower tile-dialect kernels to per-thread scalar code in the NVVM dialect";
   let description = [{

@@ -4,9 +4,7 @@
 #include "compiler/Target/PtxEmitter.h"
 #include "dialect/moba/IR/MobaDialect.h"
 #include "dialect/tile/IR/TileDialect.h"
-#include "templates/GateTopK.h"
-#include "templates/PoolKeys.h"
-#include "templates/SparseAttentionFwd.h"
+#include "compiler/Conversion/MobaToTile/InstantiateKernels.h"
 
 #include "mlir/AsmParser/AsmParser.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -16,17 +14,6 @@
 
 namespace mobagen::compiler {
 namespace {
-
-// The tuning used until the autotuner picks per shape: small tiles, because the
-// baseline lowering keeps every tile element in registers and stages cross-thread
-// operands in static shared memory (48 KiB at most). The attention kernel's
-// [block_m, block_n, D] f32 tile is 32 KiB at 16 x 8 x 64 and at 8 x 8 x 128.
-constexpr templates::PoolKeysTuning kPool{.blockRows = 16, .numWarps = 2};
-constexpr templates::GateTopKTuning kGate{.blockM = 16, .blockN = 16, .numWarps = 2};
-
-templates::SparseAttentionTuning attentionTuning(int64_t headDim) {
-  return {.blockM = headDim > 64 ? 8 : 16, .blockN = 8, .numWarps = 4};
-}
 
 std::string configText(const MobaKernelConfig &c) {
   std::string text = fmt::format(
@@ -64,10 +51,7 @@ Expected<MobaKernels> generateMobaKernels(const MobaKernelConfig &c) {
 
   mlir::OwningOpRef<mlir::ModuleOp> module =
       mlir::ModuleOp::create(mlir::UnknownLoc::get(&context));
-  if (failed(templates::buildPoolKeys(*module, config, kPool)) ||
-      failed(templates::buildGateTopK(*module, config, kGate)) ||
-      failed(templates::buildSparseAttentionFwd(*module, config, attentionTuning(c.headDim))) ||
-      failed(mlir::verify(*module)))
+  if (failed(instantiateMobaKernels(*module, config, kAllKernels)) || failed(mlir::verify(*module)))
     return failWith("building the MoBA kernels failed");
 
   mlir::PassManager pm(&context);
@@ -80,12 +64,12 @@ Expected<MobaKernels> generateMobaKernels(const MobaKernelConfig &c) {
 
   MobaKernels kernels;
   kernels.ptx = std::move(*ptx);
-  kernels.poolThreads = static_cast<uint32_t>(32 * kPool.numWarps);
-  kernels.gateThreads = static_cast<uint32_t>(32 * kGate.numWarps);
-  kernels.gateRowsPerProgram = static_cast<uint32_t>(kGate.blockM);
-  const templates::SparseAttentionTuning attention = attentionTuning(c.headDim);
-  kernels.attentionThreads = static_cast<uint32_t>(32 * attention.numWarps);
-  kernels.attentionRowsPerProgram = static_cast<uint32_t>(attention.blockM);
+  const MobaTuning tuning = defaultMobaTuning(config);
+  kernels.poolThreads = static_cast<uint32_t>(32 * tuning.pool.numWarps);
+  kernels.gateThreads = static_cast<uint32_t>(32 * tuning.gate.numWarps);
+  kernels.gateRowsPerProgram = static_cast<uint32_t>(tuning.gate.blockM);
+  kernels.attentionThreads = static_cast<uint32_t>(32 * tuning.attention.numWarps);
+  kernels.attentionRowsPerProgram = static_cast<uint32_t>(tuning.attention.blockM);
   return kernels;
 }
 

@@ -1,0 +1,107 @@
+//===- InstantiateKernels.cpp - moba ops -> the tile kernels implementing them ===//
+//
+// The first step of mobagen's pipeline: a `moba` op says what is computed for a
+// configuration; this pass adds the tile-dialect kernels that compute it, built
+// from the templates (templates/) with the default tuning, once per configuration,
+// and points the op at them with `moba.kernels`.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/Conversion/MobaToTile/InstantiateKernels.h"
+#include "compiler/Conversion/Passes.h"
+
+#include "mlir/IR/SymbolTable.h"
+#include "llvm/Support/FormatVariadic.h"
+
+namespace mobagen::compiler {
+
+#define GEN_PASS_DEF_INSTANTIATEMOBAKERNELS
+#include "compiler/Conversion/Passes.h.inc"
+
+using namespace mlir;
+
+MobaTuning defaultMobaTuning(moba::ConfigAttr config) {
+  MobaTuning tuning;
+  tuning.attention = {.blockM = config.getHeadDim() > 64 ? 8 : 16, .blockN = 8, .numWarps = 4};
+  return tuning;
+}
+
+FailureOr<SmallVector<FlatSymbolRefAttr>>
+instantiateMobaKernels(ModuleOp module, moba::ConfigAttr config, unsigned which, StringRef suffix) {
+  const MobaTuning tuning = defaultMobaTuning(config);
+  SmallVector<FlatSymbolRefAttr> symbols;
+  auto add = [&](FailureOr<func::FuncOp> kernel) -> LogicalResult {
+    if (failed(kernel))
+      return failure();
+    if (!suffix.empty())
+      kernel->setSymName((kernel->getSymName() + suffix).str());
+    symbols.push_back(FlatSymbolRefAttr::get(*kernel));
+    return success();
+  };
+  if ((which & kPoolKeys) && failed(add(templates::buildPoolKeys(module, config, tuning.pool))))
+    return failure();
+  if ((which & kGateTopK) && failed(add(templates::buildGateTopK(module, config, tuning.gate))))
+    return failure();
+  if ((which & kSparseAttention) &&
+      failed(add(templates::buildSparseAttentionFwd(module, config, tuning.attention))))
+    return failure();
+  return symbols;
+}
+
+namespace {
+
+/// The kernels a moba op needs, or 0 for any other op.
+unsigned kernelsOf(Operation *op) {
+  if (isa<moba::PoolKeysOp>(op))
+    return kPoolKeys;
+  if (isa<moba::GateTopKOp>(op))
+    return kGateTopK;
+  if (isa<moba::SparseAttentionFwdOp>(op))
+    return kSparseAttention;
+  if (isa<moba::ForwardOp>(op))
+    return kAllKernels;
+  return 0;
+}
+
+struct InstantiateMobaKernelsPass
+    : public impl::InstantiateMobaKernelsBase<InstantiateMobaKernelsPass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    SmallVector<std::pair<Operation *, unsigned>> users;
+    module.walk([&](Operation *op) {
+      if (unsigned which = kernelsOf(op))
+        users.push_back({op, which});
+    });
+    // Per configuration: its suffix and the symbol of each kernel built so far.
+    struct Built {
+      std::string suffix;
+      DenseMap<unsigned, FlatSymbolRefAttr> kernels;
+    };
+    DenseMap<Attribute, Built> built;
+    for (auto [op, which] : users) {
+      auto config = cast<moba::ConfigAttr>(op->getAttr("config"));
+      auto [it, inserted] = built.try_emplace(config);
+      if (inserted && built.size() > 1)
+        it->second.suffix = llvm::formatv("_{0}", built.size() - 1).str();
+      SmallVector<Attribute> symbols;
+      for (unsigned kernel : {kPoolKeys, kGateTopK, kSparseAttention}) {
+        if (!(which & kernel))
+          continue;
+        FlatSymbolRefAttr &symbol = it->second.kernels[kernel];
+        if (!symbol) {
+          auto made = instantiateMobaKernels(module, config, kernel, it->second.suffix);
+          if (failed(made)) {
+            op->emitError("cannot instantiate the kernels for this configuration");
+            return signalPassFailure();
+          }
+          symbol = made->front();
+        }
+        symbols.push_back(symbol);
+      }
+      op->setAttr("moba.kernels", ArrayAttr::get(&getContext(), symbols));
+    }
+  }
+};
+
+} // namespace
+} // namespace mobagen::compiler

@@ -40,8 +40,12 @@ public:
 
   LogicalResult emitBlock(Block &block);
   void mapArgument(Value from, Value to) { scalars.map(from, to); }
+  /// Creates the kernel's one staging buffer, sized for its largest site; the
+  /// sites' address computations name it already.
+  void finishStaging();
 
 private:
+  std::string stagingSymbol() const { return "__" + kernel + "_staging"; }
   bool isTile(Value v) const { return isa<RankedTensorType>(v.getType()); }
   TileLayout layoutOf(Type type) const { return TileLayout(cast<RankedTensorType>(type), threads); }
   /// The value of `v` in `slot`: a tile's element, or the scalar itself.
@@ -77,12 +81,6 @@ private:
   IRMapping scalars;
   DenseMap<Value, SmallVector<Value>> tiles;
   int64_t stagingBytes = 0; // the largest extent any staging site needs
-
-public:
-  /// Creates the kernel's one staging buffer, sized for its largest site; the
-  /// sites' address computations name it already.
-  void finishStaging();
-  std::string stagingSymbol() const { return "__" + kernel + "_staging"; }
 };
 
 /// The per-thread type of a tile's element or of a scalar: !tile.ptr becomes

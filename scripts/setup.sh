@@ -10,7 +10,7 @@ set -euo pipefail
 packages=(
   llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools
   cmake ninja-build ccache g++
-  libfmt-dev libcli11-dev libxxhash-dev pkg-config
+  libfmt-dev libcli11-dev libxxhash-dev nlohmann-json3-dev pkg-config
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-numpy libopenblas0-pthread
 )

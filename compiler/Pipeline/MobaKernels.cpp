@@ -12,6 +12,9 @@
 #include "mlir/IR/Verifier.h"
 #include "mlir/Pass/PassManager.h"
 
+#include <cassert>
+#include <map>
+
 namespace mobagen::compiler {
 namespace {
 
@@ -54,6 +57,36 @@ Expected<MobaKernels> generateMobaKernels(const MobaKernelConfig &c) {
   if (failed(instantiateMobaKernels(*module, config, kAllKernels)) || failed(mlir::verify(*module)))
     return failWith("building the MoBA kernels failed");
 
+  // What a launcher needs of each kernel, read off the tile IR before lowering:
+  // argument names are the KernelBuilder's NameLocs.
+  const MobaTuning tuning = defaultMobaTuning(config);
+  const std::map<std::string, std::vector<std::pair<std::string, int64_t>>> knobs = {
+      {"pool_keys", {{"block_rows", tuning.pool.blockRows}, {"num_warps", tuning.pool.numWarps}}},
+      {"gate_topk",
+       {{"block_m", tuning.gate.blockM}, {"block_n", tuning.gate.blockN}, {"num_warps", tuning.gate.numWarps}}},
+      {"sparse_attention_fwd",
+       {{"block_m", tuning.attention.blockM}, {"block_n", tuning.attention.blockN},
+        {"num_warps", tuning.attention.numWarps}}}};
+  MobaKernels kernels;
+  for (auto func : module->getOps<mlir::func::FuncOp>()) {
+    KernelInfo info;
+    info.name = func.getSymName().str();
+    info.knobs = knobs.at(info.name);
+    for (const auto &[knob, value] : info.knobs) {
+      if (knob == "num_warps")
+        info.threads = static_cast<uint32_t>(32 * value);
+      if (knob == "block_m")
+        info.rowsPerProgram = static_cast<uint32_t>(value);
+    }
+    for (mlir::BlockArgument arg : func.getArguments()) {
+      std::string type;
+      llvm::raw_string_ostream(type) << arg.getType();
+      auto name = llvm::dyn_cast<mlir::NameLoc>(arg.getLoc());
+      info.params.emplace_back(name ? name.getName().str() : "", type);
+    }
+    kernels.kernels.push_back(std::move(info));
+  }
+
   mlir::PassManager pm(&context);
   buildTileToLLVMPipeline(pm, /*numWarps=*/4); // each kernel sets its own
   if (failed(pm.run(*module)))
@@ -62,15 +95,16 @@ Expected<MobaKernels> generateMobaKernels(const MobaKernelConfig &c) {
   if (!ptx)
     return ptx.status();
 
-  MobaKernels kernels;
   kernels.ptx = std::move(*ptx);
-  const MobaTuning tuning = defaultMobaTuning(config);
-  kernels.poolThreads = static_cast<uint32_t>(32 * tuning.pool.numWarps);
-  kernels.gateThreads = static_cast<uint32_t>(32 * tuning.gate.numWarps);
-  kernels.gateRowsPerProgram = static_cast<uint32_t>(tuning.gate.blockM);
-  kernels.attentionThreads = static_cast<uint32_t>(32 * tuning.attention.numWarps);
-  kernels.attentionRowsPerProgram = static_cast<uint32_t>(tuning.attention.blockM);
   return kernels;
+}
+
+const KernelInfo &MobaKernels::kernel(std::string_view name) const {
+  for (const KernelInfo &k : kernels)
+    if (k.name == name)
+      return k;
+  assert(false && "MobaKernels holds pool_keys, gate_topk and sparse_attention_fwd");
+  return kernels.front();
 }
 
 } // namespace mobagen::compiler

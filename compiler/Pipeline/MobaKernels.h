@@ -12,6 +12,9 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "runtime/support/FloatFormats.h"
 #include "runtime/support/Status.h"
@@ -30,16 +33,24 @@ struct MobaKernelConfig {
   std::optional<double> scale;
 };
 
+/// One kernel of the module: its entry name, launch shape and signature.
+struct KernelInfo {
+  std::string name;
+  uint32_t threads = 0;       ///< threads per program (32 x num_warps)
+  uint32_t rowsPerProgram = 0; ///< query rows per program (0 for pool_keys)
+  std::vector<std::pair<std::string, int64_t>> knobs;
+  std::vector<std::pair<std::string, std::string>> params; ///< name, tile-dialect type
+};
+
 /// One PTX module with the entries pool_keys, gate_topk and sparse_attention_fwd.
 /// Grids: pool_keys [max blocks per sequence, Hkv, B]; gate_topk and
 /// sparse_attention_fwd [ceil(max Lq / rowsPerProgram), Hq, B].
 struct MobaKernels {
   std::string ptx;
-  uint32_t poolThreads = 0;
-  uint32_t gateThreads = 0;
-  uint32_t gateRowsPerProgram = 0;
-  uint32_t attentionThreads = 0;
-  uint32_t attentionRowsPerProgram = 0;
+  std::vector<KernelInfo> kernels; ///< in launch order
+
+  /// The kernel named `name`; it must be one of the three.
+  const KernelInfo &kernel(std::string_view name) const;
 };
 
 Expected<MobaKernels> generateMobaKernels(const MobaKernelConfig &config);

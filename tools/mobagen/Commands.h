@@ -16,6 +16,8 @@ enum ExitCode : int {
 
 /// Adds `mobagen run` to `app`; the returned function runs it after parsing.
 std::function<int()> addRunCommand(CLI::App &app);
+/// Adds `mobagen generate` (builds with the compiler only).
+std::function<int()> addGenerateCommand(CLI::App &app);
 /// Adds `mobagen info`.
 std::function<int()> addInfoCommand(CLI::App &app);
 

@@ -102,24 +102,26 @@ Expected<reference::MobaOutput> runMobaOnEmulator(const MobaInputs &in,
       return b->status();
 
   const auto dim = [](int64_t x) { return static_cast<uint32_t>(x); };
+  const compiler::KernelInfo &pool = kernels->kernel("pool_keys");
+  const compiler::KernelInfo &gate = kernels->kernel("gate_topk");
+  const compiler::KernelInfo &attention = kernels->kernel("sparse_attention_fwd");
   const int32_t totalQ = static_cast<int32_t>(s.totalQ);
   if (maxBlocks > 0 && batch > 0) {
     MOBAGEN_RETURN_IF_ERROR(dev.launch(
         *module, "pool_keys",
-        {{dim(maxBlocks), dim(s.numKvHeads), dim(batch)}, {kernels->poolThreads}},
+        {{dim(maxBlocks), dim(s.numKvHeads), dim(batch)}, {pool.threads}},
         device::KernelArgs().add(*k).add(*kbar).add(*cuK)).withContext("pool_keys: "));
   }
   if (maxLq > 0) {
     MOBAGEN_RETURN_IF_ERROR(dev.launch(
         *module, "gate_topk",
-        {{ceilDiv(maxLq, kernels->gateRowsPerProgram), dim(s.numQHeads), dim(batch)},
-         {kernels->gateThreads}},
+        {{ceilDiv(maxLq, gate.rowsPerProgram), dim(s.numQHeads), dim(batch)}, {gate.threads}},
         device::KernelArgs().add(*q).add(*kbar).add(*selected).add(*cuQ).add(*cuK))
                                 .withContext("gate_topk: "));
     MOBAGEN_RETURN_IF_ERROR(dev.launch(
         *module, "sparse_attention_fwd",
-        {{ceilDiv(maxLq, kernels->attentionRowsPerProgram), dim(s.numQHeads), dim(batch)},
-         {kernels->attentionThreads}},
+        {{ceilDiv(maxLq, attention.rowsPerProgram), dim(s.numQHeads), dim(batch)},
+         {attention.threads}},
         device::KernelArgs().add(*q).add(*k).add(*v).add(*selected).add(*out).add(*lse)
             .add(*cuQ).add(*cuK).add(totalQ)).withContext("sparse_attention_fwd: "));
   }

@@ -15,6 +15,9 @@ int main(int argc, char **argv) {
   std::function<int()> run = addRunCommand(app);
   std::function<int()> info = addInfoCommand(app);
   std::function<int()> emu = addEmuCommand(app);
+#ifdef MOBAGEN_HAVE_COMPILER
+  std::function<int()> generate = addGenerateCommand(app);
+#endif
 
   try {
     app.parse(argc, argv);
@@ -31,6 +34,10 @@ int main(int argc, char **argv) {
       return info();
     if (app.got_subcommand("emu"))
       return emu();
+#ifdef MOBAGEN_HAVE_COMPILER
+    if (app.got_subcommand("generate"))
+      return generate();
+#endif
   } catch (const std::exception &e) {
     fmt::print(stderr, "mobagen: error: {}\n", e.what());
     return kExitFailure;

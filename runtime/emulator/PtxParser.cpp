@@ -80,18 +80,11 @@ Status Parser::parseModuleVariable(Space space) {
     return error(line, "expected a type and a name in a .{} declaration", spaceName(space));
   var.name = std::string(next().text);
   const unsigned elem = typeBytes(type);
-  uint64_t count = 1;
   bool unsized = false;
-  while (accept("[")) {
-    if (accept("]")) {
-      unsized = true;
-      continue;
-    }
-    auto v = parseUnsigned();
-    if (!v) return v.status();
-    count *= *v;
-    MOBAGEN_RETURN_IF_ERROR(expect("]"));
-  }
+  auto dims = parseArrayDims(line, unsized);
+  if (!dims)
+    return dims.status();
+  uint64_t count = *dims;
   std::vector<uint8_t> bytes;
   if (accept("=")) {
     // A scalar or a (possibly nested) brace list of numbers, flattened.
@@ -161,18 +154,11 @@ Status Parser::parseVariable(Space space, bool moduleScope) {
   if (peek().kind != TokKind::Ident)
     return error(line, "expected a variable name but found '{}'", peek().text);
   name = std::string(next().text);
-  uint64_t count = 1;
   bool unsized = false;
-  while (accept("[")) {
-    if (accept("]")) {
-      unsized = true;
-      continue;
-    }
-    auto v = parseUnsigned();
-    if (!v) return v.status();
-    count *= *v;
-    MOBAGEN_RETURN_IF_ERROR(expect("]"));
-  }
+  auto dims = parseArrayDims(line, unsized);
+  if (!dims)
+    return dims.status();
+  const uint64_t count = *dims;
   if (peek().is("=")) // initializers are only meaningful for .global/.const
     return error(line, "initializer on '{}' is not supported", name);
   MOBAGEN_RETURN_IF_ERROR(expect(";"));
@@ -270,17 +256,20 @@ Status Parser::parseParam() {
     return error(line, "expected a parameter name but found '{}'", peek().text);
   Param p;
   p.name = std::string(next().text);
-  uint64_t count = 1;
-  while (accept("[")) {
-    auto v = parseUnsigned();
-    if (!v) return v.status();
-    count *= *v;
-    MOBAGEN_RETURN_IF_ERROR(expect("]"));
-  }
+  bool unsized = false;
+  auto count = parseArrayDims(line, unsized);
+  if (!count)
+    return count.status();
+  if (unsized)
+    return error(line, "parameter '{}' is an unsized array", p.name);
   if (elem == 0)
     return error(line, "parameter '{}' has no type", p.name);
+  // Kernel parameters are at most 32764 bytes in all (PTX ISA, CUDA 12.1+).
+  if (*count * elem > 32764)
+    return error(line, "parameter '{}' is {} bytes; kernel parameters hold at most 32764",
+                 p.name, *count * elem);
   align = std::max(align, elem);
-  p.size = uint32_t(count * elem);
+  p.size = uint32_t(*count * elem);
   p.offset = alignUp(kernel_.paramBytes, align);
   kernel_.paramBytes = p.offset + p.size;
   symbols_[p.name] = Symbol{Space::Param, p.offset};

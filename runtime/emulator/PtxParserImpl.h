@@ -118,6 +118,28 @@ private:
     return v;
   }
 
+  /// The element count of `[N][M]...` after a variable's name (1 without
+  /// brackets); `unsized` is set by an empty `[]`. A count past 2^32 elements is
+  /// an error, so that a corrupt declaration cannot overflow the size.
+  Expected<uint64_t> parseArrayDims(int line, bool &unsized) {
+    uint64_t count = 1;
+    unsized = false;
+    while (accept("[")) {
+      if (accept("]")) {
+        unsized = true;
+        continue;
+      }
+      auto v = parseUnsigned();
+      if (!v)
+        return v.status();
+      if (*v != 0 && count > (uint64_t{1} << 32) / *v)
+        return error(line, "array of {} x {} elements exceeds 2^32 elements", count, *v);
+      count *= *v;
+      MOBAGEN_RETURN_IF_ERROR(expect("]"));
+    }
+    return count;
+  }
+
   // ---- module level ----
   Status parseModule();
 

@@ -150,6 +150,27 @@ TEST(PtxParser, ErrorsNameWhatIsWrong) {
   EXPECT_THAT(parse("{ $L: ret; }\nbra $L;").status().message(), HasSubstr("unknown label '$L'"));
 }
 
+TEST(PtxParser, OversizedDeclarationsAreErrorsNotOverflows) {
+  auto parse = [](const std::string &params, const std::string &body) {
+    return parsePtx(".version 8.0\n.target sm_80\n.address_size 64\n.visible .entry k(" + params +
+                        ")\n{\n" + body + "\nret;\n}\n",
+                    "big.ptx");
+  };
+  // Dimensions whose product passes 2^32 elements (here 2^16 x 2^17) are refused
+  // before the count can wrap.
+  EXPECT_THAT(parse("", ".shared .b8 s[65536][131072];").status().message(),
+              HasSubstr("array of 65536 x 131072 elements exceeds 2^32 elements"));
+  EXPECT_THAT(parse("", ".shared .b8 s[18446744073709551615][18446744073709551615];")
+                  .status()
+                  .message(),
+              HasSubstr("exceeds 2^32 elements"));
+  EXPECT_THAT(parse(".param .align 4 .b8 p[40000]", "").status().message(),
+              HasSubstr("parameter 'p' is 40000 bytes; kernel parameters hold at most 32764"));
+  EXPECT_THAT(parse(".param .b32 p[]", "").status().message(),
+              HasSubstr("parameter 'p' is an unsized array"));
+  EXPECT_TRUE(parse(".param .align 4 .b8 p[64]", ".shared .align 4 .b8 s[16][16];").ok());
+}
+
 TEST(PtxParser, TruncatedAndMangledInputNeverCrashes) {
   // Every prefix of a module, and the module with each token-sized chunk removed,
   // must give a module or an error: never a crash or a hang.

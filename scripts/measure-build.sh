@@ -11,8 +11,8 @@ for variant in "Ninja nocache" "Unix Makefiles nocache" "Ninja ccache-cold" "Nin
     ccache-cold) export CCACHE_DIR=${TMPDIR:-/tmp}/mobagen-ccache-measure; rm -rf "$CCACHE_DIR";;
     ccache-warm) export CCACHE_DIR=${TMPDIR:-/tmp}/mobagen-ccache-measure;;
   esac
-  cmake -S $src -B $d -G "$gen" -DCMAKE_BUILD_TYPE=Release "${launcher[@]}" >/dev/null
-  s=$(date +%s.%N); cmake --build $d -j2 >/dev/null; e=$(date +%s.%N)
-  echo "$gen $mode: $(echo "$e - $s" | bc) s"
-  rm -rf $d
+  cmake -S "$src" -B "$d" -G "$gen" -DCMAKE_BUILD_TYPE=Release "${launcher[@]}" >/dev/null
+  s=$(date +%s%N); cmake --build "$d" -j2 >/dev/null; e=$(date +%s%N)
+  echo "$gen $mode: $(( (e - s) / 1000000 )) ms"
+  rm -rf "$d"
 done

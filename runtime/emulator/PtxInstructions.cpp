@@ -143,9 +143,8 @@ Status Parser::parseBody() {
 
 Status Parser::parseRegDecl() {
   const Token &typeTok = next();
-  Inst probe;
-  if (typeTok.kind != TokKind::Ident || !decodeOpcode("mov" + std::string(typeTok.text), probe).ok() ||
-      probe.type == Type::None)
+  const Type type = typeTok.kind == TokKind::Ident ? declaredType(typeTok.text) : Type::None;
+  if (type == Type::None)
     return error(typeTok.line, "unsupported register type '{}'", typeTok.text);
   while (true) {
     const Token &nameTok = next();
@@ -158,9 +157,9 @@ Status Parser::parseRegDecl() {
       if (*n > (1u << 20))
         return error(nameTok.line, "{} registers named {}: over the limit of 2^20", *n, nameTok.text);
       for (uint64_t i = 0; i < *n; ++i)
-        addReg(std::string(nameTok.text) + std::to_string(i), probe.type);
+        addReg(std::string(nameTok.text) + std::to_string(i), type);
     } else {
-      addReg(std::string(nameTok.text), probe.type);
+      addReg(std::string(nameTok.text), type);
     }
     if (!accept(","))
       break;

@@ -71,10 +71,9 @@ Status Parser::parseModuleVariable(Space space) {
       var.align = uint32_t(*v);
       continue;
     }
-    Inst probe;
-    if (!decodeOpcode("mov" + std::string(m.text), probe).ok() || probe.type == Type::None)
+    type = declaredType(m.text);
+    if (type == Type::None)
       return error(m.line, "unexpected '{}' in a variable declaration", m.text);
-    type = probe.type;
   }
   if (type == Type::None || peek().kind != TokKind::Ident)
     return error(line, "expected a type and a name in a .{} declaration", spaceName(space));
@@ -140,12 +139,8 @@ Status Parser::parseVariable(Space space, bool moduleScope) {
       if (!v) return v.status();
       align = uint32_t(*v);
     } else {
-      Inst probe;
-      Type type = Type::None;
       // A type such as .b8 or .f32 gives the element size.
-      std::string op = "mov" + std::string(m.text);
-      if (decodeOpcode(op, probe).ok() && probe.type != Type::None)
-        type = probe.type;
+      const Type type = declaredType(m.text);
       if (type == Type::None)
         return error(m.line, "unexpected '{}' in a variable declaration", m.text);
       elem = typeBytes(type);
@@ -246,10 +241,10 @@ Status Parser::parseParam() {
                m.is(".local")) {
       continue;
     } else {
-      Inst probe;
-      if (!decodeOpcode("mov" + std::string(m.text), probe).ok() || probe.type == Type::None)
+      const Type type = declaredType(m.text);
+      if (type == Type::None)
         return error(m.line, "unexpected '{}' in a .param declaration", m.text);
-      elem = typeBytes(probe.type);
+      elem = typeBytes(type);
     }
   }
   if (peek().kind != TokKind::Ident)

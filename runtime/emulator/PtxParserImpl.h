@@ -118,6 +118,15 @@ private:
     return v;
   }
 
+  /// The type a declaration qualifier such as `.b8` or `.f32` names (decoded as
+  /// the type suffix of a mov), or Type::None when it is not a type.
+  Type declaredType(std::string_view qualifier) {
+    Inst probe;
+    if (!decodeOpcode("mov" + std::string(qualifier), probe).ok())
+      return Type::None;
+    return probe.type;
+  }
+
   /// The element count of `[N][M]...` after a variable's name (1 without
   /// brackets); `unsized` is set by an empty `[]`. A count past 2^32 elements is
   /// an error, so that a corrupt declaration cannot overflow the size.

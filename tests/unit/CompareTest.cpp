@@ -2,6 +2,7 @@
 // outputs within the derived per-element bounds, and selections valid up to the
 // gate-score error bound (near-ties accepted, everything else reported).
 #include "runtime/reference/Compare.h"
+#include "tests/unit/RandomBatch.h"
 
 #include <cmath>
 #include <random>
@@ -11,26 +12,18 @@
 namespace mobagen::reference {
 namespace {
 
-struct Problem {
-  AttentionShape shape;
-  std::vector<double> q, k, v;
-  std::vector<int32_t> cuQ, cuK;
+struct Problem : Batch {
   MobaParams params{.blockSize = 4, .topK = 3, .causal = true};
-  AttentionInputs view() const { return {shape, q, k, v, cuQ, cuK}; }
 };
 
+/// Two sequences (20 queries over 20 keys, 9 over 25), Hq 4, Hkv 2, D 8, with
+/// bf16-exact values as a kernel would read them.
 Problem randomProblem(uint32_t seed) {
   Problem p;
-  p.cuQ = {0, 20, 29};
-  p.cuK = {0, 20, 45};
-  p.shape = {29, 45, 4, 2, 8};
-  std::mt19937 rng(seed);
-  std::normal_distribution<double> normal;
-  for (auto *x : {&p.q, &p.k, &p.v}) {
-    x->resize(static_cast<size_t>((x == &p.q ? 29 * 4 : 45 * 2) * 8));
+  static_cast<Batch &>(p) = randomBatch({20, 9}, {20, 25}, 4, 2, 8, seed);
+  for (auto *x : {&p.q, &p.k, &p.v})
     for (double &e : *x)
-      e = roundToDType(normal(rng), DType::BF16);
-  }
+      e = roundToDType(e, DType::BF16);
   return p;
 }
 

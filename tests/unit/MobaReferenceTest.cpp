@@ -3,6 +3,7 @@
 // and an independent brute-force implementation (explicit key masks) on random
 // varlen batches. Every input error path is covered at the end.
 #include "runtime/reference/MobaReference.h"
+#include "tests/unit/RandomBatch.h"
 
 #include <algorithm>
 #include <cmath>
@@ -15,37 +16,6 @@
 
 namespace mobagen::reference {
 namespace {
-
-/// An owned varlen batch.
-struct Batch {
-  AttentionShape shape;
-  std::vector<double> q, k, v;
-  std::vector<int32_t> cuQ, cuK;
-  AttentionInputs view() const { return {shape, q, k, v, cuQ, cuK}; }
-};
-
-Batch randomBatch(const std::vector<int32_t> &lq, const std::vector<int32_t> &lk, int64_t hq,
-                  int64_t hkv, int64_t d, uint32_t seed) {
-  Batch b;
-  b.cuQ = {0};
-  b.cuK = {0};
-  for (size_t i = 0; i < lq.size(); ++i) {
-    b.cuQ.push_back(b.cuQ.back() + lq[i]);
-    b.cuK.push_back(b.cuK.back() + lk[i]);
-  }
-  b.shape = {b.cuQ.back(), b.cuK.back(), hq, hkv, d};
-  std::mt19937 rng(seed);
-  std::normal_distribution<double> normal;
-  auto fill = [&](std::vector<double> &x, int64_t n) {
-    x.resize(static_cast<size_t>(n));
-    for (double &e : x)
-      e = normal(rng);
-  };
-  fill(b.q, b.shape.totalQ * hq * d);
-  fill(b.k, b.shape.totalK * hkv * d);
-  fill(b.v, b.shape.totalK * hkv * d);
-  return b;
-}
 
 /// Which keys (positions within the sequence) a (row, head) may attend.
 using KeyMask = std::function<bool(int64_t seq, int64_t i, int64_t head, int64_t pos)>;

@@ -45,6 +45,20 @@ def from_bits(bits, dtype):
     return (bits.astype(np.uint32) << 16).view(np.float32).astype(np.float64)
 
 
+def check_attention(out, lse, ref, ref_lse, v, dtype):
+    """A kernel's out and lse against float64 under docs/accuracy.md's bounds:
+    |out - ref| <= 2u (|ref| + max|v|) + 1e-6 per element (u the dtype's unit
+    roundoff), relative L2 < 1e-2, |lse - ref| <= 1e-3 (1 + |ref|). Prints the
+    margins and returns whether all hold."""
+    u = 2.0**-8 if dtype == "bf16" else 2.0**-11
+    worst = np.max(np.abs(out - ref) / (2 * u * (np.abs(ref) + np.abs(v).max()) + 1e-6))
+    rel_l2 = np.linalg.norm(out - ref) / np.linalg.norm(ref)
+    lse_worst = np.max(np.abs(lse - ref_lse) / (1e-3 * (1 + np.abs(ref_lse))))
+    print(f"out: relative L2 {rel_l2:.2e}, worst element at {worst:.2f} of its bound; "
+          f"lse: worst at {lse_worst:.2e} of its bound")
+    return bool(rel_l2 < 1e-2 and worst <= 1 and lse_worst <= 1)
+
+
 def moba(q, k, v, cu_q, cu_k, block, top_k, causal, scale):
     total_q, hq, d = q.shape
     hkv = k.shape[1]

@@ -2,14 +2,20 @@
 //
 // The runtime talks to a GPU through this interface only: device memory,
 // modules loaded from PTX text, and kernel launches. Two implementations:
-// the PTX emulator (runtime/emulator, on the CPU) and, later, the CUDA driver
-// API loaded with dlopen. Every call returns a Status; nothing throws.
+// the PTX emulator (runtime/emulator, on the CPU) and the CUDA driver API loaded
+// with dlopen (runtime/cuda). Every call returns a Status; nothing throws.
+//
+// Work is enqueued on a Stream (a CUstream on CUDA, 0 = the default stream); the
+// emulator runs each launch to completion as it is enqueued, on any stream value.
+// measure() is what the autotuner compares variants with: event-timed
+// milliseconds on a GPU, a deterministic cost from the counters on the emulator.
 //
 //===----------------------------------------------------------------------===//
 #pragma once
 
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -65,12 +71,34 @@ private:
 /// A module loaded on a device; owned by the device, valid until the device dies.
 using ModuleId = uint32_t;
 
+/// A queue of device work: the CUstream's value on CUDA; 0 is the default stream.
+using Stream = uint64_t;
+
+/// What the autotuner's cache key and `mobagen info` need to know of a device.
+struct DeviceProperties {
+  std::string kind;          ///< "cuda" or "emulator"
+  std::string name;          ///< "NVIDIA H200", "emulator"
+  int computeMajor = 0;      ///< 9 for sm_90
+  int computeMinor = 0;
+  int multiprocessors = 0;   ///< SMs (the emulator models those of an H200)
+  int driverVersion = 0;     ///< CUDA driver version (12080 = 12.8); 0 on the emulator
+  uint32_t maxSharedBytesPerBlock = 0; ///< opt-in maximum (static + dynamic)
+};
+
+/// What Device::measure returns: one cost per measured repetition of the work.
+struct Measurement {
+  std::vector<double> samples;
+  /// "ms" (CUDA events) or "model-us" (the emulator's deterministic cost model).
+  std::string unit;
+};
+
 class Device {
 public:
   virtual ~Device() = default;
 
   /// "emulator", or the GPU's name.
   virtual std::string name() const = 0;
+  virtual DeviceProperties properties() const = 0;
 
   virtual Expected<DevicePtr> allocate(size_t bytes) = 0;
   virtual Status free(DevicePtr ptr) = 0;
@@ -80,9 +108,26 @@ public:
   /// Loads PTX text; `name` only appears in messages (a file name, a kernel bundle).
   virtual Expected<ModuleId> loadModule(std::string_view ptx, std::string_view name) = 0;
 
-  /// Runs `kernel` of `module` to completion (launches are synchronous).
-  virtual Status launch(ModuleId module, std::string_view kernel, const LaunchConfig &config,
-                        const KernelArgs &args) = 0;
+  /// Enqueues `kernel` of `module` on `stream`. Errors the device can see before
+  /// the kernel runs (unknown kernel, argument sizes, limits) are returned here.
+  virtual Status enqueue(ModuleId module, std::string_view kernel, const LaunchConfig &config,
+                         const KernelArgs &args, Stream stream) = 0;
+  /// Waits for the work enqueued on `stream`; returns the first error it raised.
+  virtual Status synchronize(Stream stream) = 0;
+
+  /// Runs `kernel` of `module` to completion on the default stream.
+  Status launch(ModuleId module, std::string_view kernel, const LaunchConfig &config,
+                const KernelArgs &args) {
+    if (Status s = enqueue(module, kernel, config, args, 0); !s)
+      return s;
+    return synchronize(0);
+  }
+
+  /// Runs `work` (which enqueues on `stream`) `warmup` times unmeasured, then
+  /// `repetitions` times, each measured on its own. Lower is faster; samples are
+  /// comparable only within one device.
+  virtual Expected<Measurement> measure(const std::function<Status()> &work, int warmup,
+                                        int repetitions, Stream stream) = 0;
 };
 
 } // namespace mobagen::device

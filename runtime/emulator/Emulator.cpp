@@ -66,8 +66,30 @@ const Module *EmulatorDevice::module(device::ModuleId id) const {
   return id < modules_.size() ? modules_[id].get() : nullptr;
 }
 
-Status EmulatorDevice::launch(device::ModuleId moduleId, std::string_view kernelName,
-                              const device::LaunchConfig &config, const device::KernelArgs &args) {
+device::DeviceProperties EmulatorDevice::properties() const {
+  return {.kind = "emulator", .name = "emulator", .computeMajor = 9, .computeMinor = 0,
+          .multiprocessors = costModel_.multiprocessors, .driverVersion = 0,
+          .maxSharedBytesPerBlock = options_.maxSharedBytes};
+}
+
+Expected<device::Measurement> EmulatorDevice::measure(const std::function<Status()> &work, int warmup,
+                                                      int repetitions, device::Stream) {
+  if (warmup < 0 || repetitions < 1)
+    return Status::errorf("measure: {} warm-up runs and {} repetitions; need >= 0 and >= 1", warmup,
+                          repetitions);
+  device::Measurement m{.samples = {}, .unit = "model-us"};
+  for (int i = 0; i < warmup + repetitions; ++i) {
+    const double before = modeledMicroseconds_;
+    MOBAGEN_RETURN_IF_ERROR(work());
+    if (i >= warmup)
+      m.samples.push_back(modeledMicroseconds_ - before);
+  }
+  return m;
+}
+
+Status EmulatorDevice::enqueue(device::ModuleId moduleId, std::string_view kernelName,
+                               const device::LaunchConfig &config, const device::KernelArgs &args,
+                               device::Stream) {
   counters_ = Counters();
   const Module *module = this->module(moduleId);
   if (!module)
@@ -166,6 +188,8 @@ Status EmulatorDevice::launch(device::ModuleId moduleId, std::string_view kernel
       t.join();
   }
   counters_ = total;
+  if (failure)
+    modeledMicroseconds_ += emu::modeledMicroseconds(counters_, costModel_);
   return failure;
 }
 

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "runtime/device/Device.h"
+#include "runtime/emulator/CostModel.h"
 #include "runtime/emulator/Counters.h"
 #include "runtime/emulator/GlobalMemory.h"
 #include "runtime/emulator/PtxModule.h"
@@ -42,16 +43,26 @@ public:
   ~EmulatorDevice() override;
 
   std::string name() const override { return "emulator"; }
+  /// kind "emulator", compute capability 9.0, the cost model's SM count.
+  device::DeviceProperties properties() const override;
   Expected<device::DevicePtr> allocate(size_t bytes) override;
   Status free(device::DevicePtr ptr) override;
   Status copyToDevice(device::DevicePtr dst, const void *src, size_t bytes) override;
   Status copyToHost(void *dst, device::DevicePtr src, size_t bytes) override;
   Expected<device::ModuleId> loadModule(std::string_view ptx, std::string_view name) override;
-  Status launch(device::ModuleId module, std::string_view kernel, const device::LaunchConfig &config,
-                const device::KernelArgs &args) override;
+  /// Runs the launch to completion (any stream value is accepted).
+  Status enqueue(device::ModuleId module, std::string_view kernel, const device::LaunchConfig &config,
+                 const device::KernelArgs &args, device::Stream stream) override;
+  Status synchronize(device::Stream) override { return Status::success(); }
+  /// Samples in "model-us": the cost model (CostModel.h) summed over the launches
+  /// of each repetition. Deterministic: every repetition of the same work costs the same.
+  Expected<device::Measurement> measure(const std::function<Status()> &work, int warmup, int repetitions,
+                                        device::Stream stream) override;
 
   /// The counters of the last successful or failed launch.
   const Counters &counters() const { return counters_; }
+  /// The cost model's microseconds summed over every successful launch so far.
+  double modeledMicroseconds() const { return modeledMicroseconds_; }
   const Module *module(device::ModuleId id) const;
   EmulatorOptions &options() { return options_; }
 
@@ -61,6 +72,8 @@ private:
   std::vector<std::unique_ptr<Module>> modules_;
   std::vector<uint64_t> variableMemory_; // module variables' allocations
   Counters counters_;
+  CostModelParams costModel_;
+  double modeledMicroseconds_ = 0;
 };
 
 } // namespace mobagen::emu

@@ -43,6 +43,41 @@ TEST_P(ElementwiseTest, FloatMathWithRaggedTail) {
   EXPECT_EQ(dev.counters().globalBytesWritten, uint64_t(n) * 4);
 }
 
+TEST_P(ElementwiseTest, MeasureIsTheCostModelOfEachRepetition) {
+  load("elementwise");
+  const int n = 1000;
+  std::vector<float> x(n, 1.0f);
+  auto dx = upload(x), dy = upload(x);
+  auto dout = output<float>(n);
+  const float a = 2.0f;
+  auto work = [&] {
+    return dev.enqueue(module, "elementwise_math", {{8}, {128}}, KernelArgs().add(n).add(a).add(dx).add(dy).add(dout),
+                       0);
+  };
+  auto twice = [&]() -> Status {
+    MOBAGEN_RETURN_IF_ERROR(work());
+    return work();
+  };
+  auto once = dev.measure(work, 1, 3, 0);
+  ASSERT_TRUE(once.ok()) << once.status().message();
+  EXPECT_EQ(once->unit, "model-us");
+  ASSERT_EQ(once->samples.size(), 3u);
+  EXPECT_EQ(once->samples[0], once->samples[2]); // deterministic
+  EXPECT_DOUBLE_EQ(once->samples[0], modeledMicroseconds(dev.counters()));
+  auto two = dev.measure(twice, 0, 1, 0);
+  ASSERT_TRUE(two.ok());
+  EXPECT_DOUBLE_EQ(two->samples[0], 2 * once->samples[0]);
+  // A failing repetition fails the measurement, and bad counts are refused.
+  auto failing = dev.measure([&] { return dev.enqueue(module, "no_such_kernel", {{1}, {32}}, KernelArgs(), 0); }, 0,
+                             1, 0);
+  EXPECT_FALSE(failing.ok());
+  auto bad = dev.measure(work, 0, 0, 0);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("0 repetitions"), std::string::npos) << bad.status().message();
+  EXPECT_EQ(dev.properties().kind, "emulator");
+  EXPECT_EQ(dev.properties().multiprocessors, 132);
+}
+
 TEST_P(ElementwiseTest, IntegerOps) {
   load("elementwise");
   const int n = 777;

@@ -1,0 +1,25 @@
+//===- OpenDevice.h - Choosing the device a run uses -----------------------===//
+//
+// Selection is explicit (cuda, emulator) or automatic: the first CUDA GPU when a
+// driver and a device are present, else the emulator.
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include <memory>
+#include <string_view>
+
+#include "runtime/device/Device.h"
+
+namespace mobagen::device {
+
+enum class DeviceChoice { Auto, Cuda, Emulator };
+
+/// "auto", "cuda" or "emulator"; anything else is an error naming the choices.
+Expected<DeviceChoice> parseDeviceChoice(std::string_view text);
+
+/// Opens the device. `ordinal` picks the CUDA GPU. A Cuda choice without a usable
+/// driver or GPU is an error saying why; Auto falls back to the emulator then.
+Expected<std::unique_ptr<Device>> openDevice(DeviceChoice choice, int ordinal = 0);
+
+} // namespace mobagen::device

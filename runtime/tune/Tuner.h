@@ -94,7 +94,8 @@ struct TuningChoice {
 /// for an even count, so that it is always a measured value; NaN if empty.
 double medianOf(std::vector<double> samples);
 
-/// Called after each candidate: candidates done, total, the best so far.
+/// Called after each candidate: candidates done, total, the best so far (its
+/// variant is empty while no candidate has been measured).
 using Progress = std::function<void(size_t done, size_t total, const TuningChoice &bestSoFar)>;
 
 class Tuner {

@@ -19,8 +19,9 @@ MobaKernelConfig configOf(const benchmark::State &state) {
 
 // Arguments: block size, top-k, head dim.
 void BM_ConfigToPtx(benchmark::State &state) {
+  mobagen::compiler::GenerationTimes t;
   for (auto _ : state) {
-    auto kernels = mobagen::compiler::generateMobaKernels(configOf(state));
+    auto kernels = mobagen::compiler::generateMobaKernels(configOf(state), &t);
     if (!kernels) {
       state.SkipWithError(kernels.status().message().c_str());
       return;
@@ -28,6 +29,15 @@ void BM_ConfigToPtx(benchmark::State &state) {
     benchmark::DoNotOptimize(kernels->ptx.data());
   }
   state.counters["kernels"] = 3;
+  // Per-stage milliseconds per iteration.
+  const double n = static_cast<double>(state.iterations());
+  state.counters["context_ms"] = t.contextMs / n;
+  state.counters["build_ms"] = t.buildMs / n;
+  state.counters["passes_ms"] = t.passesMs / n;
+  state.counters["translate_ms"] = t.ptx.translateMs / n;
+  state.counters["tm_ms"] = t.ptx.targetMachineMs / n;
+  state.counters["opt_ms"] = t.ptx.optimizeMs / n;
+  state.counters["codegen_ms"] = t.ptx.codegenMs / n;
 }
 BENCHMARK(BM_ConfigToPtx)->Args({512, 3, 128})->Args({128, 8, 128})->Args({64, 4, 64})
     ->Unit(benchmark::kMillisecond);

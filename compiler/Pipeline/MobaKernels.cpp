@@ -13,6 +13,7 @@
 #include "mlir/Pass/PassManager.h"
 
 #include <cassert>
+#include <chrono>
 #include <map>
 
 namespace mobagen::compiler {
@@ -31,7 +32,16 @@ std::string configText(const MobaKernelConfig &c) {
 
 } // namespace
 
-Expected<MobaKernels> generateMobaKernels(const MobaKernelConfig &c) {
+Expected<MobaKernels> generateMobaKernels(const MobaKernelConfig &c, GenerationTimes *times) {
+  GenerationTimes ignored;
+  GenerationTimes &t = times ? *times : ignored;
+  auto last = std::chrono::steady_clock::now();
+  auto lap = [&] {
+    const auto now = std::chrono::steady_clock::now();
+    const double ms = std::chrono::duration<double, std::milli>(now - last).count();
+    last = now;
+    return ms;
+  };
   mlir::MLIRContext context;
   context.loadDialect<moba::MobaDialect, tile::TileDialect, mlir::func::FuncDialect>();
   mlir::DialectRegistry registry;
@@ -51,11 +61,13 @@ Expected<MobaKernels> generateMobaKernels(const MobaKernelConfig &c) {
       mlir::parseAttribute(configText(c), &context));
   if (!config)
     return failWith("the configuration is not supported by the generated kernels");
+  t.contextMs += lap();
 
   mlir::OwningOpRef<mlir::ModuleOp> module =
       mlir::ModuleOp::create(mlir::UnknownLoc::get(&context));
   if (failed(instantiateMobaKernels(*module, config, kAllKernels)) || failed(mlir::verify(*module)))
     return failWith("building the MoBA kernels failed");
+  t.buildMs += lap();
 
   // What a launcher needs of each kernel, read off the tile IR before lowering:
   // argument names are the KernelBuilder's NameLocs.
@@ -91,7 +103,8 @@ Expected<MobaKernels> generateMobaKernels(const MobaKernelConfig &c) {
   buildTileToLLVMPipeline(pm, /*numWarps=*/4); // each kernel sets its own
   if (failed(pm.run(*module)))
     return failWith("lowering the MoBA kernels failed");
-  auto ptx = emitPtx(*module, {.chip = c.target});
+  t.passesMs += lap();
+  auto ptx = emitPtx(*module, {.chip = c.target}, &t.ptx);
   if (!ptx)
     return ptx.status();
 

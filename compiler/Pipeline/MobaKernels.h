@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "compiler/Target/PtxEmitter.h"
 #include "runtime/support/FloatFormats.h"
 #include "runtime/support/Status.h"
 
@@ -53,6 +54,15 @@ struct MobaKernels {
   const KernelInfo &kernel(std::string_view name) const;
 };
 
-Expected<MobaKernels> generateMobaKernels(const MobaKernelConfig &config);
+/// Where generation spends its time, in milliseconds, summed over the modules made.
+struct GenerationTimes {
+  double contextMs = 0; ///< MLIRContext, dialect loading and registration, config parsing
+  double buildMs = 0;   ///< the templates build the tile kernels (and verification)
+  double passesMs = 0;  ///< tile -> LLVM + NVVM dialect pass pipeline
+  PtxStageTimes ptx;    ///< LLVM IR translation, TargetMachine, -O pipeline, NVPTX codegen
+};
+
+Expected<MobaKernels> generateMobaKernels(const MobaKernelConfig &config,
+                                          GenerationTimes *times = nullptr);
 
 } // namespace mobagen::compiler

@@ -1,6 +1,7 @@
 #include "compiler/Target/PtxEmitter.h"
 
 #include <algorithm>
+#include <chrono>
 #include <mutex>
 #include <sstream>
 #include <regex>
@@ -112,6 +113,20 @@ Status checkTarget(const llvm::Target &nvptx, const llvm::Triple &triple, const 
   return Status::success();
 }
 
+/// Adds the milliseconds since construction (or the last lap) to a counter.
+class StageClock {
+public:
+  double lap() {
+    const auto now = std::chrono::steady_clock::now();
+    const double ms = std::chrono::duration<double, std::milli>(now - last_).count();
+    last_ = now;
+    return ms;
+  }
+
+private:
+  std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
+};
+
 } // namespace
 
 void registerPtxTranslations(mlir::DialectRegistry &registry) {
@@ -122,7 +137,11 @@ void registerPtxTranslations(mlir::DialectRegistry &registry) {
   mlir::registerNVVMDialectTranslation(registry);
 }
 
-Expected<std::string> emitPtx(mlir::Operation *root, const PtxTarget &target) {
+Expected<std::string> emitPtx(mlir::Operation *root, const PtxTarget &target,
+                              PtxStageTimes *times) {
+  PtxStageTimes ignored;
+  PtxStageTimes &t = times ? *times : ignored;
+  StageClock clock;
   initializeNvptxBackend();
   auto module = kernelContainer(root);
   if (!module)
@@ -138,15 +157,18 @@ Expected<std::string> emitPtx(mlir::Operation *root, const PtxTarget &target) {
   std::unique_ptr<llvm::Module> llvmModule = mlir::translateModuleToLLVMIR(*module, context);
   if (!llvmModule)
     return Status::error("translating the module to LLVM IR failed (see the MLIR diagnostics)");
+  t.translateMs += clock.lap();
 
   std::unique_ptr<llvm::TargetMachine> machine(nvptx->createTargetMachine(
       triple, target.chip, target.features, llvm::TargetOptions(), llvm::Reloc::Static));
   if (!machine)
     return Status::errorf("cannot create an NVPTX target machine for {} with features '{}'",
                           target.chip, target.features);
+  t.targetMachineMs += clock.lap();
   llvmModule->setTargetTriple(triple);
   llvmModule->setDataLayout(machine->createDataLayout());
   optimize(*llvmModule, *machine, target.optLevel);
+  t.optimizeMs += clock.lap();
 
   llvm::SmallString<0> ptx;
   llvm::raw_svector_ostream stream(ptx);
@@ -154,6 +176,7 @@ Expected<std::string> emitPtx(mlir::Operation *root, const PtxTarget &target) {
   if (machine->addPassesToEmitFile(codegen, stream, nullptr, llvm::CodeGenFileType::AssemblyFile))
     return Status::errorf("the NVPTX backend cannot emit PTX for {}", target.chip);
   codegen.run(*llvmModule);
+  t.codegenMs += clock.lap();
   return std::string(ptx.str());
 }
 

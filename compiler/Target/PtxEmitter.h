@@ -30,11 +30,22 @@ struct PtxTarget {
   unsigned optLevel = 3;         // LLVM -O level before code generation
 };
 
+/// Where emitPtx spends its time, in milliseconds (added to, so one record can sum
+/// several modules): MLIR -> LLVM IR, creating the NVPTX TargetMachine, the LLVM -O
+/// pipeline, and instruction selection + PTX printing.
+struct PtxStageTimes {
+  double translateMs = 0;
+  double targetMachineMs = 0;
+  double optimizeMs = 0;
+  double codegenMs = 0;
+};
+
 /// Registers what emitPtx needs to translate (LLVM, NVVM, GPU, builtin dialects).
 void registerPtxTranslations(mlir::DialectRegistry &registry);
 
 /// Translates `module` (LLVM + NVVM dialects; kernels carry `nvvm.kernel`) to PTX.
-Expected<std::string> emitPtx(mlir::Operation *module, const PtxTarget &target);
+Expected<std::string> emitPtx(mlir::Operation *module, const PtxTarget &target,
+                              PtxStageTimes *times = nullptr);
 
 /// ptxas's report for one kernel.
 struct KernelResources {

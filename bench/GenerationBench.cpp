@@ -34,6 +34,8 @@ void generate(benchmark::State &state, bool allVariants) {
   GenerationTimes t;
   const GenerateOptions options{.allVariants = allVariants,
                                 .threads = static_cast<unsigned>(state.range(3)),
+                                .optLevel = static_cast<unsigned>(state.range(4)),
+                                .verifyLowering = state.range(5) != 0,
                                 .times = &t};
   size_t variants = 0;
   double wallMs = 0;
@@ -61,15 +63,20 @@ void generate(benchmark::State &state, bool allVariants) {
   state.counters["codegen_ms"] = t.ptx.codegenMs / n;
 }
 
-// Arguments: block size, top-k, head dim, threads.
+// Arguments: block size, top-k, head dim, threads, LLVM -O level, verify each
+// lowering pass (1) or not (0). The first rows are the settings before this
+// benchmark's measurements (docs/perf.md): one thread, -O3, verified.
 void BM_DefaultVariantsToPtx(benchmark::State &state) { generate(state, false); }
 BENCHMARK(BM_DefaultVariantsToPtx)
-    ->Args({512, 3, 128, 1})->Args({128, 8, 128, 1})->Args({64, 4, 64, 1})
+    ->Args({512, 3, 128, 1, 3, 1})->Args({64, 4, 64, 1, 3, 1})
+    ->Args({512, 3, 128, 1, 3, 0})->Args({512, 3, 128, 2, 3, 0})
+    ->Args({512, 3, 128, 1, 2, 0})->Args({512, 3, 128, 1, 1, 0})
     ->Unit(benchmark::kMillisecond)->UseRealTime();
 
 void BM_AllVariantsToPtx(benchmark::State &state) { generate(state, true); }
 BENCHMARK(BM_AllVariantsToPtx)
-    ->Args({512, 3, 128, 1})->Args({512, 3, 128, 2})->Args({64, 4, 64, 1})->Args({64, 4, 64, 2})
+    ->Args({512, 3, 128, 1, 3, 1})->Args({512, 3, 128, 1, 3, 0})->Args({512, 3, 128, 2, 3, 0})
+    ->Args({64, 4, 64, 1, 3, 1})->Args({64, 4, 64, 2, 3, 0})->Args({64, 4, 64, 2, 2, 0})
     ->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // The default variants' PTX to cubins (sm_80). Arguments: block size, top-k, head dim.

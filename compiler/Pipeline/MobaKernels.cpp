@@ -212,7 +212,7 @@ private:
 
 /// Builds, lowers and emits one variant into `kernels`.
 Status generateVariant(GenerationContext &gc, const VariantJob &job, PtxEmitter &emitter,
-                       MobaKernels &kernels, GenerationTimes &t) {
+                       bool verifyLowering, MobaKernels &kernels, GenerationTimes &t) {
   KernelInfo &kernel = kernels.kernels[job.kernel];
   KernelVariant &variant = kernel.variants[job.variant];
   const std::string what = fmt::format("{} variant {}", kernel.name, variant.id);
@@ -238,7 +238,7 @@ Status generateVariant(GenerationContext &gc, const VariantJob &job, PtxEmitter 
   t.buildMs += clock.lap();
 
   mlir::PassManager pm(&gc.context);
-  pm.enableVerifier(false);
+  pm.enableVerifier(verifyLowering);
   buildTileToLLVMPipeline(pm, /*numWarps=*/4); // each kernel sets its own
   if (failed(pm.run(*module)))
     return gc.fail(fmt::format("lowering {} failed", what));
@@ -284,7 +284,7 @@ Expected<MobaKernels> generateMobaKernels(const MobaKernelConfig &c,
   Status firstError = Status::success();
   auto work = [&] {
     GenerationTimes t;
-    auto emitter = PtxEmitter::create({.chip = c.target}, &t.ptx);
+    auto emitter = PtxEmitter::create({.chip = c.target, .optLevel = options.optLevel}, &t.ptx);
     if (!emitter) {
       std::lock_guard<std::mutex> lock(mutex);
       if (firstError.ok())
@@ -292,7 +292,7 @@ Expected<MobaKernels> generateMobaKernels(const MobaKernelConfig &c,
       return;
     }
     for (size_t i = next++; i < jobs.size(); i = next++) {
-      Status s = generateVariant(gc, jobs[i], *emitter, kernels, t);
+      Status s = generateVariant(gc, jobs[i], *emitter, options.verifyLowering, kernels, t);
       if (!s.ok()) {
         std::lock_guard<std::mutex> lock(mutex);
         if (firstError.ok())

@@ -82,6 +82,10 @@ struct GenerateOptions {
   std::map<std::string, std::string> select;
   /// Worker threads generating variants; 0: one per hardware thread.
   unsigned threads = 0;
+  /// LLVM -O level before NVPTX code generation (PtxTarget::optLevel).
+  unsigned optLevel = 3;
+  /// Verify the IR after each lowering pass (the templates' output is always verified).
+  bool verifyLowering = false;
   /// Added to when set.
   GenerationTimes *times = nullptr;
 };

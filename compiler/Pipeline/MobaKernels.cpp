@@ -276,6 +276,8 @@ Expected<MobaKernels> generateMobaKernels(const MobaKernelConfig &c,
   MobaKernels kernels = describeSpace(config, &jobs);
   MOBAGEN_RETURN_IF_ERROR(selectVariants(kernels, jobs, options));
   total.contextMs += clock.lap();
+  if (jobs.empty())
+    return kernels;
 
   unsigned workers = options.threads ? options.threads : std::thread::hardware_concurrency();
   workers = std::clamp<unsigned>(workers, 1, static_cast<unsigned>(jobs.size()));

@@ -8,6 +8,8 @@
 // loads.
 //
 //===----------------------------------------------------------------------===//
+#include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <set>

@@ -139,9 +139,10 @@ TEST_F(TuningSpaceTest, EveryVariantIsWithinTheLimits) {
         EXPECT_LE(t.numWarps, kMaxTuningWarps);
         EXPECT_LE(t.blockN, bs);
         EXPECT_LE(stagingBytes(c, t), kMaxStaticSharedBytes) << space.attention[i].id;
-        if (i > 0) // the default is kept whatever it holds per thread
+        if (i > 0) { // the default is kept whatever it holds per thread
           EXPECT_LE(t.blockM * t.blockN * d / (32 * t.numWarps), kMaxAttentionTileSlots)
               << space.attention[i].id;
+        }
       }
     }
 }

@@ -1,30 +1,30 @@
 #!/usr/bin/env bash
 # Prints, as a markdown table, the registers, spills and shared memory ptxas reports
-# (through nvJitLink) for each MoBA kernel at the tuning compiler/Pipeline uses, per
-# head dim and target. Usage: scripts/kernel-resources.sh [build dir]
+# (through nvJitLink) for every tuning variant of each MoBA kernel that
+# `mobagen generate --cubin` puts in a bundle, per head dim and target (block 128,
+# top-k 8, Hq 4, Hkv 1, causal, bf16). Usage: scripts/kernel-resources.sh [build dir]
 set -euo pipefail
 build=${1:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/build}
-bin="$build/bin"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
 
-echo "| kernel | D | target | knobs | registers | spill stores / loads (bytes) | shared memory (bytes) |"
-echo "|---|---|---|---|---|---|---|"
+echo "| kernel | D | target | variant | knobs | threads | registers | spill stores / loads (bytes) | shared memory (bytes) |"
+echo "|---|---|---|---|---|---|---|---|---|"
 for d in 64 128; do
-  config="#moba.config<block_size = 128, top_k = 8, head_dim = $d, num_q_heads = 4, num_kv_heads = 1, causal = true, dtype = bf16, target = sm_80>"
-  attention_m=$([ "$d" -gt 64 ] && echo 8 || echo 16)
-  for spec in "pool-keys|--block-rows=16 --num-warps=2" \
-              "gate-topk|--block-m=16 --block-n=16 --num-warps=2" \
-              "sparse-attention-fwd|--block-m=$attention_m --block-n=8 --num-warps=4"; do
-    name=${spec%%|*}
-    knobs=${spec#*|}
-    for chip in sm_80 sm_90; do
-      # shellcheck disable=SC2086
-      "$bin/mobagen-template" "$name" --config="$config" $knobs |
-        "$bin/mobagen-opt" --mobagen-tile-to-llvm |
-        "$bin/mobagen-translate" --mlir-to-cubin-resources --ptx-chip="$chip" | tr -d ',' |
-        # kernel NAME: registers R stack S spill stores T spill loads U smem M
-        awk -v d="$d" -v chip="$chip" -v knobs="$knobs" '/^kernel/ {
-          name = $2; sub(":", "", name)
-          printf "| %s | %s | %s | %s | %s | %s / %s | %s |\n", name, d, chip, knobs, $4, $9, $12, $14 }'
-    done
+  for chip in sm_80 sm_90; do
+    "$build/bin/mobagen" generate --block-size 128 --top-k 8 --head-dim "$d" --num-q-heads 4 \
+      --num-kv-heads 1 --target "$chip" --cubin -o "$work/$d-$chip" >/dev/null
+    python3 - "$work/$d-$chip/manifest.json" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))
+c = m["config"]
+for k in m["kernels"]:
+    for v in k["variants"]:
+        r = v["resources"]
+        knobs = " ".join(f"{n}={x}" for n, x in v["knobs"].items())
+        print(f"| {k['name']} | {c['head_dim']} | {c['target']} | {v['id']} | {knobs} | "
+              f"{v['threads']} | {r['registers']} | {r['spill_store_bytes']} / "
+              f"{r['spill_load_bytes']} | {r['shared_bytes']} |")
+PY
   done
 done

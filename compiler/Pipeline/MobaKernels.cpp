@@ -1,19 +1,34 @@
+//===- MobaKernels.cpp - a MoBA configuration to the PTX of its kernels' variants
+//
+// One MLIRContext for the whole set: dialects and translations are registered and
+// loaded once, before any worker starts (loading a dialect while other threads use
+// the context is a race). Each variant is then built, lowered and emitted in its
+// own module by one of a few workers; each worker reuses one NVPTX TargetMachine.
+// The lowering passes run without the verifier between them: the templates' output
+// is verified, and the lit suite runs the same pipeline verified (mobagen-opt).
+//
+//===----------------------------------------------------------------------===//
 #include "compiler/Pipeline/MobaKernels.h"
 
+#include "compiler/Conversion/MobaToTile/TuningSpace.h"
 #include "compiler/Conversion/Passes.h"
 #include "compiler/Target/PtxEmitter.h"
 #include "dialect/moba/IR/MobaDialect.h"
 #include "dialect/tile/IR/TileDialect.h"
-#include "compiler/Conversion/MobaToTile/InstantiateKernels.h"
 
 #include "mlir/AsmParser/AsmParser.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/Verifier.h"
 #include "mlir/Pass/PassManager.h"
+#include "llvm/Config/llvm-config.h"
 
+#include <algorithm>
+#include <atomic>
 #include <cassert>
-#include <map>
+#include <chrono>
+#include <mutex>
+#include <thread>
 
 namespace mobagen::compiler {
 namespace {
@@ -29,73 +44,277 @@ std::string configText(const MobaKernelConfig &c) {
   return text + ">";
 }
 
-} // namespace
+class StageClock {
+public:
+  double lap() {
+    const auto now = std::chrono::steady_clock::now();
+    const double ms = std::chrono::duration<double, std::milli>(now - last_).count();
+    last_ = now;
+    return ms;
+  }
 
-Expected<MobaKernels> generateMobaKernels(const MobaKernelConfig &c) {
-  mlir::MLIRContext context;
-  context.loadDialect<moba::MobaDialect, tile::TileDialect, mlir::func::FuncDialect>();
-  mlir::DialectRegistry registry;
-  registerPtxTranslations(registry);
-  context.appendDialectRegistry(registry);
-  std::string diagnostics;
-  mlir::ScopedDiagnosticHandler collect(&context, [&](mlir::Diagnostic &d) {
-    if (d.getSeverity() == mlir::DiagnosticSeverity::Error)
-      diagnostics += (diagnostics.empty() ? "" : "; ") + d.str();
-    return mlir::success();
-  });
-  auto failWith = [&](std::string_view what) {
-    return Status::errorf("{}: {}", what, diagnostics.empty() ? "no diagnostic" : diagnostics);
-  };
+private:
+  std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
+};
 
-  auto config = llvm::dyn_cast_if_present<moba::ConfigAttr>(
-      mlir::parseAttribute(configText(c), &context));
-  if (!config)
-    return failWith("the configuration is not supported by the generated kernels");
+/// A variant to build: which kernel, and how (the template call with its tuning).
+struct VariantJob {
+  size_t kernel = 0; // index in MobaKernels::kernels
+  size_t variant = 0;
+  std::function<mlir::FailureOr<mlir::func::FuncOp>(mlir::ModuleOp)> build;
+};
 
-  mlir::OwningOpRef<mlir::ModuleOp> module =
-      mlir::ModuleOp::create(mlir::UnknownLoc::get(&context));
-  if (failed(instantiateMobaKernels(*module, config, kAllKernels)) || failed(mlir::verify(*module)))
-    return failWith("building the MoBA kernels failed");
+template <typename Tuning> KernelVariant describe(const std::string &kernel, moba::ConfigAttr config,
+                                                  const TuningVariant<Tuning> &v) {
+  KernelVariant out;
+  out.id = v.id;
+  out.entry = kernel + "_" + v.id;
+  out.threads = static_cast<uint32_t>(32 * v.tuning.numWarps);
+  out.sharedBytes = stagingBytes(config, v.tuning);
+  return out;
+}
 
-  // What a launcher needs of each kernel, read off the tile IR before lowering:
-  // argument names are the KernelBuilder's NameLocs.
-  const MobaTuning tuning = defaultMobaTuning(config);
-  const std::map<std::string, std::vector<std::pair<std::string, int64_t>>> knobs = {
-      {"pool_keys", {{"block_rows", tuning.pool.blockRows}, {"num_warps", tuning.pool.numWarps}}},
-      {"gate_topk",
-       {{"block_m", tuning.gate.blockM}, {"block_n", tuning.gate.blockN}, {"num_warps", tuning.gate.numWarps}}},
-      {"sparse_attention_fwd",
-       {{"block_m", tuning.attention.blockM}, {"block_n", tuning.attention.blockN},
-        {"num_warps", tuning.attention.numWarps}}}};
+/// The tuning space as KernelInfos, with the jobs that build each variant.
+MobaKernels describeSpace(moba::ConfigAttr config, std::vector<VariantJob> *jobs) {
+  const MobaTuningSpace space = mobaTuningSpace(config);
   MobaKernels kernels;
-  for (auto func : module->getOps<mlir::func::FuncOp>()) {
-    KernelInfo info;
-    info.name = func.getSymName().str();
-    info.knobs = knobs.at(info.name);
-    for (const auto &[knob, value] : info.knobs) {
-      if (knob == "num_warps")
-        info.threads = static_cast<uint32_t>(32 * value);
-      if (knob == "block_m")
-        info.rowsPerProgram = static_cast<uint32_t>(value);
+  kernels.kernels.resize(3);
+  kernels.kernels[0].name = "pool_keys";
+  kernels.kernels[1].name = "gate_topk";
+  kernels.kernels[2].name = "sparse_attention_fwd";
+  for (const auto &v : space.pool) {
+    KernelVariant d = describe("pool_keys", config, v);
+    d.knobs = {{"block_rows", v.tuning.blockRows}, {"num_warps", v.tuning.numWarps}};
+    if (jobs)
+      jobs->push_back({0, kernels.kernels[0].variants.size(), [config, t = v.tuning](auto m) {
+                         return templates::buildPoolKeys(m, config, t);
+                       }});
+    kernels.kernels[0].variants.push_back(std::move(d));
+  }
+  for (const auto &v : space.gate) {
+    KernelVariant d = describe("gate_topk", config, v);
+    d.rowsPerProgram = static_cast<uint32_t>(v.tuning.blockM);
+    d.knobs = {{"block_m", v.tuning.blockM}, {"block_n", v.tuning.blockN},
+               {"num_warps", v.tuning.numWarps}};
+    if (jobs)
+      jobs->push_back({1, kernels.kernels[1].variants.size(), [config, t = v.tuning](auto m) {
+                         return templates::buildGateTopK(m, config, t);
+                       }});
+    kernels.kernels[1].variants.push_back(std::move(d));
+  }
+  for (const auto &v : space.attention) {
+    KernelVariant d = describe("sparse_attention_fwd", config, v);
+    d.rowsPerProgram = static_cast<uint32_t>(v.tuning.blockM);
+    d.knobs = {{"block_m", v.tuning.blockM}, {"block_n", v.tuning.blockN},
+               {"num_warps", v.tuning.numWarps}};
+    if (jobs)
+      jobs->push_back({2, kernels.kernels[2].variants.size(), [config, t = v.tuning](auto m) {
+                         return templates::buildSparseAttentionFwd(m, config, t);
+                       }});
+    kernels.kernels[2].variants.push_back(std::move(d));
+  }
+  return kernels;
+}
+
+/// Keeps, per kernel, the variants `options` asks for (in space order) and their jobs.
+Status selectVariants(MobaKernels &kernels, std::vector<VariantJob> &jobs,
+                      const GenerateOptions &options) {
+  for (const auto &[name, id] : options.select)
+    if (std::none_of(kernels.kernels.begin(), kernels.kernels.end(),
+                     [&](const KernelInfo &k) { return k.name == name; }))
+      return Status::errorf("unknown kernel '{}' (pool_keys, gate_topk, sparse_attention_fwd)",
+                            name);
+  std::vector<std::vector<bool>> keep(kernels.kernels.size());
+  for (size_t k = 0; k < kernels.kernels.size(); ++k) {
+    const KernelInfo &kernel = kernels.kernels[k];
+    keep[k].assign(kernel.variants.size(), false);
+    auto chosen = options.select.find(kernel.name);
+    if (chosen == options.select.end()) {
+      for (size_t v = 0; v < kernel.variants.size(); ++v)
+        keep[k][v] = options.allVariants || v == 0;
+      continue;
     }
-    for (mlir::BlockArgument arg : func.getArguments()) {
+    auto it = std::find_if(kernel.variants.begin(), kernel.variants.end(),
+                           [&](const KernelVariant &v) { return v.id == chosen->second; });
+    if (it == kernel.variants.end()) {
+      std::string ids;
+      for (const KernelVariant &v : kernel.variants)
+        ids += (ids.empty() ? "" : ", ") + v.id;
+      return Status::errorf("{} has no variant '{}' for this configuration; its variants: {}",
+                            kernel.name, chosen->second, ids);
+    }
+    keep[k][static_cast<size_t>(it - kernel.variants.begin())] = true;
+  }
+  // Renumber the jobs to the kept variants' new positions.
+  std::vector<VariantJob> kept;
+  for (VariantJob &job : jobs) {
+    if (!keep[job.kernel][job.variant])
+      continue;
+    job.variant = static_cast<size_t>(
+        std::count(keep[job.kernel].begin(), keep[job.kernel].begin() + job.variant, true));
+    kept.push_back(std::move(job));
+  }
+  jobs = std::move(kept);
+  for (size_t k = 0; k < kernels.kernels.size(); ++k) {
+    std::vector<KernelVariant> variants;
+    for (size_t v = 0; v < keep[k].size(); ++v)
+      if (keep[k][v])
+        variants.push_back(std::move(kernels.kernels[k].variants[v]));
+    kernels.kernels[k].variants = std::move(variants);
+  }
+  return Status::success();
+}
+
+void addTimes(GenerationTimes &to, const GenerationTimes &from) {
+  to.contextMs += from.contextMs;
+  to.buildMs += from.buildMs;
+  to.passesMs += from.passesMs;
+  to.ptx.translateMs += from.ptx.translateMs;
+  to.ptx.targetMachineMs += from.ptx.targetMachineMs;
+  to.ptx.optimizeMs += from.ptx.optimizeMs;
+  to.ptx.codegenMs += from.ptx.codegenMs;
+}
+
+/// The registered and loaded context every variant is built in, and its
+/// diagnostics (collected from every thread).
+class GenerationContext {
+public:
+  GenerationContext() {
+    mlir::DialectRegistry registry;
+    registry.insert<moba::MobaDialect, tile::TileDialect, mlir::func::FuncDialect>();
+    registerPtxTranslations(registry);
+    mlir::PassManager pm(&context);
+    buildTileToLLVMPipeline(pm, /*numWarps=*/4);
+    pm.getDependentDialects(registry);
+    context.appendDialectRegistry(registry);
+    context.loadAllAvailableDialects();
+    handler.emplace(&context, [this](mlir::Diagnostic &d) {
+      if (d.getSeverity() == mlir::DiagnosticSeverity::Error) {
+        std::lock_guard<std::mutex> lock(mutex);
+        diagnostics += (diagnostics.empty() ? "" : "; ") + d.str();
+      }
+      return mlir::success();
+    });
+  }
+
+  Status fail(std::string_view what) {
+    std::lock_guard<std::mutex> lock(mutex);
+    return Status::errorf("{}: {}", what, diagnostics.empty() ? "no diagnostic" : diagnostics);
+  }
+
+  mlir::MLIRContext context;
+
+private:
+  std::mutex mutex;
+  std::string diagnostics;
+  std::optional<mlir::ScopedDiagnosticHandler> handler;
+};
+
+/// Builds, lowers and emits one variant into `kernels`.
+Status generateVariant(GenerationContext &gc, const VariantJob &job, PtxEmitter &emitter,
+                       bool verifyLowering, MobaKernels &kernels, GenerationTimes &t) {
+  KernelInfo &kernel = kernels.kernels[job.kernel];
+  KernelVariant &variant = kernel.variants[job.variant];
+  const std::string what = fmt::format("{} variant {}", kernel.name, variant.id);
+  StageClock clock;
+  mlir::OwningOpRef<mlir::ModuleOp> module =
+      mlir::ModuleOp::create(mlir::UnknownLoc::get(&gc.context));
+  mlir::FailureOr<mlir::func::FuncOp> func = job.build(*module);
+  if (failed(func))
+    return gc.fail(fmt::format("building {} failed", what));
+  func->setSymName(variant.entry);
+  if (failed(mlir::verify(*module)))
+    return gc.fail(fmt::format("building {} failed", what));
+  // The signature, read off the tile IR before lowering: argument names are the
+  // KernelBuilder's NameLocs. Every variant of a kernel has the same one; the
+  // first variant's worker writes it.
+  if (job.variant == 0)
+    for (mlir::BlockArgument arg : func->getArguments()) {
       std::string type;
       llvm::raw_string_ostream(type) << arg.getType();
       auto name = llvm::dyn_cast<mlir::NameLoc>(arg.getLoc());
-      info.params.emplace_back(name ? name.getName().str() : "", type);
+      kernel.params.emplace_back(name ? name.getName().str() : "", type);
     }
-    kernels.kernels.push_back(std::move(info));
-  }
+  t.buildMs += clock.lap();
 
-  mlir::PassManager pm(&context);
+  mlir::PassManager pm(&gc.context);
+  pm.enableVerifier(verifyLowering);
   buildTileToLLVMPipeline(pm, /*numWarps=*/4); // each kernel sets its own
   if (failed(pm.run(*module)))
-    return failWith("lowering the MoBA kernels failed");
-  auto ptx = emitPtx(*module, {.chip = c.target});
+    return gc.fail(fmt::format("lowering {} failed", what));
+  t.passesMs += clock.lap();
+  auto ptx = emitter.emit(*module, &t.ptx);
   if (!ptx)
-    return ptx.status();
+    return ptx.status().withContext(what + ": ");
+  variant.ptx = std::move(*ptx);
+  return Status::success();
+}
 
-  kernels.ptx = std::move(*ptx);
+} // namespace
+
+std::string llvmVersion() { return LLVM_VERSION_STRING; }
+
+Expected<MobaKernels> mobaTuningSpace(const MobaKernelConfig &c) {
+  GenerationContext gc;
+  auto config = llvm::dyn_cast_if_present<moba::ConfigAttr>(
+      mlir::parseAttribute(configText(c), &gc.context));
+  if (!config)
+    return gc.fail("the configuration is not supported by the generated kernels");
+  return describeSpace(config, nullptr);
+}
+
+Expected<MobaKernels> generateMobaKernels(const MobaKernelConfig &c,
+                                          const GenerateOptions &options) {
+  GenerationTimes total;
+  StageClock clock;
+  GenerationContext gc;
+  auto config = llvm::dyn_cast_if_present<moba::ConfigAttr>(
+      mlir::parseAttribute(configText(c), &gc.context));
+  if (!config)
+    return gc.fail("the configuration is not supported by the generated kernels");
+  std::vector<VariantJob> jobs;
+  MobaKernels kernels = describeSpace(config, &jobs);
+  MOBAGEN_RETURN_IF_ERROR(selectVariants(kernels, jobs, options));
+  total.contextMs += clock.lap();
+  if (jobs.empty())
+    return kernels;
+
+  unsigned workers = options.threads ? options.threads : std::thread::hardware_concurrency();
+  workers = std::clamp<unsigned>(workers, 1, static_cast<unsigned>(jobs.size()));
+  std::atomic<size_t> next{0};
+  std::mutex mutex;
+  Status firstError = Status::success();
+  auto work = [&] {
+    GenerationTimes t;
+    auto emitter = PtxEmitter::create({.chip = c.target, .optLevel = options.optLevel}, &t.ptx);
+    if (!emitter) {
+      std::lock_guard<std::mutex> lock(mutex);
+      if (firstError.ok())
+        firstError = emitter.status();
+      return;
+    }
+    for (size_t i = next++; i < jobs.size(); i = next++) {
+      Status s = generateVariant(gc, jobs[i], *emitter, options.verifyLowering, kernels, t);
+      if (!s.ok()) {
+        std::lock_guard<std::mutex> lock(mutex);
+        if (firstError.ok())
+          firstError = s;
+        next = jobs.size();
+      }
+    }
+    std::lock_guard<std::mutex> lock(mutex);
+    addTimes(total, t);
+  };
+  std::vector<std::thread> threads;
+  for (unsigned i = 1; i < workers; ++i)
+    threads.emplace_back(work);
+  work();
+  for (std::thread &thread : threads)
+    thread.join();
+  if (!firstError.ok())
+    return firstError;
+  if (options.times)
+    addTimes(*options.times, total);
   return kernels;
 }
 

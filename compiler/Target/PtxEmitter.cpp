@@ -1,6 +1,7 @@
 #include "compiler/Target/PtxEmitter.h"
 
 #include <algorithm>
+#include <chrono>
 #include <mutex>
 #include <sstream>
 #include <regex>
@@ -112,6 +113,20 @@ Status checkTarget(const llvm::Target &nvptx, const llvm::Triple &triple, const 
   return Status::success();
 }
 
+/// Adds the milliseconds since construction (or the last lap) to a counter.
+class StageClock {
+public:
+  double lap() {
+    const auto now = std::chrono::steady_clock::now();
+    const double ms = std::chrono::duration<double, std::milli>(now - last_).count();
+    last_ = now;
+    return ms;
+  }
+
+private:
+  std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
+};
+
 } // namespace
 
 void registerPtxTranslations(mlir::DialectRegistry &registry) {
@@ -122,39 +137,66 @@ void registerPtxTranslations(mlir::DialectRegistry &registry) {
   mlir::registerNVVMDialectTranslation(registry);
 }
 
-Expected<std::string> emitPtx(mlir::Operation *root, const PtxTarget &target) {
+PtxEmitter::PtxEmitter(PtxTarget target, std::unique_ptr<llvm::TargetMachine> machine)
+    : target_(std::move(target)), machine_(std::move(machine)) {}
+PtxEmitter::PtxEmitter(PtxEmitter &&) noexcept = default;
+PtxEmitter &PtxEmitter::operator=(PtxEmitter &&) noexcept = default;
+PtxEmitter::~PtxEmitter() = default;
+
+Expected<PtxEmitter> PtxEmitter::create(const PtxTarget &target, PtxStageTimes *times) {
+  PtxStageTimes ignored;
+  PtxStageTimes &t = times ? *times : ignored;
+  StageClock clock;
   initializeNvptxBackend();
-  auto module = kernelContainer(root);
-  if (!module)
-    return module.status();
   const llvm::Triple triple(kTriple);
   std::string error;
   const llvm::Target *nvptx = llvm::TargetRegistry::lookupTarget(triple, error);
   if (!nvptx)
     return Status::errorf("the NVPTX backend is not available: {}", error);
   MOBAGEN_RETURN_IF_ERROR(checkTarget(*nvptx, triple, target));
-
-  llvm::LLVMContext context;
-  std::unique_ptr<llvm::Module> llvmModule = mlir::translateModuleToLLVMIR(*module, context);
-  if (!llvmModule)
-    return Status::error("translating the module to LLVM IR failed (see the MLIR diagnostics)");
-
   std::unique_ptr<llvm::TargetMachine> machine(nvptx->createTargetMachine(
       triple, target.chip, target.features, llvm::TargetOptions(), llvm::Reloc::Static));
   if (!machine)
     return Status::errorf("cannot create an NVPTX target machine for {} with features '{}'",
                           target.chip, target.features);
-  llvmModule->setTargetTriple(triple);
-  llvmModule->setDataLayout(machine->createDataLayout());
-  optimize(*llvmModule, *machine, target.optLevel);
+  t.targetMachineMs += clock.lap();
+  return PtxEmitter(target, std::move(machine));
+}
+
+Expected<std::string> PtxEmitter::emit(mlir::Operation *root, PtxStageTimes *times) {
+  PtxStageTimes ignored;
+  PtxStageTimes &t = times ? *times : ignored;
+  StageClock clock;
+  auto module = kernelContainer(root);
+  if (!module)
+    return module.status();
+  llvm::LLVMContext context;
+  std::unique_ptr<llvm::Module> llvmModule = mlir::translateModuleToLLVMIR(*module, context);
+  if (!llvmModule)
+    return Status::error("translating the module to LLVM IR failed (see the MLIR diagnostics)");
+  t.translateMs += clock.lap();
+
+  llvmModule->setTargetTriple(machine_->getTargetTriple());
+  llvmModule->setDataLayout(machine_->createDataLayout());
+  optimize(*llvmModule, *machine_, target_.optLevel);
+  t.optimizeMs += clock.lap();
 
   llvm::SmallString<0> ptx;
   llvm::raw_svector_ostream stream(ptx);
   llvm::legacy::PassManager codegen;
-  if (machine->addPassesToEmitFile(codegen, stream, nullptr, llvm::CodeGenFileType::AssemblyFile))
-    return Status::errorf("the NVPTX backend cannot emit PTX for {}", target.chip);
+  if (machine_->addPassesToEmitFile(codegen, stream, nullptr, llvm::CodeGenFileType::AssemblyFile))
+    return Status::errorf("the NVPTX backend cannot emit PTX for {}", target_.chip);
   codegen.run(*llvmModule);
+  t.codegenMs += clock.lap();
   return std::string(ptx.str());
+}
+
+Expected<std::string> emitPtx(mlir::Operation *root, const PtxTarget &target,
+                              PtxStageTimes *times) {
+  auto emitter = PtxEmitter::create(target, times);
+  if (!emitter)
+    return emitter.status();
+  return emitter->emit(root, times);
 }
 
 Expected<Cubin> assembleCubin(std::string_view ptx, std::string_view chip) {

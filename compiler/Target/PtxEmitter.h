@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,6 +21,9 @@ namespace mlir {
 class Operation;
 class DialectRegistry;
 } // namespace mlir
+namespace llvm {
+class TargetMachine;
+} // namespace llvm
 
 namespace mobagen::compiler {
 
@@ -30,11 +34,43 @@ struct PtxTarget {
   unsigned optLevel = 3;         // LLVM -O level before code generation
 };
 
+/// Where emitPtx spends its time, in milliseconds (added to, so one record can sum
+/// several modules): MLIR -> LLVM IR, creating the NVPTX TargetMachine, the LLVM -O
+/// pipeline, and instruction selection + PTX printing.
+struct PtxStageTimes {
+  double translateMs = 0;
+  double targetMachineMs = 0;
+  double optimizeMs = 0;
+  double codegenMs = 0;
+};
+
 /// Registers what emitPtx needs to translate (LLVM, NVVM, GPU, builtin dialects).
 void registerPtxTranslations(mlir::DialectRegistry &registry);
 
-/// Translates `module` (LLVM + NVVM dialects; kernels carry `nvvm.kernel`) to PTX.
-Expected<std::string> emitPtx(mlir::Operation *module, const PtxTarget &target);
+/// Emits PTX for one target with one NVPTX TargetMachine, made once and reused for
+/// every module (one emitter per thread: a TargetMachine is not shared between
+/// threads that generate code).
+class PtxEmitter {
+public:
+  /// Checks the target (unknown chips and features are refused) and makes the machine.
+  static Expected<PtxEmitter> create(const PtxTarget &target, PtxStageTimes *times = nullptr);
+  PtxEmitter(PtxEmitter &&) noexcept;
+  PtxEmitter &operator=(PtxEmitter &&) noexcept;
+  ~PtxEmitter();
+
+  /// Translates `module` (LLVM + NVVM dialects; kernels carry `nvvm.kernel`) to PTX.
+  Expected<std::string> emit(mlir::Operation *module, PtxStageTimes *times = nullptr);
+
+private:
+  PtxEmitter(PtxTarget target, std::unique_ptr<llvm::TargetMachine> machine);
+  PtxTarget target_;
+  std::unique_ptr<llvm::TargetMachine> machine_;
+};
+
+/// Translates `module` (LLVM + NVVM dialects; kernels carry `nvvm.kernel`) to PTX
+/// with a PtxEmitter made for this one call.
+Expected<std::string> emitPtx(mlir::Operation *module, const PtxTarget &target,
+                              PtxStageTimes *times = nullptr);
 
 /// ptxas's report for one kernel.
 struct KernelResources {

@@ -55,9 +55,9 @@ uint32_t ceilDiv(int64_t a, int64_t b) { return static_cast<uint32_t>((a + b - 1
 
 } // namespace
 
-Expected<reference::MobaOutput> runMobaOnEmulator(const MobaInputs &in,
-                                                  const reference::MobaParams &params,
-                                                  DType dtype) {
+Expected<reference::MobaOutput>
+runMobaOnEmulator(const MobaInputs &in, const reference::MobaParams &params, DType dtype,
+                  const std::map<std::string, std::string> &variants) {
   const reference::AttentionInputs view = in.view();
   MOBAGEN_RETURN_IF_ERROR(reference::validateParams(params));
   MOBAGEN_RETURN_IF_ERROR(reference::validateInputs(view, params.causal));
@@ -66,7 +66,8 @@ Expected<reference::MobaOutput> runMobaOnEmulator(const MobaInputs &in,
   auto kernels = compiler::generateMobaKernels(
       {.blockSize = params.blockSize, .topK = params.topK, .headDim = s.headDim,
        .numQHeads = s.numQHeads, .numKvHeads = s.numKvHeads, .causal = params.causal,
-       .dtype = dtype, .scale = params.scale});
+       .dtype = dtype, .scale = params.scale},
+      {.select = variants});
   if (!kernels)
     return Status::errorf("cannot generate the kernels for the emulator: {}",
                           kernels.status().message());
@@ -82,9 +83,15 @@ Expected<reference::MobaOutput> runMobaOnEmulator(const MobaInputs &in,
   }
 
   emu::EmulatorDevice dev;
-  auto module = dev.loadModule(kernels->ptx, "mobagen MoBA kernels");
-  if (!module)
-    return module.status();
+  // One module per kernel variant, whose only entry is `<kernel>_<variant>`.
+  std::vector<device::ModuleId> modules;
+  for (const compiler::KernelInfo &kernel : kernels->kernels) {
+    const compiler::KernelVariant &variant = kernel.defaultVariant();
+    auto module = dev.loadModule(variant.ptx, variant.entry + ".ptx");
+    if (!module)
+      return module.status();
+    modules.push_back(*module);
+  }
   Buffers buffers(dev);
   auto q = buffers.upload(toBits(in.q, dtype));
   auto k = buffers.upload(toBits(in.k, dtype));
@@ -102,24 +109,25 @@ Expected<reference::MobaOutput> runMobaOnEmulator(const MobaInputs &in,
       return b->status();
 
   const auto dim = [](int64_t x) { return static_cast<uint32_t>(x); };
-  const compiler::KernelInfo &pool = kernels->kernel("pool_keys");
-  const compiler::KernelInfo &gate = kernels->kernel("gate_topk");
-  const compiler::KernelInfo &attention = kernels->kernel("sparse_attention_fwd");
+  // generateMobaKernels lists the kernels in launch order, each with the one variant asked.
+  const compiler::KernelVariant &pool = kernels->kernels[0].defaultVariant();
+  const compiler::KernelVariant &gate = kernels->kernels[1].defaultVariant();
+  const compiler::KernelVariant &attention = kernels->kernels[2].defaultVariant();
   const int32_t totalQ = static_cast<int32_t>(s.totalQ);
   if (maxBlocks > 0 && batch > 0) {
     MOBAGEN_RETURN_IF_ERROR(dev.launch(
-        *module, "pool_keys",
+        modules[0], pool.entry,
         {{dim(maxBlocks), dim(s.numKvHeads), dim(batch)}, {pool.threads}},
         device::KernelArgs().add(*k).add(*kbar).add(*cuK)).withContext("pool_keys: "));
   }
   if (maxLq > 0) {
     MOBAGEN_RETURN_IF_ERROR(dev.launch(
-        *module, "gate_topk",
+        modules[1], gate.entry,
         {{ceilDiv(maxLq, gate.rowsPerProgram), dim(s.numQHeads), dim(batch)}, {gate.threads}},
         device::KernelArgs().add(*q).add(*kbar).add(*selected).add(*cuQ).add(*cuK))
                                 .withContext("gate_topk: "));
     MOBAGEN_RETURN_IF_ERROR(dev.launch(
-        *module, "sparse_attention_fwd",
+        modules[2], attention.entry,
         {{ceilDiv(maxLq, attention.rowsPerProgram), dim(s.numQHeads), dim(batch)},
          {attention.threads}},
         device::KernelArgs().add(*q).add(*k).add(*v).add(*selected).add(*out).add(*lse)

@@ -7,6 +7,9 @@
 //===----------------------------------------------------------------------===//
 #pragma once
 
+#include <map>
+#include <string>
+
 #include "runtime/reference/MobaReference.h"
 #include "runtime/support/FloatFormats.h"
 #include "tools/mobagen/MobaInputs.h"
@@ -14,9 +17,10 @@
 namespace mobagen::cli {
 
 /// out (rounded to the dtype), lse, and the selection (scores are NaN: the
-/// kernels write only the indices).
-Expected<reference::MobaOutput> runMobaOnEmulator(const MobaInputs &inputs,
-                                                  const reference::MobaParams &params,
-                                                  DType dtype);
+/// kernels write only the indices). Each kernel runs in its default tuning variant
+/// unless `variants` names another (kernel name -> variant id).
+Expected<reference::MobaOutput>
+runMobaOnEmulator(const MobaInputs &inputs, const reference::MobaParams &params, DType dtype,
+                  const std::map<std::string, std::string> &variants = {});
 
 } // namespace mobagen::cli

@@ -1,13 +1,18 @@
 //===- GenerateCommand.cpp - `mobagen generate`: a configuration's kernel bundle
 //
-// Writes, for one MoBA configuration, the PTX module of its three kernels and a
-// manifest that says how to launch them (docs/bundle.md); with --cubin, also the
-// cubin assembled by nvJitLink for the target and ptxas's resource report per
-// kernel. The bundle is what a host without LLVM/MLIR will load.
+// Writes, for one MoBA configuration, bundle format v2 (docs/bundle.md): one PTX
+// module per tuning variant of each kernel (all variants of the tuning space, or
+// each kernel's default), a manifest that says how to launch them, with --cubin a
+// cubin per variant and ptxas's resources, and with --header NAME a C header that
+// embeds every file of the bundle. The bundle is what a host without LLVM/MLIR
+// loads.
 //
 //===----------------------------------------------------------------------===//
+#include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -25,7 +30,16 @@ struct GenerateOptions {
   double scale = 0.0;
   bool haveScale = false;
   bool cubin = false;
+  std::string variants = "all";
+  std::string header;
+  unsigned threads = 0;
   std::string outputDir = "mobagen-bundle";
+};
+
+/// One file of the bundle: its name inside the bundle and its bytes.
+struct BundleFile {
+  std::string name;
+  std::string bytes;
 };
 
 Status writeFile(const std::filesystem::path &path, const std::string &bytes) {
@@ -37,12 +51,75 @@ Status writeFile(const std::filesystem::path &path, const std::string &bytes) {
   return Status::success();
 }
 
+/// A C identifier that is not a C or C++ keyword (the header's names start with it).
+Status checkHeaderName(const std::string &name) {
+  static const std::set<std::string> keywords = {
+      "auto", "bool", "break", "case", "char", "class", "const", "continue", "default",
+      "delete", "do", "double", "else", "enum", "extern", "false", "float", "for", "goto",
+      "if", "inline", "int", "long", "namespace", "new", "operator", "private", "protected",
+      "public", "register", "restrict", "return", "short", "signed", "sizeof", "static",
+      "struct", "switch", "template", "this", "throw", "true", "try", "typedef", "typename",
+      "union", "unsigned", "using", "virtual", "void", "volatile", "while"};
+  const bool identifier =
+      !name.empty() && !std::isdigit(static_cast<unsigned char>(name[0])) &&
+      std::all_of(name.begin(), name.end(), [](char ch) {
+        return ch == '_' || std::isalnum(static_cast<unsigned char>(ch));
+      });
+  if (!identifier)
+    return Status::errorf("--header '{}' is not a C identifier (letters, digits and '_', not "
+                          "starting with a digit)",
+                          name);
+  if (keywords.count(name))
+    return Status::errorf("--header '{}' is a C/C++ keyword; pick another name", name);
+  return Status::success();
+}
+
+/// The C header embedding `files` (docs/bundle.md, "Embedding header").
+std::string embeddingHeader(const std::string &name, const std::vector<BundleFile> &files) {
+  std::string out = fmt::format(
+      "/* {0}.h: a mobagen kernel bundle embedded in C (docs/bundle.md), written by\n"
+      "   `mobagen generate --header {0}`. C99 and C++. */\n"
+      "#ifndef MOBAGEN_BUNDLE_FILE_DEFINED\n"
+      "#define MOBAGEN_BUNDLE_FILE_DEFINED\n"
+      "#include <stddef.h>\n"
+      "typedef struct mobagen_bundle_file {{\n"
+      "  const char *name;           /* file name inside the bundle, e.g. \"manifest.json\" */\n"
+      "  const unsigned char *data;  /* its bytes (not NUL-terminated) */\n"
+      "  size_t size;\n"
+      "}} mobagen_bundle_file;\n"
+      "#endif\n"
+      "#ifndef MOBAGEN_BUNDLE_UNUSED\n"
+      "#if defined(__GNUC__)\n"
+      "#define MOBAGEN_BUNDLE_UNUSED __attribute__((unused))\n"
+      "#else\n"
+      "#define MOBAGEN_BUNDLE_UNUSED\n"
+      "#endif\n"
+      "#endif\n",
+      name);
+  for (size_t i = 0; i < files.size(); ++i) {
+    const std::string &bytes = files[i].bytes;
+    out += fmt::format("static const unsigned char {}_data_{}[{}] = {{", name, i,
+                       std::max<size_t>(bytes.size(), 1));
+    for (size_t j = 0; j < bytes.size(); ++j)
+      out += fmt::format("{}0x{:02x},", j % 16 == 0 ? "\n  " : "",
+                         static_cast<unsigned char>(bytes[j]));
+    out += bytes.empty() ? "0};\n" : "\n};\n";
+  }
+  out += fmt::format("static const mobagen_bundle_file {}_files[] MOBAGEN_BUNDLE_UNUSED = {{\n",
+                     name);
+  for (size_t i = 0; i < files.size(); ++i)
+    out += fmt::format("  {{\"{}\", {}_data_{}, {}}},\n", files[i].name, name, i,
+                       files[i].bytes.size());
+  out += fmt::format("}};\nstatic const size_t {}_file_count MOBAGEN_BUNDLE_UNUSED = {};\n", name,
+                     files.size());
+  return out;
+}
+
 /// How each kernel's grid follows from the batch (the manifest's "grid").
 nlohmann::json gridOf(const compiler::KernelInfo &k) {
   if (k.name == "pool_keys")
-    return {"max over sequences of ceil(Lk / block_size)", "num_kv_heads", "batch"};
-  return {fmt::format("ceil(max over sequences of Lq / {})", k.rowsPerProgram), "num_q_heads",
-          "batch"};
+    return {"max_blocks_per_sequence", "num_kv_heads", "batch"};
+  return {"ceil(max_seqlen_q / rows_per_program)", "num_q_heads", "batch"};
 }
 
 int generateCommand(GenerateOptions o) {
@@ -50,28 +127,24 @@ int generateCommand(GenerateOptions o) {
     fmt::print(stderr, "mobagen generate: error: {}\n", status.message());
     return kExitFailure;
   };
+  if (!o.header.empty())
+    if (Status s = checkHeaderName(o.header); !s)
+      return fail(s);
   o.config.dtype = *parseDType(o.dtype);
   if (o.haveScale)
     o.config.scale = o.scale;
-  auto kernels = compiler::generateMobaKernels(o.config);
+  auto kernels = compiler::generateMobaKernels(
+      o.config, {.allVariants = o.variants == "all", .threads = o.threads});
   if (!kernels)
     return fail(kernels.status());
-
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  fs::create_directories(o.outputDir, ec);
-  if (ec)
-    return fail(Status::errorf("cannot create output directory '{}': {}", o.outputDir,
-                               ec.message()));
-  const fs::path dir(o.outputDir);
-  if (Status s = writeFile(dir / "kernels.ptx", kernels->ptx); !s)
-    return fail(s);
 
   const auto &c = o.config;
   nlohmann::json manifest = {
       {"format", "mobagen-bundle"},
-      {"format_version", 1},
+      {"format_version", 2},
       {"mobagen_version", MOBAGEN_VERSION},
+      {"compiler", fmt::format("mobagen {}, LLVM {} NVPTX", MOBAGEN_VERSION,
+                               compiler::llvmVersion())},
       {"config",
        {{"block_size", c.blockSize},
         {"top_k", c.topK},
@@ -82,42 +155,73 @@ int generateCommand(GenerateOptions o) {
         {"dtype", o.dtype},
         {"target", c.target},
         {"scale", c.scale ? nlohmann::json(*c.scale) : nlohmann::json(nullptr)}}},
-      {"ptx", "kernels.ptx"},
       {"workspace",
-       {{"kbar", "f32 [total blocks, num_kv_heads, head_dim]"},
-        {"selected", "i32 [total_q, num_q_heads, top_k]"}}}};
+       {{{"name", "kbar"},
+         {"dtype", "f32"},
+         {"shape", {"total_blocks", "num_kv_heads", "head_dim"}}},
+        {{"name", "selected"}, {"dtype", "i32"}, {"shape", {"total_q", "num_q_heads", "top_k"}}}}},
+      {"kernels", nlohmann::json::array()}};
 
-  std::vector<compiler::KernelResources> resources;
-  if (o.cubin) {
-    auto cubin = compiler::assembleCubin(kernels->ptx, c.target);
-    if (!cubin)
-      return fail(cubin.status());
-    const std::string name = fmt::format("kernels.{}.cubin", c.target);
-    if (Status s = writeFile(dir / name, std::string(cubin->image.begin(), cubin->image.end())); !s)
-      return fail(s);
-    manifest["cubin"] = name;
-    resources = cubin->kernels;
-  }
+  std::vector<BundleFile> files; // manifest.json goes first, once complete
+  size_t variantCount = 0;
   for (const compiler::KernelInfo &k : kernels->kernels) {
-    nlohmann::json kernel = {{"name", k.name}, {"block", {k.threads, 1, 1}}, {"grid", gridOf(k)}};
-    for (const auto &[knob, value] : k.knobs)
-      kernel["knobs"][knob] = value;
+    nlohmann::json kernel = {{"name", k.name}, {"params", nlohmann::json::array()},
+                             {"grid", gridOf(k)}, {"variants", nlohmann::json::array()}};
     for (const auto &[param, type] : k.params)
       kernel["params"].push_back({{"name", param}, {"type", type}});
-    for (const compiler::KernelResources &r : resources)
-      if (r.kernel == k.name)
-        kernel["resources"] = {{"registers", r.registers},
-                               {"stack_bytes", r.stackFrameBytes},
-                               {"spill_store_bytes", r.spillStoreBytes},
-                               {"spill_load_bytes", r.spillLoadBytes},
-                               {"shared_bytes", r.sharedBytes}};
-    manifest["kernels"].push_back(kernel);
+    for (const compiler::KernelVariant &v : k.variants) {
+      const std::string ptxName = fmt::format("{}.{}.ptx", k.name, v.id);
+      nlohmann::json variant = {{"id", v.id},
+                                {"entry", v.entry},
+                                {"ptx", ptxName},
+                                {"threads", v.threads},
+                                {"rows_per_program", v.rowsPerProgram},
+                                {"dynamic_shared_bytes", 0},
+                                {"knobs", nlohmann::json::object()}};
+      for (const auto &[knob, value] : v.knobs)
+        variant["knobs"][knob] = value;
+      files.push_back({ptxName, v.ptx});
+      if (o.cubin) {
+        auto cubin = compiler::assembleCubin(v.ptx, c.target);
+        if (!cubin)
+          return fail(cubin.status().withContext(fmt::format("{} variant {}: ", k.name, v.id)));
+        const std::string cubinName = fmt::format("{}.{}.{}.cubin", k.name, v.id, c.target);
+        files.push_back({cubinName, std::string(cubin->image.begin(), cubin->image.end())});
+        variant["cubin"] = cubinName;
+        for (const compiler::KernelResources &r : cubin->kernels)
+          if (r.kernel == v.entry)
+            variant["resources"] = {{"registers", r.registers},
+                                    {"stack_bytes", r.stackFrameBytes},
+                                    {"spill_store_bytes", r.spillStoreBytes},
+                                    {"spill_load_bytes", r.spillLoadBytes},
+                                    {"shared_bytes", r.sharedBytes}};
+        if (!variant.contains("resources"))
+          return fail(Status::errorf("ptxas reported no resources for entry {} (its log: {})",
+                                     v.entry, cubin->infoLog));
+      }
+      kernel["variants"].push_back(std::move(variant));
+      ++variantCount;
+    }
+    manifest["kernels"].push_back(std::move(kernel));
   }
-  if (Status s = writeFile(dir / "manifest.json", manifest.dump(2) + "\n"); !s)
-    return fail(s);
-  fmt::print("mobagen generate: wrote kernels.ptx{}, manifest.json to {} ({} kernels)\n",
-             o.cubin ? fmt::format(", kernels.{}.cubin", c.target) : "", o.outputDir,
-             kernels->kernels.size());
+  files.insert(files.begin(), {"manifest.json", manifest.dump(2) + "\n"});
+
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::create_directories(o.outputDir, ec);
+  if (ec)
+    return fail(Status::errorf("cannot create output directory '{}': {}", o.outputDir,
+                               ec.message()));
+  const fs::path dir(o.outputDir);
+  for (const BundleFile &f : files)
+    if (Status s = writeFile(dir / f.name, f.bytes); !s)
+      return fail(s);
+  if (!o.header.empty())
+    if (Status s = writeFile(dir / (o.header + ".h"), embeddingHeader(o.header, files)); !s)
+      return fail(s);
+  fmt::print("mobagen generate: wrote manifest.json and {} kernel variant(s){}{} to {}\n",
+             variantCount, o.cubin ? fmt::format(" with {} cubins", c.target) : "",
+             o.header.empty() ? "" : fmt::format(", {}.h", o.header), o.outputDir);
   return kExitOk;
 }
 
@@ -127,11 +231,13 @@ std::function<int()> addGenerateCommand(CLI::App &app) {
   auto options = std::make_shared<GenerateOptions>();
   GenerateOptions &o = *options;
   CLI::App *gen = app.add_subcommand(
-      "generate", "Generate a configuration's MoBA kernels: PTX, manifest, optional cubin");
-  gen->footer("Writes kernels.ptx (pool_keys, gate_topk, sparse_attention_fwd) and\n"
-              "manifest.json (configuration, kernels, parameters, launch shapes; with --cubin\n"
-              "also ptxas's registers, spills and shared memory) to --output-dir. Format:\n"
-              "docs/bundle.md.");
+      "generate", "Generate a configuration's MoBA kernels: PTX per tuning variant, manifest");
+  gen->footer("Writes <kernel>.<variant>.ptx for pool_keys, gate_topk and sparse_attention_fwd\n"
+              "(every tuning variant, or the defaults with --variants default) and\n"
+              "manifest.json (configuration, kernels, parameters, variants, launch shapes;\n"
+              "with --cubin also a cubin per variant and ptxas's registers, spills and shared\n"
+              "memory) to --output-dir; with --header NAME also NAME.h, a C header embedding\n"
+              "those files. Format: docs/bundle.md.");
   gen->add_option("--block-size", o.config.blockSize, "Keys per block")->capture_default_str();
   gen->add_option("--top-k", o.config.topK, "Blocks per query")->capture_default_str();
   gen->add_option("--head-dim", o.config.headDim, "Head dimension D")->capture_default_str();
@@ -146,7 +252,15 @@ std::function<int()> addGenerateCommand(CLI::App &app) {
       ->capture_default_str();
   gen->add_option("--scale", o.scale, "Softmax scale (default 1/sqrt(D))")
       ->each([&o](const std::string &) { o.haveScale = true; });
-  gen->add_flag("--cubin", o.cubin, "Also assemble a cubin for --target with nvJitLink");
+  gen->add_option("--variants", o.variants,
+                  "Tuning variants per kernel: all (the tuning space) or default")
+      ->check(CLI::IsMember({"all", "default"}))
+      ->capture_default_str();
+  gen->add_flag("--cubin", o.cubin, "Also assemble a cubin per variant for --target (nvJitLink)");
+  gen->add_option("--header", o.header,
+                  "Also write NAME.h, a C header embedding the bundle (NAME: a C identifier)");
+  gen->add_option("--threads", o.threads, "Threads generating variants (0: one per core)")
+      ->capture_default_str();
   gen->add_option("-o,--output-dir", o.outputDir, "Bundle directory")->capture_default_str();
   return [options] { return generateCommand(*options); };
 }

@@ -1,6 +1,7 @@
 //===- RunCommand.cpp - `mobagen run`: MoBA forward on .npy inputs ----------===//
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <memory>
 
 #include <fmt/format.h>
@@ -29,6 +30,7 @@ struct RunOptions {
   std::string outputDir = "mobagen-out";
   std::string outDtype = "float32";
   bool check = false;
+  std::vector<std::string> variants; // KERNEL=ID
 };
 
 /// The devices this build of mobagen can run on.
@@ -118,9 +120,19 @@ int runCommand(RunOptions o) {
                               "use it with --device emulator"));
   const auto start = std::chrono::steady_clock::now();
   Expected<reference::MobaOutput> result = Status::error("no device ran");
+  std::map<std::string, std::string> variants;
+  for (const std::string &v : o.variants) {
+    const size_t eq = v.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == v.size())
+      return fail(Status::errorf("--variant '{}' is not KERNEL=ID (e.g. gate_topk=m16w4)", v));
+    variants[v.substr(0, eq)] = v.substr(eq + 1);
+  }
+  if (!variants.empty() && o.device != "emulator")
+    return fail(Status::error("--variant picks a generated kernel's variant; use it with "
+                              "--device emulator"));
 #ifdef MOBAGEN_HAVE_COMPILER
   if (o.device == "emulator")
-    result = runMobaOnEmulator(*inputs, params, dtype);
+    result = runMobaOnEmulator(*inputs, params, dtype, variants);
   else
 #endif
     result = reference::mobaForward(inputs->view(), params);
@@ -198,6 +210,10 @@ std::function<int()> addRunCommand(CLI::App &app) {
   run->add_flag("--check", o.check,
                 "Compare the device's out, lse and selection with the float64 reference "
                 "(docs/accuracy.md); exit 1 on a mismatch");
+  run->add_option("--variant", o.variants,
+                  "KERNEL=ID: run that tuning variant of a generated kernel (ids: "
+                  "`mobagen generate`'s manifest.json); repeatable, default the default variant")
+;
   run->add_option("-o,--output-dir", o.outputDir, "Directory for out.npy, lse.npy, selected.npy")
       ->capture_default_str();
   run->add_option("--out-dtype", o.outDtype,

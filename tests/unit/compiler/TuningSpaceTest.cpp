@@ -1,0 +1,231 @@
+//===- TuningSpaceTest.cpp - the MoBA kernels' tuning variants ---------------===//
+//
+// The tuning space for a configuration: the default first, ids made of the knobs
+// and unique, only variants within the limits (warps, static shared memory, the
+// attention tile per thread), the shared-memory prediction equal to what the
+// lowering declares, and the pipeline emitting one PTX module per variant whose
+// only entry is <kernel>_<id>.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/Conversion/MobaToTile/TuningSpace.h"
+#include "compiler/Conversion/Passes.h"
+#include "compiler/Pipeline/MobaKernels.h"
+#include "dialect/tile/IR/TileDialect.h"
+
+#include "mlir/AsmParser/AsmParser.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/Pass/PassManager.h"
+
+#include <gtest/gtest.h>
+
+#include <regex>
+#include <set>
+#include <string>
+
+using namespace mlir;
+using namespace mobagen;
+using namespace mobagen::compiler;
+
+namespace {
+
+class TuningSpaceTest : public ::testing::Test {
+protected:
+  TuningSpaceTest() {
+    DialectRegistry registry;
+    registry.insert<moba::MobaDialect, tile::TileDialect, func::FuncDialect, LLVM::LLVMDialect,
+                    NVVM::NVVMDialect, gpu::GPUDialect>();
+    PassManager pm(&context);
+    buildTileToLLVMPipeline(pm, 4);
+    pm.getDependentDialects(registry);
+    context.appendDialectRegistry(registry);
+    context.loadAllAvailableDialects();
+  }
+
+  moba::ConfigAttr config(int64_t headDim, int64_t blockSize = 128) {
+    std::string text =
+        "#moba.config<block_size = " + std::to_string(blockSize) +
+        ", top_k = 3, head_dim = " + std::to_string(headDim) +
+        ", num_q_heads = 4, num_kv_heads = 1, causal = true, dtype = bf16, target = sm_80>";
+    return cast<moba::ConfigAttr>(parseAttribute(text, &context));
+  }
+
+  /// The bytes of the staging buffer the lowering declares for `build`'s kernel.
+  template <typename Build> int64_t loweredStagingBytes(Build build) {
+    OwningOpRef<ModuleOp> module = ModuleOp::create(UnknownLoc::get(&context));
+    if (failed(build(*module)))
+      return -1;
+    PassManager pm(&context);
+    pm.addPass(createConvertTileToNVVM(ConvertTileToNVVMOptions{4}));
+    if (failed(pm.run(*module)))
+      return -2;
+    int64_t bytes = 0;
+    module->walk([&](LLVM::GlobalOp global) {
+      if (global.getSymName().ends_with("_staging"))
+        bytes += cast<LLVM::LLVMArrayType>(global.getGlobalType()).getNumElements();
+    });
+    return bytes;
+  }
+
+  MLIRContext context;
+};
+
+template <typename Variants> std::vector<std::string> idsOf(const Variants &variants) {
+  std::vector<std::string> ids;
+  for (const auto &v : variants)
+    ids.push_back(v.id);
+  return ids;
+}
+
+TEST_F(TuningSpaceTest, DefaultComesFirstAndIdsAreTheKnobs) {
+  for (int64_t d : {64, 128}) {
+    const MobaTuningSpace space = mobaTuningSpace(config(d));
+    const MobaTuning byDefault = defaultMobaTuning(config(d));
+    ASSERT_FALSE(space.pool.empty());
+    ASSERT_FALSE(space.gate.empty());
+    ASSERT_FALSE(space.attention.empty());
+    EXPECT_EQ(space.pool.front().id, variantId(byDefault.pool));
+    EXPECT_EQ(space.gate.front().id, variantId(byDefault.gate));
+    EXPECT_EQ(space.attention.front().id, variantId(byDefault.attention));
+    EXPECT_EQ(space.attention.front().tuning.blockM, byDefault.attention.blockM);
+  }
+  EXPECT_EQ(variantId(templates::PoolKeysTuning{.blockRows = 16, .numWarps = 4}), "w4");
+  EXPECT_EQ(variantId(templates::GateTopKTuning{.blockM = 32, .blockN = 16, .numWarps = 4}),
+            "m32w4");
+  EXPECT_EQ(variantId(templates::SparseAttentionTuning{.blockM = 16, .blockN = 8, .numWarps = 8}),
+            "m16n8w8");
+}
+
+TEST_F(TuningSpaceTest, TheSpaceOfEachHeadDim) {
+  const MobaTuningSpace d64 = mobaTuningSpace(config(64));
+  EXPECT_EQ(idsOf(d64.pool), (std::vector<std::string>{"w2", "w4", "w8", "w1"}));
+  EXPECT_EQ(idsOf(d64.gate), (std::vector<std::string>{"m16w2", "m16w4", "m32w4", "m64w8"}));
+  EXPECT_EQ(idsOf(d64.attention),
+            (std::vector<std::string>{"m16n8w4", "m8n8w4", "m8n8w8", "m16n8w8", "m8n16w8"}));
+  // At D 128 only the 8 x 8 attention tile fits 48 KiB, and 2 warps would hold 64
+  // of its elements per thread.
+  const MobaTuningSpace d128 = mobaTuningSpace(config(128));
+  EXPECT_EQ(idsOf(d128.attention), (std::vector<std::string>{"m8n8w4", "m8n8w8"}));
+  EXPECT_EQ(idsOf(d128.gate), (std::vector<std::string>{"m16w2", "m16w4", "m32w4", "m64w8"}));
+}
+
+TEST_F(TuningSpaceTest, EveryVariantIsWithinTheLimits) {
+  const std::regex idPattern("[a-z0-9]+");
+  for (int64_t d : {64, 128})
+    for (int64_t bs : {16, 512}) {
+      moba::ConfigAttr c = config(d, bs);
+      const MobaTuningSpace space = mobaTuningSpace(c);
+      EXPECT_LE(space.pool.size(), 4u);
+      EXPECT_LE(space.gate.size(), 4u);
+      EXPECT_LE(space.attention.size(), 8u);
+      for (const auto &ids : {idsOf(space.pool), idsOf(space.gate), idsOf(space.attention)}) {
+        EXPECT_EQ(std::set<std::string>(ids.begin(), ids.end()).size(), ids.size());
+        for (const std::string &id : ids)
+          EXPECT_TRUE(std::regex_match(id, idPattern)) << id;
+      }
+      for (const auto &v : space.pool) {
+        EXPECT_LE(v.tuning.numWarps, kMaxTuningWarps);
+        EXPECT_LE(stagingBytes(c, v.tuning), kMaxStaticSharedBytes);
+      }
+      for (const auto &v : space.gate) {
+        EXPECT_LE(v.tuning.numWarps, kMaxTuningWarps);
+        EXPECT_LE(stagingBytes(c, v.tuning), kMaxStaticSharedBytes);
+      }
+      for (size_t i = 0; i < space.attention.size(); ++i) {
+        const auto &t = space.attention[i].tuning;
+        EXPECT_LE(t.numWarps, kMaxTuningWarps);
+        EXPECT_LE(t.blockN, bs);
+        EXPECT_LE(stagingBytes(c, t), kMaxStaticSharedBytes) << space.attention[i].id;
+        if (i > 0) { // the default is kept whatever it holds per thread
+          EXPECT_LE(t.blockM * t.blockN * d / (32 * t.numWarps), kMaxAttentionTileSlots)
+              << space.attention[i].id;
+        }
+      }
+    }
+}
+
+TEST_F(TuningSpaceTest, PredictedSharedMemoryIsWhatTheLoweringDeclares) {
+  for (int64_t d : {64, 128}) {
+    moba::ConfigAttr c = config(d);
+    const MobaTuningSpace space = mobaTuningSpace(c);
+    for (const auto &v : space.pool)
+      EXPECT_EQ(loweredStagingBytes([&](ModuleOp m) {
+                  return templates::buildPoolKeys(m, c, v.tuning);
+                }),
+                stagingBytes(c, v.tuning))
+          << "pool_keys " << v.id << " D " << d;
+    for (const auto &v : space.gate)
+      EXPECT_EQ(loweredStagingBytes([&](ModuleOp m) {
+                  return templates::buildGateTopK(m, c, v.tuning);
+                }),
+                stagingBytes(c, v.tuning))
+          << "gate_topk " << v.id << " D " << d;
+    for (const auto &v : space.attention)
+      EXPECT_EQ(loweredStagingBytes([&](ModuleOp m) {
+                  return templates::buildSparseAttentionFwd(m, c, v.tuning);
+                }),
+                stagingBytes(c, v.tuning))
+          << "sparse_attention_fwd " << v.id << " D " << d;
+  }
+}
+
+// The pipeline: one module per variant, entry <kernel>_<id>, and the choice of variants.
+TEST(MobaKernelsTest, OnePtxModulePerVariantWithItsOwnEntry) {
+  const MobaKernelConfig c{.blockSize = 64, .topK = 2, .headDim = 128, .numQHeads = 2};
+  auto all = generateMobaKernels(c, {.allVariants = true, .threads = 2});
+  ASSERT_TRUE(all.ok()) << all.status().message();
+  auto space = mobaTuningSpace(c);
+  ASSERT_TRUE(space.ok()) << space.status().message();
+  ASSERT_EQ(all->kernels.size(), 3u);
+  const std::regex entry(R"(\.entry\s+(\w+)\()");
+  for (size_t k = 0; k < 3; ++k) {
+    const KernelInfo &kernel = all->kernels[k];
+    EXPECT_EQ(kernel.name, space->kernels[k].name);
+    EXPECT_FALSE(kernel.params.empty()) << kernel.name;
+    ASSERT_EQ(kernel.variants.size(), space->kernels[k].variants.size());
+    for (size_t v = 0; v < kernel.variants.size(); ++v) {
+      const KernelVariant &variant = kernel.variants[v];
+      EXPECT_EQ(variant.id, space->kernels[k].variants[v].id);
+      EXPECT_EQ(variant.entry, kernel.name + "_" + variant.id);
+      std::vector<std::string> entries;
+      for (auto it = std::sregex_iterator(variant.ptx.begin(), variant.ptx.end(), entry);
+           it != std::sregex_iterator(); ++it)
+        entries.push_back((*it)[1].str());
+      EXPECT_EQ(entries, std::vector<std::string>{variant.entry});
+    }
+  }
+  EXPECT_EQ(all->kernel("gate_topk").defaultVariant().rowsPerProgram, 16u);
+  EXPECT_EQ(all->kernel("sparse_attention_fwd").variants[1].threads, 256u);
+
+  // One thread produces the same PTX as two.
+  auto serial = generateMobaKernels(c, {.allVariants = true, .threads = 1});
+  ASSERT_TRUE(serial.ok());
+  EXPECT_EQ(serial->kernels[2].variants[1].ptx, all->kernels[2].variants[1].ptx);
+}
+
+TEST(MobaKernelsTest, DefaultsOnlyOrTheSelectedVariant) {
+  const MobaKernelConfig c{.blockSize = 64, .topK = 2, .headDim = 128};
+  auto defaults = generateMobaKernels(c, {.select = {{"sparse_attention_fwd", "m8n8w8"}}});
+  ASSERT_TRUE(defaults.ok()) << defaults.status().message();
+  for (const KernelInfo &k : defaults->kernels)
+    ASSERT_EQ(k.variants.size(), 1u) << k.name;
+  EXPECT_EQ(defaults->kernels[0].variants[0].id, "w2");
+  EXPECT_EQ(defaults->kernels[2].variants[0].entry, "sparse_attention_fwd_m8n8w8");
+
+  auto badId = generateMobaKernels(c, {.select = {{"gate_topk", "m7w3"}}});
+  ASSERT_FALSE(badId.ok());
+  EXPECT_EQ(badId.status().message(), "gate_topk has no variant 'm7w3' for this configuration; "
+                                      "its variants: m16w2, m16w4, m32w4, m64w8");
+  auto badKernel = generateMobaKernels(c, {.select = {{"attention", "m8n8w4"}}});
+  ASSERT_FALSE(badKernel.ok());
+  EXPECT_EQ(badKernel.status().message(),
+            "unknown kernel 'attention' (pool_keys, gate_topk, sparse_attention_fwd)");
+  auto badConfig = mobaTuningSpace({.headDim = 96});
+  ASSERT_FALSE(badConfig.ok());
+  EXPECT_NE(badConfig.status().message().find("head_dim = 96"), std::string::npos);
+}
+
+} // namespace

@@ -16,6 +16,7 @@
 //===----------------------------------------------------------------------===//
 #pragma once
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -83,8 +84,9 @@ private:
     /// The parameters' byte sizes; empty and unknown when paramsKnown is false.
     std::vector<size_t> paramSizes;
     bool paramsKnown = false;
-    /// The dynamic shared memory the kernel is currently allowed (48 KiB by default).
-    uint32_t maxDynamicSharedBytes = 48 * 1024;
+    /// The dynamic shared memory the kernel is currently allowed (48 KiB less the
+    /// static part by default); read by launches without the lock, raised under it.
+    std::atomic<uint32_t> maxDynamicSharedBytes{48 * 1024};
   };
   struct Module {
     CUmodule handle = nullptr;

@@ -12,6 +12,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <fstream>
 #include <functional>
@@ -42,6 +43,11 @@ struct Options {
   uint64_t seed = 0;
   std::vector<std::string> variants; // kernel=id
   std::string jsonPath;
+  /// Seconds; sizes not started by then are reported as skipped (0 = no limit).
+  double budgetSeconds = 0;
+  /// A checked forward slower than this (host clock) is measured with fewer runs
+  /// and without the per-kernel breakdown, to stay inside the budget.
+  double slowForwardSeconds = 1.0;
 };
 
 /// One kernel of the bundle as launched: its module, entry and launch shape.
@@ -278,7 +284,19 @@ int run(const Options &o) {
   }
   const device::DeviceProperties props = dev.properties();
   int status = 0;
+  const auto began = std::chrono::steady_clock::now();
+  auto secondsSince = [](std::chrono::steady_clock::time_point t) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+  };
   for (int64_t n : o.seqlens) {
+    if (o.budgetSeconds > 0 && secondsSince(began) > o.budgetSeconds) {
+      const std::string line =
+          json{{"impl", "mobagen"}, {"seqlen", n}, {"error", "skipped: time budget spent"}}.dump();
+      fmt::print("{}\n", line);
+      if (jsonOut)
+        jsonOut << line << '\n';
+      continue;
+    }
     const int64_t total = n * o.batch;
     std::vector<int32_t> cuHost(size_t(o.batch + 1));
     for (int64_t i = 0; i <= o.batch; ++i)
@@ -320,10 +338,12 @@ int run(const Options &o) {
     std::vector<uint16_t> poison(probe, 0xFFFF), head(probe);
     if (s)
       s = dev.copyToDevice(*out, poison.data(), probe * 2);
+    const auto checkedRun = std::chrono::steady_clock::now();
     if (s)
       s = forward();
     if (s)
       s = dev.synchronize(0);
+    const double checkedSeconds = secondsSince(checkedRun);
     if (s)
       s = dev.copyToHost(head.data(), *out, probe * 2);
     if (s) {
@@ -347,11 +367,19 @@ int run(const Options &o) {
                 {"causal", b.causal},
                 {"variants", fmt::format("{}/{}/{}", b.pool.variant, b.gate.variant, b.attention.variant)},
                 {"useful_flops", usefulFlops(b, n) * double(o.batch)}};
+    // A slow forward (the checked run warmed it up) gets 2 runs and no breakdown.
+    const bool slow = checkedSeconds > o.slowForwardSeconds;
+    const int warmup = slow ? 0 : o.warmup;
+    const int repetitions = slow ? std::min(o.repetitions, 2) : o.repetitions;
+    row["checked_run_seconds"] = checkedSeconds;
+    std::vector<std::pair<const char *, std::function<Status()>>> measured{{"forward", forward}};
+    if (!slow)
+      measured.insert(measured.end(), {{"pool_keys", enqueuePool},
+                                       {"gate_topk", enqueueGate},
+                                       {"sparse_attention_fwd", enqueueAttention}});
     if (s) {
-      for (const auto &[name, work] : std::initializer_list<std::pair<const char *, std::function<Status()>>>{
-               {"forward", forward}, {"pool_keys", enqueuePool}, {"gate_topk", enqueueGate},
-               {"sparse_attention_fwd", enqueueAttention}}) {
-        auto m = dev.measure(work, o.warmup, o.repetitions, 0);
+      for (const auto &[name, work] : measured) {
+        auto m = dev.measure(work, warmup, repetitions, 0);
         if (!m) {
           s = m.status().withContext(fmt::format("timing {}: ", name));
           break;
@@ -401,6 +429,11 @@ int main(int argc, char **argv) {
   app.add_option("--seed", o.seed, "Seed of the random inputs")->capture_default_str();
   app.add_option("--variant", o.variants, "KERNEL=ID: a variant other than the bundle's first");
   app.add_option("--json", o.jsonPath, "Also append the JSON lines to this file");
+  app.add_option("--budget", o.budgetSeconds, "Seconds; later sizes are reported as skipped (0: no limit)")
+      ->capture_default_str();
+  app.add_option("--slow-forward", o.slowForwardSeconds,
+                 "Seconds; a slower forward is measured twice, without the per-kernel breakdown")
+      ->capture_default_str();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError &e) {

@@ -238,11 +238,11 @@ sizes=($seqlens)
 if (( dry_run )); then
   # Launch geometry and arguments proven on the emulator (every access checked), tiny size.
   step timing-mobagen 180 continue "$timing" --device emulator --bundle "$pack/bundles/check-bf16-causal" \
-    --seqlen 64 --warmup 0 --repetitions 1 --json "$out/moba.jsonl"
+    --seqlen 64 --warmup 0 --repetitions 1 --slow-forward 600 --json "$out/moba.jsonl"
   skip timing-torch "dry run, no GPU"
 else
   step timing-mobagen 180 continue "$timing" --device cuda --bundle "$pack/bundles/timing" \
-    --seqlen "${sizes[@]}" --warmup 1 --repetitions 5 --seed "$seed" --json "$out/moba.jsonl"
+    --seqlen "${sizes[@]}" --warmup 1 --repetitions 5 --seed "$seed" --budget 140 --json "$out/moba.jsonl"
   step timing-torch 200 continue "$python" "$here/torch_baselines.py" --seqlen "${sizes[@]}" \
     --heads 32 --kv-heads 8 --head-dim 128 --block-size 512 --top-k 3 --dtype bf16 \
     --budget 120 --json "$out/torch.jsonl"

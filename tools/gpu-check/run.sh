@@ -78,7 +78,9 @@ step() {
     [[ $mode == critical ]] && finish
     return 0
   fi
-  say "$name (limit ${limit} s): $*" | cut -c1-240
+  local shown="$*"
+  shown=${shown%%$'\n'*}
+  say "$name (limit ${limit} s): ${shown:0:200}"
   local t0 rc=0
   t0=$(date +%s)
   timeout --kill-after=10 "$limit" "$@" >"$logs/$name.log" 2>&1 || rc=$?

@@ -4,7 +4,8 @@
   check_outputs.py --inputs D --outputs O --block-size B --top-k K (--causal | --non-causal)
                    --dtype bf16|fp16
 
-O holds out.npy, lse.npy and selected.npy from `mobagen run ... --out-dtype float64`.
+O holds out.npy, lse.npy and selected.npy from `mobagen run ... --out-dtype float32` (the
+kernel's values of --dtype, stored as float32).
 out and lse must meet docs/accuracy.md's bounds (moba_numpy.check_attention); the
 selection is compared entry by entry and reported, since a near-tie in the fp32 gate
 may legitimately rank differently from float64 (`mobagen run --check` applies the

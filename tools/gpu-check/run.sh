@@ -214,7 +214,7 @@ check_case() { # name bundle run-arguments
   "$mobagen" run --device cuda --bundle "$pack/bundles/$bundle" --check \
     --q "$i/q.npy" --k "$i/k.npy" --v "$i/v.npy" \
     --cu-seqlens-q "$i/cu_seqlens_q.npy" --cu-seqlens-k "$i/cu_seqlens_k.npy" \
-    $args --out-dtype float64 -o "$o"
+    $args --out-dtype float32 -o "$o"
   # shellcheck disable=SC2086
   "$python" "$here/check_outputs.py" --inputs "$i" --outputs "$o" $args
 }

@@ -89,6 +89,7 @@ protected:
   }
   void TearDown() override {
     ::unsetenv("FAKE_CUDA_MISSING");
+    ::unsetenv("FAKE_CUDA_DEVICE_COUNT");
     ::unsetenv("MOBAGEN_CUDA_DRIVER");
   }
 
@@ -141,6 +142,44 @@ TEST_F(CudaDeviceFake, BadOrdinalAndFailedRetainAreErrors) {
   fake().fakeCuda_failCall("cuDevicePrimaryCtxRetain", CUDA_ERROR_OUT_OF_MEMORY);
   EXPECT_EQ(CudaDevice::open(driver_, 0).status().message(),
             "CUDA device 0: cuDevicePrimaryCtxRetain failed: CUDA_ERROR_OUT_OF_MEMORY (out of memory)");
+}
+
+TEST_F(CudaDeviceFake, NoDeviceIsAnError) {
+  ::setenv("FAKE_CUDA_DEVICE_COUNT", "0", 1);
+  EXPECT_EQ(CudaDevice::open(driver_, 0).status().message(),
+            fmt::format("cannot open CUDA device 0: the driver ({}) sees no CUDA device", MOBAGEN_FAKE_CUDA_DRIVER));
+  ::setenv("FAKE_CUDA_DEVICE_COUNT", "1", 1);
+  EXPECT_EQ(CudaDevice::open(driver_, 1).status().message(),
+            "cannot open CUDA device 1: the driver sees 1 device (ordinals 0..0)");
+}
+
+TEST_F(CudaDeviceFake, EveryCallReportsAContextThatCannotBeMadeCurrent) {
+  auto dev = open();
+  ASSERT_TRUE(dev);
+  const auto module = loadSaxpy(*dev);
+  fake().fakeCuda_failCall("cuCtxSetCurrent", CUDA_ERROR_INVALID_CONTEXT);
+  const std::string expected = "cuCtxSetCurrent failed: CUDA_ERROR_INVALID_CONTEXT (invalid device context)";
+  EXPECT_EQ(dev->allocate(16).status().message(), expected);
+  EXPECT_EQ(dev->loadModule(kSaxpyPtx, "k.ptx").status().message(), expected);
+  EXPECT_EQ(dev->launch(module, "saxpy", config(1, 32), saxpyArgs()).message(), expected);
+  EXPECT_EQ(dev->synchronize(0).message(), expected);
+  EXPECT_EQ(dev->createStream().status().message(), expected);
+  EXPECT_EQ(fake().fakeCuda_launchCount(), 0);
+}
+
+TEST_F(CudaDeviceFake, StreamAndEventCreationFailuresAreReported) {
+  auto dev = open();
+  ASSERT_TRUE(dev);
+  const auto module = loadSaxpy(*dev);
+  fake().fakeCuda_failCall("cuStreamCreate", CUDA_ERROR_OUT_OF_MEMORY);
+  EXPECT_EQ(dev->createStream().status().message(),
+            "CUDA device 0: cuStreamCreate failed: CUDA_ERROR_OUT_OF_MEMORY (out of memory)");
+  EXPECT_EQ(dev->destroyStream(0x1234).message(),
+            "destroying stream 0x1234: cuStreamDestroy failed: CUDA_ERROR_INVALID_HANDLE (invalid resource handle)");
+  fake().fakeCuda_failCall("cuEventCreate", CUDA_ERROR_OUT_OF_MEMORY);
+  auto m = dev->measure([&] { return dev->enqueue(module, "saxpy", config(1, 32), saxpyArgs(), 0); }, 1, 4, 0);
+  EXPECT_EQ(m.status().message(), "measure: cuEventCreate failed: CUDA_ERROR_OUT_OF_MEMORY (out of memory)");
+  EXPECT_EQ(fake().fakeCuda_liveEvents(), 0);
 }
 
 TEST_F(CudaDeviceFake, CopiesRoundTripThroughDeviceMemory) {

@@ -7,9 +7,10 @@
 //
 // Environment knobs for CudaDriver's loading paths: FAKE_CUDA_DRIVER_VERSION
 // (default 12080), FAKE_CUDA_MISSING (an entry point cuGetProcAddress pretends
-// not to have), FAKE_CUDA_INIT_RESULT.
+// not to have), FAKE_CUDA_INIT_RESULT, FAKE_CUDA_DEVICE_COUNT (fewer than the two devices).
 #include <cuda.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -302,7 +303,7 @@ CUresult cuGetErrorString(CUresult result, const char **text) {
 }
 
 CUresult cuDeviceGetCount(int *count) {
-  *count = kDeviceCount;
+  *count = std::min(kDeviceCount, envInt("FAKE_CUDA_DEVICE_COUNT", kDeviceCount));
   return CUDA_SUCCESS;
 }
 

@@ -160,7 +160,10 @@ if (( ${#prereq_errors[@]} )); then
 fi
 record prerequisites ok 0
 say "python: $python; CUDA toolkit: $cuda_root; generator: $generator; pack: $pack; output: $out"
-(( dry_run )) || nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.mem --format=csv | tee "$out/gpu.txt"
+if (( ! dry_run )); then
+  nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.mem --format=csv | tee "$out/gpu.txt" ||
+    say "nvidia-smi could not query the GPU (the info step will say whether the driver sees it)"
+fi
 
 # --- Build: runtime and CLI only, with the carried headers where the system lacks them -----
 build="$work/build"

@@ -88,7 +88,7 @@ def moba_block_mask(torch, flex, selected, n, block, tile=128):
 
     def blocks(m):
         count = m.sum(-1, dtype=torch.int32)[None]
-        order = torch.argsort(m.to(torch.int8), dim=-1, descending=True, stable=True)
+        order = torch.argsort(m.to(torch.int32), dim=-1, descending=True, stable=True)
         return count, order.to(torch.int32)[None]
 
     def mask_mod(b, h, q_idx, kv_idx):

@@ -47,7 +47,7 @@ mkdir -p "$work" "$out/logs"
 logs="$out/logs"
 steps_file="$out/steps.tsv"
 : >"$steps_file"
-rm -f "$out/moba.jsonl" "$out/torch.jsonl"
+rm -f "$out/moba.jsonl" "$out/torch.jsonl" "$out/variants.jsonl"
 start=$(date +%s)
 failed=0
 
@@ -56,7 +56,8 @@ say() { echo "[gpu-check] $*"; }
 # Prints the steps and the timing table (last), then exits 1 if any step failed.
 finish() {
   echo
-  "$python" "$here/summary.py" --steps "$steps_file" --timings "$out/moba.jsonl" "$out/torch.jsonl" |
+  "$python" "$here/summary.py" --steps "$steps_file" --variants "$out/variants.jsonl" \
+    --timings "$out/moba.jsonl" "$out/torch.jsonl" |
     tee "$out/summary.txt" || echo "gpu-check: the summary itself failed" >&2
   exit $(( failed ? 1 : 0 ))
 }
@@ -244,10 +245,20 @@ if (( dry_run )); then
   # Launch geometry and arguments proven on the emulator (every access checked), tiny size.
   step timing-mobagen 180 continue "$timing" --device emulator --bundle "$pack/bundles/check-bf16-causal" \
     --seqlen 64 --warmup 0 --repetitions 1 --slow-forward 600 --json "$out/moba.jsonl"
+  skip timing-variants "dry run, no GPU"
   skip timing-torch "dry run, no GPU"
 else
   step timing-mobagen 180 continue "$timing" --device cuda --bundle "$pack/bundles/timing" \
     --seqlen "${sizes[@]}" --warmup 1 --repetitions 5 --seed "$seed" --budget 140 --json "$out/moba.jsonl"
+  # Every variant of the tuned kernels at one size: what the autotuner will choose between.
+  step timing-variants 90 continue bash -c "
+    set -euo pipefail
+    for kernel in gate_topk sparse_attention_fwd; do
+      for id in \$('$python' -c 'import json, sys; m = json.load(open(sys.argv[1])); print(*[v[\"id\"] for k in m[\"kernels\"] if k[\"name\"] == sys.argv[2] for v in k.get(\"variants\", [])])' '$pack/bundles/timing/manifest.json' \$kernel); do
+        '$timing' --device cuda --bundle '$pack/bundles/timing' --variant \$kernel=\$id --seqlen 32768 \
+          --warmup 1 --repetitions 3 --slow-forward 60 --seed '$seed' --json '$out/variants.jsonl'
+      done
+    done"
   step timing-torch 200 continue "$python" "$here/torch_baselines.py" --seqlen "${sizes[@]}" \
     --heads 32 --kv-heads 8 --head-dim 128 --block-size 512 --top-k 3 --dtype bf16 \
     --budget 120 --json "$out/torch.jsonl"

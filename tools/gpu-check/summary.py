@@ -55,6 +55,7 @@ def main():
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--steps", required=True)
     parser.add_argument("--timings", nargs="*", default=[])
+    parser.add_argument("--variants", help="JSON lines of mobagen-gpu-timing, one per variant")
     a = parser.parse_args()
 
     print("steps:")
@@ -63,6 +64,21 @@ def main():
             parts = line.rstrip("\n").split("\t")
             if len(parts) == 3:
                 print(f"  {parts[0]:<16} {parts[1]:<40} {parts[2]:>5} s")
+
+    # One line per kernel: each variant's median time for that kernel, fastest first.
+    per_kernel = {}
+    for r in read_rows([a.variants] if a.variants else []):
+        if "error" in r:
+            continue
+        pool, gate, attention = r.get("variants", "//").split("/")
+        for kernel, vid in (("gate_topk", gate), ("sparse_attention_fwd", attention)):
+            key = f"{kernel}_median"
+            if key in r:
+                per_kernel.setdefault((kernel, r["seqlen"], r.get("unit") or "ms"), {})[vid] = r[key]
+    for (kernel, n, unit), times in sorted(per_kernel.items()):
+        ranked = sorted(times.items(), key=lambda kv: kv[1])
+        print(f"  {kernel} variants at {n} tokens ({unit}): " +
+              ", ".join(f"{vid} {ms:.3f}" for vid, ms in ranked))
 
     rows = read_rows(a.timings)
     by_impl = {}

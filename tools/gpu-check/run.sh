@@ -15,7 +15,7 @@
 #              runs the timing program on the emulator at a tiny size; the GPU steps say skipped.
 #   --pack     default: .gpu-check-pack in the checkout
 #   --work     scratch directory (build tree, inputs, outputs); default ${TMPDIR:-/tmp}/mobagen-gpu-check
-#   --out      logs, JSON lines and the summary; default $OUT when set, else WORK/out
+#   --out      logs, JSON lines and the summary; default WORK/out
 #   --budget   seconds for the whole check (default 480); each step's limit is cut to what is left
 # Exit code: 0 when every step passed, 1 when any failed (each failure prints its log's tail),
 # 2 for a usage error.
@@ -42,7 +42,7 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 [[ "$budget" =~ ^[0-9]+$ ]] || { echo "gpu-check: --budget '$budget' is not a number of seconds" >&2; exit 2; }
-out=${out:-${OUT:-$work/out}}
+out=${out:-$work/out}
 mkdir -p "$work" "$out/logs"
 logs="$out/logs"
 steps_file="$out/steps.tsv"
@@ -148,7 +148,7 @@ for need in include/fmt/format-inl.h include/CLI/CLI.hpp include/nlohmann/json.h
             bundles/check-bf16-causal/manifest.json bundles/check-fp16-noncausal/manifest.json \
             bundles/timing/manifest.json; do
   [[ -e "$pack/$need" ]] || {
-    prereq_errors+=("the pack lacks $pack/$need: run scripts/pack-gpu-check.sh -o $pack on a development machine and carry that directory")
+    prereq_errors+=("the pack lacks $pack/$need: run scripts/pack-gpu-check.sh -o $pack on a development machine and copy that directory here")
     break
   }
 done

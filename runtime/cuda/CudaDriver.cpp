@@ -98,6 +98,16 @@ Expected<std::shared_ptr<CudaDriver>> CudaDriver::load(const std::string &librar
 #undef MOBAGEN_CUDA_RESOLVE
   if (!resolved.ok())
     return resolved;
+  auto resolveOptional = [&](const char *name, void **slot) {
+    CUdriverProcAddressQueryResult found = CU_GET_PROC_ADDRESS_SYMBOL_NOT_FOUND;
+    if (getProc(name, slot, abiVersion, CU_GET_PROC_ADDRESS_DEFAULT, &found) != CUDA_SUCCESS ||
+        found != CU_GET_PROC_ADDRESS_SUCCESS)
+      *slot = nullptr;
+  };
+#define MOBAGEN_CUDA_RESOLVE_OPTIONAL(name)                                                  \
+  resolveOptional(#name, reinterpret_cast<void **>(&driver->api_.name));
+  MOBAGEN_CUDA_OPTIONAL_DRIVER_FUNCTIONS(MOBAGEN_CUDA_RESOLVE_OPTIONAL)
+#undef MOBAGEN_CUDA_RESOLVE_OPTIONAL
   return driver;
 }
 

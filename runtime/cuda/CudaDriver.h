@@ -58,10 +58,17 @@ namespace mobagen::cuda {
   X(cuEventElapsedTime)                                                                      \
   X(cuEventDestroy)
 
+// Entry points newer than kMinimumDriverVersion: null when the driver lacks them,
+// and their users fall back (cuFuncGetParamInfo is CUDA 12.4+: without it, launch
+// argument sizes cannot be checked against the kernel's parameters).
+#define MOBAGEN_CUDA_OPTIONAL_DRIVER_FUNCTIONS(X)                                            \
+  X(cuFuncGetParamInfo)
+
 /// The resolved entry points.
 struct DriverApi {
 #define MOBAGEN_CUDA_MEMBER(name) decltype(&::name) name = nullptr;
   MOBAGEN_CUDA_DRIVER_FUNCTIONS(MOBAGEN_CUDA_MEMBER)
+  MOBAGEN_CUDA_OPTIONAL_DRIVER_FUNCTIONS(MOBAGEN_CUDA_MEMBER)
 #undef MOBAGEN_CUDA_MEMBER
 };
 

@@ -614,7 +614,7 @@ void KernelEmitter::storeOwned(Value tileValue, Value buffer,
 }
 
 /// The mma.sync lowering (DotLayout.h): the round-robin operands are stored into
-/// padded shared-memory copies (B transposed to [N,K]), each warp runs mma.sync
+/// padded row-major shared-memory copies, each warp runs ldmatrix + mma.sync
 /// on its result tiles, and every thread reads its result elements back.
 LogicalResult KernelEmitter::emitDotMmaSync(tile::DotOp op, const MmaSyncDotLayout &l) {
   Type operandType = cast<RankedTensorType>(op.getA().getType()).getElementType();
@@ -639,9 +639,7 @@ LogicalResult KernelEmitter::emitDotMmaSync(tile::DotOp op, const MmaSyncDotLayo
   };
   NVVM::Barrier0Op::create(b); // the previous staging site's reads are over
   storeOwned(op.getA(), ops.aBuffer, rowMajor(l.aStride));
-  storeOwned(op.getB(), ops.bBuffer, [&](ArrayRef<Value> kn) -> Value { // B as [N,K]
-    return rowMajor(l.bStride)({kn[1], kn[0]});
-  });
+  storeOwned(op.getB(), ops.bBuffer, rowMajor(l.bStride));
   if (!ops.uniformAcc)
     storeOwned(op.getAcc(), ops.cBuffer, rowMajor(l.cStride));
   NVVM::Barrier0Op::create(b);

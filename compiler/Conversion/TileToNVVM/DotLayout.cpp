@@ -46,6 +46,14 @@ std::pair<int64_t, int64_t> chooseWarpGrid(int64_t numWarps, int64_t mTiles, int
   return {bestM, numWarps / bestM};
 }
 
+/// Row stride, in elements, of a shared-memory copy with rows of `n` (a multiple
+/// of 8) elements. Fragment accesses touch several rows at once: ldmatrix reads 8
+/// rows of 16 bytes per matrix; the f32 accumulator pairs (8 bytes a lane, 16
+/// lanes a phase) cover 4 rows of 32 bytes. A stride of 8 (mod 16) elements puts
+/// them on disjoint banks: for halves row r starts at word 4 r x odd (mod 32), for
+/// floats at word 8 r x odd (mod 32).
+int64_t paddedStride(int64_t n) { return n % 16 == 0 ? n + MmaSyncDotLayout::pad : n; }
+
 } // namespace
 
 std::optional<MmaSyncDotLayout> chooseMmaSyncLayout(tile::DotOp dot, int64_t numWarps,
@@ -79,12 +87,12 @@ std::optional<MmaSyncDotLayout> chooseMmaSyncLayout(tile::DotOp dot, int64_t num
   std::tie(l.warpsM, l.warpsN) = chooseWarpGrid(numWarps, l.mTiles, l.nTiles);
   l.nTilesPerWarp = l.nTiles / l.warpsN;
 
-  l.aStride = l.k + l.operandPad;
-  l.bStride = l.k + l.operandPad;
-  l.cStride = l.n + l.accumulatorPad;
+  l.aStride = paddedStride(l.k);
+  l.bStride = paddedStride(l.n);
+  l.cStride = paddedStride(l.n);
   l.aOffset = 0;
   l.bOffset = llvm::alignTo(l.m * l.aStride * 2, 16);
-  l.cOffset = llvm::alignTo(l.bOffset + l.n * l.bStride * 2, 16);
+  l.cOffset = llvm::alignTo(l.bOffset + l.k * l.bStride * 2, 16);
   l.bytes = l.cOffset + l.m * l.cStride * 4;
   if (l.bytes > kStaticSharedMemoryBytes)
     return fail(llvm::formatv("staging A, B and C takes {0} bytes of shared memory, over the "

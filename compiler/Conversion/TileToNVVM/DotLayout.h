@@ -5,11 +5,11 @@
 // shared memory. Values flowing into and out of the dot keep the round-robin
 // layout of TileLayout.h; the dot converts at its boundary through shared memory:
 //
-//   round-robin A [M,K] --store--> smem A, row-major, row stride K + 8
-//   round-robin B [K,N] --store--> smem B, transposed [N,K], row stride K + 8
-//   round-robin C [M,N] --store--> smem C, row-major, row stride N + 4 (f32)
-//   each warp: for its (mi, ni) tiles, for each k step: A, B fragments from smem,
-//              nvvm.mma.sync m16n8k16, D fragments back into smem C
+//   round-robin A [M,K] --store--> smem A, row-major, padded rows
+//   round-robin B [K,N] --store--> smem B, row-major, padded rows
+//   round-robin C [M,N] --store--> smem C (f32), row-major, padded rows
+//   each warp: for its (mi, ni) tiles, for each k step: ldmatrix.x4 of A,
+//              ldmatrix.x2.trans of B, nvvm.mma.sync m16n8k16; D over C
 //   smem C --load--> round-robin result
 //
 // The mma.sync m16n8k16 fragments (PTX ISA 9.7.14.5.8), g = lane / 4, t = lane % 4:
@@ -19,10 +19,12 @@
 //   B 16x8  (col):  b0b1 (k = 2t..2t+1, n = g)   b2b3 (k = 2t+8..2t+9, n = g)
 //   C/D 16x8 f32:   c0c1 (g, 2t..2t+1)     c2c3 (g+8, 2t..2t+1)
 //
-// Each register pair is two consecutive elements along K (A, and B stored as
-// [N,K]), so each operand register is one 32-bit shared load. The row padding
-// (+8 halves = 16 bytes) puts the 8 rows g = 0..7 of a fragment load on distinct
-// banks: row r starts at bank 4r (mod 32) when K is a multiple of 64 halves.
+// ldmatrix (PTX ISA 9.7.14.5.15) delivers exactly these registers: .x4 over the
+// four 8x8 quarters of A's 16x16 piece gives a0a1 .. a6a7; .x2 .trans over the
+// two 8x8 halves (k 0-7, k 8-15) of B's 16x8 piece, stored [K,N], gives the
+// column-major pairs b0b1, b2b3. Rows whose length is a multiple of 16 elements
+// get 8 elements of padding, so that the 8 rows of one ldmatrix matrix (and the
+// rows of one phase of 8-byte accumulator accesses) fall on distinct banks.
 //
 // The result's 16 x 8 tiles form an mTiles x nTiles grid; warp w sits at
 // (w mod warpsM, w div warpsM) of a warpsM x warpsN warp grid and owns the tiles
@@ -55,15 +57,15 @@ llvm::StringRef stringifyDotLowering(DotLowering lowering);
 /// Where one tile.dot's operands and tiles go under the mma.sync lowering.
 struct MmaSyncDotLayout {
   static constexpr int64_t tileM = 16, tileN = 8, tileK = 16;
-  /// Halves of padding after each operand row, floats after each C row.
-  static constexpr int64_t operandPad = 8, accumulatorPad = 4;
+  /// Elements of padding after a row whose length is a multiple of 16.
+  static constexpr int64_t pad = 8;
 
   int64_t m, n, k;
   int64_t mTiles, nTiles, kSteps;
   int64_t warpsM, warpsN;
   /// Tiles of one warp along N, statically unrolled (nTiles / warpsN).
   int64_t nTilesPerWarp;
-  /// Row strides in elements of the shared-memory copies.
+  /// Row strides in elements of the shared-memory copies (all row-major).
   int64_t aStride, bStride, cStride;
   /// Byte offsets into the staging buffer, and its extent.
   int64_t aOffset, bOffset, cOffset, bytes;

@@ -2,8 +2,8 @@
 //
 // The warp-level core of the mma.sync lowering of tile.dot: given A, B and C
 // staged in shared memory as DotLayout.h describes, each warp multiplies its
-// 16 x 8 result tiles with nvvm.mma.sync m16n8k16 (fragments read by 32-bit
-// shared loads) and writes its D fragments over C. The caller stages the operands
+// 16 x 8 result tiles with nvvm.mma.sync m16n8k16 (fragments read by ldmatrix)
+// and writes its D fragments over C. The caller stages the operands
 // and reads the result back between barriers.
 //
 //===----------------------------------------------------------------------===//

@@ -1,6 +1,7 @@
 // convert-tile-to-nvvm with dot=mma: a bf16/f16 tile.dot with an f32 accumulator
-// whose shape is a multiple of 16 x 8 x 16 becomes per-warp nvvm.mma.sync m16n8k16
-// over padded shared-memory copies of its operands; any other dot keeps the FMA loop.
+// whose shape is a multiple of 16 x 8 x 16 becomes per-warp nvvm.ldmatrix +
+// nvvm.mma.sync m16n8k16 over padded shared-memory copies of its operands; any
+// other dot keeps the FMA loop.
 // RUN: mobagen-opt %s -split-input-file --convert-tile-to-nvvm="dot=mma" | FileCheck %s
 // RUN: mobagen-opt %s -split-input-file --convert-tile-to-nvvm | FileCheck %s --check-prefix=FMA
 // RUN: not mobagen-opt %s --convert-tile-to-nvvm="dot=wgmma" 2>&1 | FileCheck %s --check-prefix=BAD
@@ -9,14 +10,14 @@
 // BAD: error: convert-tile-to-nvvm: dot = 'wgmma' is invalid: must be 'fma' or 'mma'
 // BAD-PIPELINE: error: convert-tile-to-nvvm: dot = 'tensor' is invalid: must be 'fma' or 'mma'
 
-// A, B and C of [32 x 32] * [32 x 16] + [32 x 16]: rows padded by 8 halves
-// (A: 32 x 40 x 2 = 2560 bytes, B as [16 x 40]: 1280), C by 4 floats (32 x 20 x 4).
+// A, B and C of [32 x 32] * [32 x 16] + [32 x 16], row-major, each row padded by 8
+// elements: A 32 x 40 x 2 = 2560 bytes, B 32 x 24 x 2 = 1536, C 32 x 24 x 4 = 3072.
 // CHECK-LABEL: gpu.module @kernels
-// CHECK: llvm.mlir.global internal @__dot_f16_staging() {{.*}} !llvm.array<6400 x i8>
+// CHECK: llvm.mlir.global internal @__dot_f16_staging() {{.*}} !llvm.array<7168 x i8>
 // CHECK: llvm.func @dot_f16
 // CHECK: %[[BASE:.*]] = llvm.mlir.addressof @__dot_f16_staging : !llvm.ptr<3>
 // CHECK: %[[B:.*]] = llvm.getelementptr %[[BASE]][2560] : (!llvm.ptr<3>) -> !llvm.ptr<3>, i8
-// CHECK: %[[C:.*]] = llvm.getelementptr %[[BASE]][3840] : (!llvm.ptr<3>) -> !llvm.ptr<3>, i8
+// CHECK: %[[C:.*]] = llvm.getelementptr %[[BASE]][4096] : (!llvm.ptr<3>) -> !llvm.ptr<3>, i8
 // CHECK: nvvm.barrier0
 // A's and B's elements, then the accumulator's (it is not a splat).
 // CHECK: llvm.store %{{.*}}, %{{.*}} : f16, !llvm.ptr<3>
@@ -27,12 +28,15 @@
 // CHECK: %[[WARP:.*]] = arith.divui %{{.*}}, %c32_i32
 // CHECK: %[[WM:.*]] = arith.remui %[[WARP]], %c4_i32
 // CHECK: scf.for %{{.*}} = %[[WM]] to %c2_i32{{.*}} step %c4_i32
-// CHECK-COUNT-4: llvm.load %{{.*}} : !llvm.ptr<3> -> f32
+// The accumulator fragment as two 8-byte pairs (rows g and g + 8).
+// CHECK-COUNT-2: llvm.load %{{.*}} {alignment = 8 : i64} : !llvm.ptr<3> -> vector<2xf32>
 // CHECK: scf.for %{{.*}} = %c0_i32{{.*}} to %c2_i32{{.*}} iter_args({{.*}}) -> (f32, f32, f32, f32)
-// CHECK-COUNT-6: llvm.load %{{.*}} {alignment = 4 : i64} : !llvm.ptr<3> -> vector<2xf16>
+// CHECK: nvvm.ldmatrix %{{.*}} {{{.*}}layout = #nvvm.mma_layout<row>, num = 4 : i32{{.*}}} : (!llvm.ptr<3>) -> !llvm.struct<(i32, i32, i32, i32)>
+// CHECK: llvm.bitcast %{{.*}} : i32 to vector<2xf16>
+// CHECK: nvvm.ldmatrix %{{.*}} {{{.*}}layout = #nvvm.mma_layout<col>, num = 2 : i32{{.*}}} : (!llvm.ptr<3>) -> !llvm.struct<(i32, i32)>
 // CHECK: nvvm.mma.sync A[{{.*}}] B[{{.*}}] C[{{.*}}] {{{.*}}shape = #nvvm.shape<m = 16, n = 8, k = 16>} : (vector<2xf16>, vector<2xf16>, f32) -> !llvm.struct<(f32, f32, f32, f32)>
 // CHECK: scf.yield
-// CHECK-COUNT-4: llvm.store %{{.*}} : f32, !llvm.ptr<3>
+// CHECK-COUNT-2: llvm.store %{{.*}} {alignment = 8 : i64} : vector<2xf32>, !llvm.ptr<3>
 // CHECK: nvvm.barrier0
 // CHECK: llvm.load %{{.*}} : !llvm.ptr<3> -> f32
 // CHECK-NOT: nvvm.mma.sync
@@ -69,9 +73,11 @@ func.func @dot_f16(%a: !tile.ptr<f16>, %b: !tile.ptr<f16>, %c: !tile.ptr<f32>) a
 // CHECK: %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
 // CHECK-NOT: llvm.store %{{.*}} : f32, !llvm.ptr<3>
 // CHECK: scf.for {{.*}} iter_args(%{{[a-z0-9_]+}} = %[[ZERO]], {{.*}}) -> (f32, f32, f32, f32, f32, f32, f32, f32)
-// CHECK-COUNT-6: llvm.load %{{.*}} {alignment = 4 : i64} : !llvm.ptr<3> -> i32
-// CHECK: nvvm.mma.sync {{.*}}multiplicandAPtxType = #nvvm.mma_type<bf16>
-// CHECK-COUNT-2: llvm.load %{{.*}} {alignment = 4 : i64} : !llvm.ptr<3> -> i32
+// CHECK: nvvm.ldmatrix {{.*}}num = 4
+// CHECK: nvvm.ldmatrix {{.*}}num = 2
+// CHECK: nvvm.mma.sync {{.*}}multiplicandAPtxType = #nvvm.mma_type<bf16>{{.*}} : (i32, i32, f32)
+// CHECK-NOT: num = 4
+// CHECK: nvvm.ldmatrix {{.*}}num = 2
 // CHECK: nvvm.mma.sync {{.*}}multiplicandAPtxType = #nvvm.mma_type<bf16>
 func.func @dot_bf16_zero_acc(%a: !tile.ptr<bf16>, %c: !tile.ptr<f32>) attributes {tile.num_warps = 1 : i32} {
   %r = tile.make_range 0 to 256 : tensor<256xi32>

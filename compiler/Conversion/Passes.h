@@ -21,9 +21,10 @@ namespace mobagen::compiler {
 
 /// tile kernels -> LLVM + NVVM dialect (convert-tile-to-nvvm, then the upstream
 /// scf/arith/math/cf to LLVM conversions), ready for emitPtx. `dot` picks the
-/// lowering of tile.dot.
+/// lowering of tile.dot: the MoBA pipeline takes mma.sync wherever a dot
+/// qualifies (docs/lowering.md); `fma` is the baseline.
 void buildTileToLLVMPipeline(mlir::OpPassManager &pm, int64_t numWarps,
-                             DotLowering dot = DotLowering::fma);
+                             DotLowering dot = DotLowering::mma);
 
 /// Registers the passes and the `mobagen-tile-to-llvm` pipeline with mlir-opt.
 void registerConversionPasses();

@@ -626,10 +626,11 @@ LogicalResult KernelEmitter::emitDotMmaSync(tile::DotOp op, const MmaSyncDotLayo
                                ArrayRef<LLVM::GEPArg>{static_cast<int32_t>(offset)});
   };
   MmaSyncDotOperands ops{at(l.aOffset), at(l.bOffset), at(l.cOffset), Value(), operandType};
-  // A splat accumulator (the usual zeros) goes straight into the fragments.
-  const SmallVector<Value> &accSlots = tiles[op.getAcc()];
-  if (llvm::all_equal(accSlots))
-    ops.uniformAcc = accSlots.front();
+  // A splat accumulator (the usual zeros) goes straight into the fragments. Only
+  // a splat is known to be the same in every thread: equal slots within one
+  // thread (a tile with one slot per thread) say nothing about the others.
+  if (isa_and_nonnull<tile::SplatOp, arith::ConstantOp>(op.getAcc().getDefiningOp()))
+    ops.uniformAcc = tiles.lookup(op.getAcc()).front();
 
   auto rowMajor = [&](int64_t stride) {
     return [this, stride](ArrayRef<Value> rc) -> Value {

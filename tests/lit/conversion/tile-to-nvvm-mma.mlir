@@ -96,6 +96,33 @@ func.func @dot_bf16_zero_acc(%a: !tile.ptr<bf16>, %c: !tile.ptr<f32>) attributes
 
 // -----
 
+// With one accumulator element per thread (256 elements, 8 warps) every thread's
+// slots are trivially equal, yet the accumulator is not a splat: it is staged.
+// CHECK-LABEL: llvm.func @dot_acc_one_slot
+// CHECK: nvvm.barrier0
+// CHECK: llvm.store %{{.*}}, %{{.*}} : bf16, !llvm.ptr<3>
+// CHECK: llvm.store %{{.*}}, %{{.*}} : f32, !llvm.ptr<3>
+// CHECK: nvvm.barrier0
+// CHECK-COUNT-2: llvm.load %{{.*}} {alignment = 8 : i64} : !llvm.ptr<3> -> vector<2xf32>
+// CHECK: nvvm.mma.sync
+func.func @dot_acc_one_slot(%a: !tile.ptr<bf16>, %c: !tile.ptr<f32>) attributes {tile.num_warps = 8 : i32} {
+  %r = tile.make_range 0 to 256 : tensor<256xi32>
+  %p0 = tile.splat %a : !tile.ptr<bf16> -> tensor<256x!tile.ptr<bf16>>
+  %p = tile.addptr %p0, %r : tensor<256x!tile.ptr<bf16>>, tensor<256xi32>
+  %v = tile.load %p : (tensor<256x!tile.ptr<bf16>>) -> tensor<256xbf16>
+  %m = tile.reshape %v : tensor<256xbf16> -> tensor<16x16xbf16>
+  %pc0 = tile.splat %c : !tile.ptr<f32> -> tensor<256x!tile.ptr<f32>>
+  %pc = tile.addptr %pc0, %r : tensor<256x!tile.ptr<f32>>, tensor<256xi32>
+  %vc = tile.load %pc : (tensor<256x!tile.ptr<f32>>) -> tensor<256xf32>
+  %mc = tile.reshape %vc : tensor<256xf32> -> tensor<16x16xf32>
+  %d = tile.dot %m, %m, %mc : tensor<16x16xbf16> * tensor<16x16xbf16> -> tensor<16x16xf32>
+  %vd = tile.reshape %d : tensor<16x16xf32> -> tensor<256xf32>
+  tile.store %pc, %vd : tensor<256x!tile.ptr<f32>>, tensor<256xf32>
+  return
+}
+
+// -----
+
 // Dots that do not qualify keep the FMA loop: f32 operands, and M = 24.
 // CHECK-LABEL: llvm.func @not_mma
 // CHECK-NOT: nvvm.mma.sync

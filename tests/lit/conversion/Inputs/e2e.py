@@ -22,6 +22,7 @@ def inputs(d):
     np.save(f"{d}/a16.npy", to_bits(rng.standard_normal((32, 32)), "fp16"))
     np.save(f"{d}/b16.npy", to_bits(rng.standard_normal((32, 16)), "fp16"))
     np.save(f"{d}/c32.npy", rng.standard_normal((32, 16)).astype(np.float32))
+    np.save(f"{d}/c16.npy", rng.standard_normal((16, 16)).astype(np.float32))
     np.save(f"{d}/a64.npy", to_bits(rng.standard_normal((64, 64)), "bf16"))
     np.save(f"{d}/b64.npy", to_bits(rng.standard_normal((64, 64)), "bf16"))
 
@@ -59,6 +60,10 @@ def check(d, name):
         b = from_bits(load("b16"), "fp16")
         want = (load("c32").astype(np.float64) + a @ b).reshape(-1)
         check_close(load("d32").reshape(-1), want, "C + A B (f16)")
+    elif name == "dot-acc-one-slot":
+        a = from_bits(load("a"), "bf16")
+        want = (load("c16").astype(np.float64) + a @ a).reshape(-1)
+        check_close(load("d16").reshape(-1), want, "C + A A (one accumulator element per thread)")
     elif name == "dot-bf16-64":
         a = from_bits(load("a64"), "bf16")
         b = from_bits(load("b64"), "bf16")

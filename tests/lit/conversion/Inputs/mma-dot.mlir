@@ -42,3 +42,22 @@ func.func @dot_bf16_64(%a: !tile.ptr<bf16>, %b: !tile.ptr<bf16>, %c: !tile.ptr<f
   tile.store %pc, %vd : tensor<4096x!tile.ptr<f32>>, tensor<4096xf32>
   return
 }
+
+// D = C + A A for a 16 x 16 bf16 A and f32 C (D overwrites C) on 8 warps: one
+// accumulator element per thread, so C must be staged although no thread sees two
+// different values of it.
+func.func @dot_acc_one_slot(%a: !tile.ptr<bf16>, %c: !tile.ptr<f32>) attributes {tile.num_warps = 8 : i32} {
+  %r = tile.make_range 0 to 256 : tensor<256xi32>
+  %p0 = tile.splat %a : !tile.ptr<bf16> -> tensor<256x!tile.ptr<bf16>>
+  %p = tile.addptr %p0, %r : tensor<256x!tile.ptr<bf16>>, tensor<256xi32>
+  %v = tile.load %p : (tensor<256x!tile.ptr<bf16>>) -> tensor<256xbf16>
+  %m = tile.reshape %v : tensor<256xbf16> -> tensor<16x16xbf16>
+  %pc0 = tile.splat %c : !tile.ptr<f32> -> tensor<256x!tile.ptr<f32>>
+  %pc = tile.addptr %pc0, %r : tensor<256x!tile.ptr<f32>>, tensor<256xi32>
+  %vc = tile.load %pc : (tensor<256x!tile.ptr<f32>>) -> tensor<256xf32>
+  %mc = tile.reshape %vc : tensor<256xf32> -> tensor<16x16xf32>
+  %d = tile.dot %m, %m, %mc : tensor<16x16xbf16> * tensor<16x16xbf16> -> tensor<16x16xf32>
+  %vd = tile.reshape %d : tensor<16x16xf32> -> tensor<256xf32>
+  tile.store %pc, %vd : tensor<256x!tile.ptr<f32>>, tensor<256xf32>
+  return
+}

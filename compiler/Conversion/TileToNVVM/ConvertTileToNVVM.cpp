@@ -12,6 +12,9 @@
 // slower threads still read. Control flow must be structured (scf.for); the output
 // still holds scalar arith / math / scf ops for the upstream conversions.
 //
+// tile.dot takes the lowering the pass option `dot` names (DotLayout.h): the FMA
+// loop below, or ldmatrix + mma.sync per warp (MmaSyncDot.h) where it qualifies.
+//
 //===----------------------------------------------------------------------===//
 
 #include "compiler/Conversion/Passes.h"

@@ -15,11 +15,14 @@ namespace {
 struct TileToLLVMOptions : public mlir::PassPipelineOptions<TileToLLVMOptions> {
   Option<int64_t> numWarps{*this, "num-warps", llvm::cl::desc("Warps per program"),
                            llvm::cl::init(4)};
+  Option<std::string> dot{*this, "dot",
+                          llvm::cl::desc("How tile.dot is lowered: fma (baseline) or mma"),
+                          llvm::cl::init("fma")};
 };
 } // namespace
 
-void buildTileToLLVMPipeline(mlir::OpPassManager &pm, int64_t numWarps) {
-  pm.addPass(createConvertTileToNVVM(ConvertTileToNVVMOptions{numWarps}));
+/// The upstream conversions that follow convert-tile-to-nvvm.
+static void addUpstreamConversions(mlir::OpPassManager &pm) {
   // Without rollback the conversion rewrites in place; with it, each scf.if's block
   // split is recorded and replayed, quadratic in the kernel's size (docs/perf.md:
   // 185 ms -> 30 ms on the D 128 attention kernel). Every pattern here succeeds.
@@ -30,13 +33,21 @@ void buildTileToLLVMPipeline(mlir::OpPassManager &pm, int64_t numWarps) {
   pm.addPass(mlir::createReconcileUnrealizedCastsPass());
 }
 
+void buildTileToLLVMPipeline(mlir::OpPassManager &pm, int64_t numWarps, DotLowering dot) {
+  pm.addPass(createConvertTileToNVVM(
+      ConvertTileToNVVMOptions{numWarps, stringifyDotLowering(dot).str()}));
+  addUpstreamConversions(pm);
+}
+
 void registerConversionPasses() {
   registerMobagenConversionPasses();
   mlir::PassPipelineRegistration<TileToLLVMOptions>(
       "mobagen-tile-to-llvm",
       "Lower tile kernels to the LLVM and NVVM dialects (input of mobagen-translate --mlir-to-ptx)",
       [](mlir::OpPassManager &pm, const TileToLLVMOptions &options) {
-        buildTileToLLVMPipeline(pm, options.numWarps);
+        // The pass checks the spelling of `dot` and reports a bad one.
+        pm.addPass(createConvertTileToNVVM(ConvertTileToNVVMOptions{options.numWarps, options.dot}));
+        addUpstreamConversions(pm);
       });
 }
 

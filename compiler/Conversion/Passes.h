@@ -1,6 +1,7 @@
 //===- Passes.h - mobagen's conversion passes and pipelines -----------------===//
 #pragma once
 
+#include "compiler/Conversion/TileToNVVM/DotLayout.h"
 #include "dialect/tile/IR/TileDialect.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -19,8 +20,11 @@ namespace mobagen::compiler {
 #include "compiler/Conversion/Passes.h.inc"
 
 /// tile kernels -> LLVM + NVVM dialect (convert-tile-to-nvvm, then the upstream
-/// scf/arith/math/cf to LLVM conversions), ready for emitPtx.
-void buildTileToLLVMPipeline(mlir::OpPassManager &pm, int64_t numWarps);
+/// scf/arith/math/cf to LLVM conversions), ready for emitPtx. `dot` picks the
+/// lowering of tile.dot: the MoBA pipeline takes mma.sync wherever a dot
+/// qualifies (docs/lowering.md); `fma` is the baseline.
+void buildTileToLLVMPipeline(mlir::OpPassManager &pm, int64_t numWarps,
+                             DotLowering dot = DotLowering::mma);
 
 /// Registers the passes and the `mobagen-tile-to-llvm` pipeline with mlir-opt.
 void registerConversionPasses();

@@ -36,11 +36,20 @@ def ConvertTileToNVVM : Pass<"convert-tile-to-nvvm", "::mlir::ModuleOp"> {
     shape, and it is the reference the optimized layouts (registers, warp
     shuffles, ldmatrix + mma.sync) are measured against.
 
-    Example: `mobagen-opt --convert-tile-to-nvvm="num-warps=4" kernel.mlir`.
+    With `dot=mma`, every qualifying `tile.dot` runs on tensor cores
+    (`nvvm.ldmatrix` + `nvvm.mma.sync` m16n8k16, each warp owning 16 x 8 tiles of
+    the result), its operands and result converted to and from the round-robin
+    layout through padded shared memory (docs/design/mma-layout.md).
+
+    Example: `mobagen-opt --convert-tile-to-nvvm="num-warps=4 dot=mma" kernel.mlir`.
   }];
   let options = [
     Option<"numWarps", "num-warps", "int64_t", /*default=*/"4",
            "Warps per program (CTA): each kernel runs with 32 x num-warps threads">,
+    Option<"dot", "dot", "std::string", /*default=*/"\"fma\"",
+           "How tile.dot is lowered: `fma` (the baseline K loop of FMAs) or `mma` "
+           "(ldmatrix + mma.sync m16n8k16 for bf16/f16 dots with f32 accumulators "
+           "whose shapes are multiples of 16 x 8 x 16; other dots keep fma)">,
   ];
   let dependentDialects = [
     "::mlir::LLVM::LLVMDialect", "::mlir::NVVM::NVVMDialect",

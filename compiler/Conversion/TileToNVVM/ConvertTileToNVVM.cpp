@@ -12,9 +12,13 @@
 // slower threads still read. Control flow must be structured (scf.for); the output
 // still holds scalar arith / math / scf ops for the upstream conversions.
 //
+// tile.dot takes the lowering the pass option `dot` names (DotLayout.h): the FMA
+// loop below, or ldmatrix + mma.sync per warp (MmaSyncDot.h) where it qualifies.
+//
 //===----------------------------------------------------------------------===//
 
 #include "compiler/Conversion/Passes.h"
+#include "compiler/Conversion/TileToNVVM/MmaSyncDot.h"
 #include "compiler/Conversion/TileToNVVM/TileLayout.h"
 #include "dialect/tile/IR/TileDialect.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -35,8 +39,9 @@ Type scalarType(Type type);
 class KernelEmitter {
 public:
   KernelEmitter(ImplicitLocOpBuilder &b, gpu::GPUModuleOp module, StringRef kernel,
-                int64_t threads, Value tid)
-      : b(b), module(module), kernel(kernel.str()), threads(threads), tid(tid) {}
+                int64_t threads, Value tid, DotLowering dotLowering)
+      : b(b), module(module), kernel(kernel.str()), threads(threads), tid(tid),
+        dotLowering(dotLowering) {}
 
   LogicalResult emitBlock(Block &block);
   void mapArgument(Value from, Value to) { scalars.map(from, to); }
@@ -72,12 +77,18 @@ private:
   LogicalResult emitReduction(Operation *op, Value src, int64_t axis, tile::ReduceKind kind,
                               bool withIndex);
   LogicalResult emitDot(tile::DotOp op);
+  LogicalResult emitDotMmaSync(tile::DotOp op, const MmaSyncDotLayout &layout);
+  /// Stores the elements of `tileValue` that this thread owns at
+  /// `buffer[index(multi-index)]` (no barriers).
+  void storeOwned(Value tileValue, Value buffer,
+                  function_ref<Value(ArrayRef<Value>)> index);
 
   ImplicitLocOpBuilder &b;
   gpu::GPUModuleOp module;
   std::string kernel;
   int64_t threads;
   Value tid;
+  DotLowering dotLowering;
   IRMapping scalars;
   DenseMap<Value, SmallVector<Value>> tiles;
   int64_t stagingBytes = 0; // the largest extent any staging site needs
@@ -547,6 +558,9 @@ LogicalResult KernelEmitter::emitReduction(Operation *op, Value src, int64_t axi
 }
 
 LogicalResult KernelEmitter::emitDot(tile::DotOp op) {
+  if (dotLowering == DotLowering::mma)
+    if (std::optional<MmaSyncDotLayout> layout = chooseMmaSyncLayout(op, threads / 32))
+      return emitDotMmaSync(op, *layout);
   // Baseline: stage both operands and let each thread run a K loop per owned
   // result element, with products and sums in the accumulator's type.
   auto aType = cast<RankedTensorType>(op.getA().getType());
@@ -587,12 +601,79 @@ LogicalResult KernelEmitter::emitDot(tile::DotOp op) {
   return success();
 }
 
+void KernelEmitter::storeOwned(Value tileValue, Value buffer,
+                               function_ref<Value(ArrayRef<Value>)> index) {
+  const TileLayout layout = layoutOf(tileValue.getType());
+  Type element = scalarType(tileValue.getType());
+  for (int64_t slot = 0; slot < layout.slots(); ++slot) {
+    Value linear = layout.linearIndex(b, tid, slot);
+    Value valid = layout.validity(b, tid, slot);
+    if (valid) // keep the address in bounds; the store itself is guarded
+      linear = arith::SelectOp::create(b, valid, linear, constantI32(b, 0));
+    Value addr = LLVM::GEPOp::create(b, buffer.getType(), element, buffer,
+                                     ValueRange{index(layout.delinearize(b, linear))});
+    guardedStore(addr, at(tileValue, slot), valid);
+  }
+}
+
+/// The mma.sync lowering (DotLayout.h): the round-robin operands are stored into
+/// padded row-major shared-memory copies, each warp runs ldmatrix + mma.sync
+/// on its result tiles, and every thread reads its result elements back.
+LogicalResult KernelEmitter::emitDotMmaSync(tile::DotOp op, const MmaSyncDotLayout &l) {
+  Type operandType = cast<RankedTensorType>(op.getA().getType()).getElementType();
+  Value staging = stagingArea(0, l.bytes);
+  auto at = [&](int64_t offset) -> Value {
+    if (offset == 0)
+      return staging;
+    return LLVM::GEPOp::create(b, staging.getType(), b.getI8Type(), staging,
+                               ArrayRef<LLVM::GEPArg>{static_cast<int32_t>(offset)});
+  };
+  MmaSyncDotOperands ops{at(l.aOffset), at(l.bOffset), at(l.cOffset), Value(), operandType};
+  // A splat accumulator (the usual zeros) goes straight into the fragments. Only
+  // a splat is known to be the same in every thread: equal slots within one
+  // thread (a tile with one slot per thread) say nothing about the others.
+  if (isa_and_nonnull<tile::SplatOp, arith::ConstantOp>(op.getAcc().getDefiningOp()))
+    ops.uniformAcc = tiles.lookup(op.getAcc()).front();
+
+  auto rowMajor = [&](int64_t stride) {
+    return [this, stride](ArrayRef<Value> rc) -> Value {
+      return arith::AddIOp::create(b, arith::MulIOp::create(b, rc[0], constantI32(b, stride)),
+                                   rc[1]);
+    };
+  };
+  NVVM::Barrier0Op::create(b); // the previous staging site's reads are over
+  storeOwned(op.getA(), ops.aBuffer, rowMajor(l.aStride));
+  storeOwned(op.getB(), ops.bBuffer, rowMajor(l.bStride));
+  if (!ops.uniformAcc)
+    storeOwned(op.getAcc(), ops.cBuffer, rowMajor(l.cStride));
+  NVVM::Barrier0Op::create(b);
+  emitMmaSyncDot(b, l, tid, ops);
+  NVVM::Barrier0Op::create(b);
+
+  const TileLayout result = layoutOf(op.getType());
+  auto &slots = tiles[op.getResult()];
+  for (int64_t slot = 0; slot < result.slots(); ++slot) {
+    Value linear = result.linearIndex(b, tid, slot);
+    if (Value valid = result.validity(b, tid, slot)) // empty slots read element 0
+      linear = arith::SelectOp::create(b, valid, linear, constantI32(b, 0));
+    Value index = rowMajor(l.cStride)(result.delinearize(b, linear));
+    slots.push_back(loadStaged(ops.cBuffer, b.getF32Type(), index));
+  }
+  return success();
+}
+
 struct ConvertTileToNVVMPass : public impl::ConvertTileToNVVMBase<ConvertTileToNVVMPass> {
   using Base::Base;
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
     MLIRContext *context = &getContext();
+    std::optional<DotLowering> dotLowering = parseDotLowering(dot);
+    if (!dotLowering) {
+      module.emitError() << "convert-tile-to-nvvm: dot = '" << dot
+                         << "' is invalid: must be 'fma' or 'mma'";
+      return signalPassFailure();
+    }
     SmallVector<func::FuncOp> kernels(module.getOps<func::FuncOp>());
     if (kernels.empty())
       return;
@@ -630,7 +711,7 @@ struct ConvertTileToNVVMPass : public impl::ConvertTileToNVVMBase<ConvertTileToN
       Block *entry = fn.addEntryBlock(b);
       b.setInsertionPointToStart(entry);
       Value tid = NVVM::ThreadIdXOp::create(b, b.getI32Type());
-      KernelEmitter body(b, gpuModule, kernel.getName(), threads, tid);
+      KernelEmitter body(b, gpuModule, kernel.getName(), threads, tid, *dotLowering);
       for (auto [from, to] : llvm::zip(kernel.getArguments(), entry->getArguments()))
         body.mapArgument(from, to);
       if (failed(body.emitBlock(kernel.getBody().front())))

@@ -19,6 +19,19 @@ def inputs(d):
     np.save(f"{d}/k.npy", to_bits(rng.standard_normal((16, 64)), "bf16"))
     np.save(f"{d}/a.npy", to_bits(rng.standard_normal((16, 16)), "bf16"))
     np.save(f"{d}/b.npy", to_bits(rng.standard_normal((16, 16)), "bf16"))
+    np.save(f"{d}/a16.npy", to_bits(rng.standard_normal((32, 32)), "fp16"))
+    np.save(f"{d}/b16.npy", to_bits(rng.standard_normal((32, 16)), "fp16"))
+    np.save(f"{d}/c32.npy", rng.standard_normal((32, 16)).astype(np.float32))
+    np.save(f"{d}/c16.npy", rng.standard_normal((16, 16)).astype(np.float32))
+    np.save(f"{d}/a64.npy", to_bits(rng.standard_normal((64, 64)), "bf16"))
+    np.save(f"{d}/b64.npy", to_bits(rng.standard_normal((64, 64)), "bf16"))
+
+
+def check_close(got, want, what):
+    # f16/bf16 products are exact in f32; only the f32 sums round.
+    assert got.shape == want.shape, f"{what}: shape {got.shape}, want {want.shape}"
+    err = np.max(np.abs(got - want))
+    assert err < 1e-5 * max(1.0, np.max(np.abs(want))) * 8, f"{what} off by {err}"
 
 
 def check(d, name):
@@ -42,6 +55,19 @@ def check(d, name):
         assert err < 1e-4, f"matmul off by {err}"
         assert load("where")[0] == int(np.argmax(got)), "argmax index differs"
         assert load("best")[0] == got.max(), "argmax value differs"
+    elif name == "dot-acc-f16":
+        a = from_bits(load("a16"), "fp16")
+        b = from_bits(load("b16"), "fp16")
+        want = (load("c32").astype(np.float64) + a @ b).reshape(-1)
+        check_close(load("d32").reshape(-1), want, "C + A B (f16)")
+    elif name == "dot-acc-one-slot":
+        a = from_bits(load("a"), "bf16")
+        want = (load("c16").astype(np.float64) + a @ a).reshape(-1)
+        check_close(load("d16").reshape(-1), want, "C + A A (one accumulator element per thread)")
+    elif name == "dot-bf16-64":
+        a = from_bits(load("a64"), "bf16")
+        b = from_bits(load("b64"), "bf16")
+        check_close(load("c64"), (a @ b).reshape(-1), "A B (bf16, 64 x 64 x 64)")
     else:
         raise SystemExit(f"unknown test {name}")
     print(f"{name}: matches NumPy")

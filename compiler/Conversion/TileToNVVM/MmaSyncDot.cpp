@@ -1,0 +1,146 @@
+#include "compiler/Conversion/TileToNVVM/MmaSyncDot.h"
+
+#include "compiler/Conversion/TileToNVVM/TileLayout.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+
+namespace mobagen::compiler {
+
+using namespace mlir;
+
+namespace {
+
+/// Element (row, col) of a row-major shared-memory copy with row stride `stride`.
+Value elementAddress(ImplicitLocOpBuilder &b, Value buffer, Type element, Value row, Value col,
+                     int64_t stride) {
+  Value index = arith::AddIOp::create(
+      b, arith::MulIOp::create(b, row, constantI32(b, stride)), col);
+  return LLVM::GEPOp::create(b, buffer.getType(), element, buffer, ValueRange{index});
+}
+
+/// `count` (2 or 4) 8x8 matrices of 16-bit elements; this lane's address is the
+/// start of row `lane mod 8` of matrix `lane div 8`. Returns one i32 register per
+/// matrix, as mma.sync takes them for bf16, or as vector<2xf16> for f16.
+SmallVector<Value> loadMatrices(ImplicitLocOpBuilder &b, Value address, int count, bool trans,
+                                Type element) {
+  Type i32 = b.getI32Type();
+  SmallVector<Type> fields(count, i32);
+  auto type = LLVM::LLVMStructType::getLiteral(b.getContext(), fields);
+  auto load = NVVM::LdMatrixOp::create(
+      b, type, address, b.getI32IntegerAttr(count),
+      NVVM::MMALayoutAttr::get(b.getContext(), trans ? NVVM::MMALayout::col : NVVM::MMALayout::row),
+      NVVM::LdStMatrixShapeAttr::get(b.getContext(), 8, 8),
+      NVVM::LdStMatrixEltTypeAttr::get(b.getContext(), NVVM::LdStMatrixEltType::B16));
+  SmallVector<Value> registers;
+  for (int i = 0; i < count; ++i) {
+    Value r = LLVM::ExtractValueOp::create(b, load.getResult(), ArrayRef<int64_t>{i});
+    if (element.isF16())
+      r = LLVM::BitcastOp::create(b, VectorType::get({2}, element), r);
+    registers.push_back(r);
+  }
+  return registers;
+}
+
+} // namespace
+
+void emitMmaSyncDot(ImplicitLocOpBuilder &b, const MmaSyncDotLayout &l, Value tid,
+                    const MmaSyncDotOperands &ops) {
+  Type f32 = b.getF32Type();
+  auto pairType = VectorType::get({2}, f32);
+  Value warp = arith::DivUIOp::create(b, tid, constantI32(b, 32));
+  Value lane = arith::RemUIOp::create(b, tid, constantI32(b, 32));
+  Value group = arith::DivUIOp::create(b, lane, constantI32(b, 4));     // g
+  Value inGroup = arith::RemUIOp::create(b, lane, constantI32(b, 4));   // t
+  Value pairCol = arith::MulIOp::create(b, inGroup, constantI32(b, 2)); // 2t
+  Value warpM = arith::RemUIOp::create(b, warp, constantI32(b, l.warpsM));
+  Value warpN = arith::DivUIOp::create(b, warp, constantI32(b, l.warpsM));
+  // ldmatrix addresses: lane l names row l mod 16 of a 16-row piece, and for A's
+  // x4 the right 8 columns when l >= 16 (matrices: rows 0-7 | 8-15, k 0-7 | 8-15).
+  Value matrixRow = arith::RemUIOp::create(b, lane, constantI32(b, 16));
+  Value matrixCol = arith::MulIOp::create(
+      b, arith::DivUIOp::create(b, lane, constantI32(b, 16)), constantI32(b, 8));
+
+  // The n tiles of this warp: ni = warpN + j * warpsN, j < nTilesPerWarp.
+  SmallVector<Value> tileCol, accCol; // first column of tile j, and C/D column 2t in it
+  for (int64_t j = 0; j < l.nTilesPerWarp; ++j) {
+    Value ni = arith::AddIOp::create(b, warpN, constantI32(b, j * l.warpsN));
+    tileCol.push_back(arith::MulIOp::create(b, ni, constantI32(b, l.tileN)));
+    accCol.push_back(arith::AddIOp::create(b, tileCol.back(), pairCol));
+  }
+
+  // Every trip count depends on the warp only, so a warp's lanes stay converged
+  // through ldmatrix and mma.sync (they require all 32).
+  auto mLoop = scf::ForOp::create(b, warpM, constantI32(b, l.mTiles), constantI32(b, l.warpsM));
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(mLoop.getBody()->getTerminator());
+  Value tileRow = arith::MulIOp::create(b, mLoop.getInductionVar(), constantI32(b, l.tileM));
+  Value row0 = arith::AddIOp::create(b, tileRow, group);
+  Value row1 = arith::AddIOp::create(b, row0, constantI32(b, 8));
+  Value aRow = arith::AddIOp::create(b, tileRow, matrixRow);
+
+  // C/D fragments as two 8-byte pairs: c0c1 at (g, 2t), c2c3 at (g + 8, 2t).
+  auto pairAddresses = [&](int64_t j) {
+    return std::array<Value, 2>{elementAddress(b, ops.cBuffer, f32, row0, accCol[j], l.cStride),
+                                elementAddress(b, ops.cBuffer, f32, row1, accCol[j], l.cStride)};
+  };
+  SmallVector<Value> acc;
+  for (int64_t j = 0; j < l.nTilesPerWarp; ++j) {
+    if (ops.uniformAcc) {
+      acc.append(4, ops.uniformAcc);
+      continue;
+    }
+    for (Value addr : pairAddresses(j)) {
+      Value pair = LLVM::LoadOp::create(b, pairType, addr, /*alignment=*/8);
+      for (int64_t i = 0; i < 2; ++i)
+        acc.push_back(LLVM::ExtractElementOp::create(b, pair, constantI32(b, i)));
+    }
+  }
+
+  Value one = constantI32(b, 1);
+  auto kLoop = scf::ForOp::create(b, constantI32(b, 0), constantI32(b, l.kSteps), one, acc);
+  {
+    OpBuilder::InsertionGuard inner(b);
+    b.setInsertionPointToStart(kLoop.getBody());
+    Value k = arith::MulIOp::create(b, kLoop.getInductionVar(), constantI32(b, l.tileK));
+    Type element = ops.operandType;
+    // a0a1 | a2a3 | a4a5 | a6a7 from the four 8x8 quarters of A[tileRow.., k..].
+    SmallVector<Value> a = loadMatrices(
+        b,
+        elementAddress(b, ops.aBuffer, element, aRow, arith::AddIOp::create(b, k, matrixCol),
+                       l.aStride),
+        4, /*trans=*/false, element);
+    Value bRow = arith::AddIOp::create(b, k, matrixRow);
+    const NVVM::MMATypes ptxType = element.isF16() ? NVVM::MMATypes::f16 : NVVM::MMATypes::bf16;
+    auto resultType = LLVM::LLVMStructType::getLiteral(b.getContext(), {f32, f32, f32, f32});
+    SmallVector<Value> next;
+    for (int64_t j = 0; j < l.nTilesPerWarp; ++j) {
+      // b0b1 | b2b3: the k 0-7 and k 8-15 halves of B[k.., tileCol..], transposed.
+      SmallVector<Value> bFrag = loadMatrices(
+          b, elementAddress(b, ops.bBuffer, element, bRow, tileCol[j], l.bStride), 2,
+          /*trans=*/true, element);
+      ValueRange c = kLoop.getRegionIterArgs().slice(4 * j, 4);
+      auto mma = NVVM::MmaOp::create(
+          b, resultType, a, bFrag, c, ArrayRef<int64_t>{l.tileM, l.tileN, l.tileK},
+          /*b1Op=*/std::nullopt, /*intOverflow=*/std::nullopt,
+          std::array<NVVM::MMATypes, 2>{ptxType, ptxType},
+          std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row, NVVM::MMALayout::col});
+      for (int64_t i = 0; i < 4; ++i)
+        next.push_back(LLVM::ExtractValueOp::create(b, mma.getResult(), ArrayRef<int64_t>{i}));
+    }
+    scf::YieldOp::create(b, next);
+  }
+
+  // D fragments over C: each element has exactly one owning lane in one warp.
+  for (int64_t j = 0; j < l.nTilesPerWarp; ++j)
+    for (auto [half, addr] : llvm::enumerate(pairAddresses(j))) {
+      Value pair = LLVM::PoisonOp::create(b, pairType);
+      for (int64_t i = 0; i < 2; ++i)
+        pair = LLVM::InsertElementOp::create(b, pair, kLoop.getResult(4 * j + 2 * half + i),
+                                             constantI32(b, i));
+      LLVM::StoreOp::create(b, pair, addr, /*alignment=*/8);
+    }
+}
+
+} // namespace mobagen::compiler

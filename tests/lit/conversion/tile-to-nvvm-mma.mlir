@@ -1,0 +1,149 @@
+// convert-tile-to-nvvm with dot=mma: a bf16/f16 tile.dot with an f32 accumulator
+// whose shape is a multiple of 16 x 8 x 16 becomes per-warp nvvm.ldmatrix +
+// nvvm.mma.sync m16n8k16 over padded shared-memory copies of its operands; any
+// other dot keeps the FMA loop.
+// RUN: mobagen-opt %s -split-input-file --convert-tile-to-nvvm="dot=mma" | FileCheck %s
+// RUN: mobagen-opt %s -split-input-file --convert-tile-to-nvvm | FileCheck %s --check-prefix=FMA
+// RUN: not mobagen-opt %s --convert-tile-to-nvvm="dot=wgmma" 2>&1 | FileCheck %s --check-prefix=BAD
+// RUN: not mobagen-opt %s --mobagen-tile-to-llvm="dot=tensor" 2>&1 | FileCheck %s --check-prefix=BAD-PIPELINE
+
+// BAD: error: convert-tile-to-nvvm: dot = 'wgmma' is invalid: must be 'fma' or 'mma'
+// BAD-PIPELINE: error: convert-tile-to-nvvm: dot = 'tensor' is invalid: must be 'fma' or 'mma'
+
+// A, B and C of [32 x 32] * [32 x 16] + [32 x 16], row-major, each row padded by 8
+// elements: A 32 x 40 x 2 = 2560 bytes, B 32 x 24 x 2 = 1536, C 32 x 24 x 4 = 3072.
+// CHECK-LABEL: gpu.module @kernels
+// CHECK: llvm.mlir.global internal @__dot_f16_staging() {{.*}} !llvm.array<7168 x i8>
+// CHECK: llvm.func @dot_f16
+// CHECK: %[[BASE:.*]] = llvm.mlir.addressof @__dot_f16_staging : !llvm.ptr<3>
+// CHECK: %[[B:.*]] = llvm.getelementptr %[[BASE]][2560] : (!llvm.ptr<3>) -> !llvm.ptr<3>, i8
+// CHECK: %[[C:.*]] = llvm.getelementptr %[[BASE]][4096] : (!llvm.ptr<3>) -> !llvm.ptr<3>, i8
+// CHECK: nvvm.barrier0
+// A's and B's elements, then the accumulator's (it is not a splat).
+// CHECK: llvm.store %{{.*}}, %{{.*}} : f16, !llvm.ptr<3>
+// CHECK: llvm.store %{{.*}}, %{{.*}} : f32, !llvm.ptr<3>
+// CHECK: nvvm.barrier0
+// 2 x 2 result tiles on 8 warps: a 4 x 2 warp grid; warp w runs the m tiles
+// w mod 4, (w mod 4) + 4, ... below 2, so warps 2, 3, 6 and 7 have no work.
+// CHECK: %[[WARP:.*]] = arith.divui %{{.*}}, %c32_i32
+// CHECK: %[[WM:.*]] = arith.remui %[[WARP]], %c4_i32
+// CHECK: scf.for %{{.*}} = %[[WM]] to %c2_i32{{.*}} step %c4_i32
+// The accumulator fragment as two 8-byte pairs (rows g and g + 8).
+// CHECK-COUNT-2: llvm.load %{{.*}} {alignment = 8 : i64} : !llvm.ptr<3> -> vector<2xf32>
+// CHECK: scf.for %{{.*}} = %c0_i32{{.*}} to %c2_i32{{.*}} iter_args({{.*}}) -> (f32, f32, f32, f32)
+// CHECK: nvvm.ldmatrix %{{.*}} {{{.*}}layout = #nvvm.mma_layout<row>, num = 4 : i32{{.*}}} : (!llvm.ptr<3>) -> !llvm.struct<(i32, i32, i32, i32)>
+// CHECK: llvm.bitcast %{{.*}} : i32 to vector<2xf16>
+// CHECK: nvvm.ldmatrix %{{.*}} {{{.*}}layout = #nvvm.mma_layout<col>, num = 2 : i32{{.*}}} : (!llvm.ptr<3>) -> !llvm.struct<(i32, i32)>
+// CHECK: nvvm.mma.sync A[{{.*}}] B[{{.*}}] C[{{.*}}] {{{.*}}shape = #nvvm.shape<m = 16, n = 8, k = 16>} : (vector<2xf16>, vector<2xf16>, f32) -> !llvm.struct<(f32, f32, f32, f32)>
+// CHECK: scf.yield
+// CHECK-COUNT-2: llvm.store %{{.*}} {alignment = 8 : i64} : vector<2xf32>, !llvm.ptr<3>
+// CHECK: nvvm.barrier0
+// CHECK: llvm.load %{{.*}} : !llvm.ptr<3> -> f32
+// CHECK-NOT: nvvm.mma.sync
+// CHECK: llvm.return
+// FMA-LABEL: llvm.func @dot_f16
+// FMA-NOT: nvvm.mma.sync
+// FMA: math.fma
+func.func @dot_f16(%a: !tile.ptr<f16>, %b: !tile.ptr<f16>, %c: !tile.ptr<f32>) attributes {tile.num_warps = 8 : i32} {
+  %ra = tile.make_range 0 to 1024 : tensor<1024xi32>
+  %pa0 = tile.splat %a : !tile.ptr<f16> -> tensor<1024x!tile.ptr<f16>>
+  %pa = tile.addptr %pa0, %ra : tensor<1024x!tile.ptr<f16>>, tensor<1024xi32>
+  %va = tile.load %pa : (tensor<1024x!tile.ptr<f16>>) -> tensor<1024xf16>
+  %ma = tile.reshape %va : tensor<1024xf16> -> tensor<32x32xf16>
+  %rb = tile.make_range 0 to 512 : tensor<512xi32>
+  %pb0 = tile.splat %b : !tile.ptr<f16> -> tensor<512x!tile.ptr<f16>>
+  %pb = tile.addptr %pb0, %rb : tensor<512x!tile.ptr<f16>>, tensor<512xi32>
+  %vb = tile.load %pb : (tensor<512x!tile.ptr<f16>>) -> tensor<512xf16>
+  %mb = tile.reshape %vb : tensor<512xf16> -> tensor<32x16xf16>
+  %pc0 = tile.splat %c : !tile.ptr<f32> -> tensor<512x!tile.ptr<f32>>
+  %pc = tile.addptr %pc0, %rb : tensor<512x!tile.ptr<f32>>, tensor<512xi32>
+  %vc = tile.load %pc : (tensor<512x!tile.ptr<f32>>) -> tensor<512xf32>
+  %mc = tile.reshape %vc : tensor<512xf32> -> tensor<32x16xf32>
+  %d = tile.dot %ma, %mb, %mc : tensor<32x32xf16> * tensor<32x16xf16> -> tensor<32x16xf32>
+  %vd = tile.reshape %d : tensor<32x16xf32> -> tensor<512xf32>
+  tile.store %pc, %vd : tensor<512x!tile.ptr<f32>>, tensor<512xf32>
+  return
+}
+
+// -----
+
+// A splat accumulator is not staged: the fragments start from the constant. One
+// warp owns both 16 x 8 tiles and reuses each A fragment for the two.
+// CHECK-LABEL: llvm.func @dot_bf16_zero_acc
+// CHECK: %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
+// CHECK-NOT: llvm.store %{{.*}} : f32, !llvm.ptr<3>
+// CHECK: scf.for {{.*}} iter_args(%{{[a-z0-9_]+}} = %[[ZERO]], {{.*}}) -> (f32, f32, f32, f32, f32, f32, f32, f32)
+// CHECK: nvvm.ldmatrix {{.*}}num = 4
+// CHECK: nvvm.ldmatrix {{.*}}num = 2
+// CHECK: nvvm.mma.sync {{.*}}multiplicandAPtxType = #nvvm.mma_type<bf16>{{.*}} : (i32, i32, f32)
+// CHECK-NOT: num = 4
+// CHECK: nvvm.ldmatrix {{.*}}num = 2
+// CHECK: nvvm.mma.sync {{.*}}multiplicandAPtxType = #nvvm.mma_type<bf16>
+func.func @dot_bf16_zero_acc(%a: !tile.ptr<bf16>, %c: !tile.ptr<f32>) attributes {tile.num_warps = 1 : i32} {
+  %r = tile.make_range 0 to 256 : tensor<256xi32>
+  %p0 = tile.splat %a : !tile.ptr<bf16> -> tensor<256x!tile.ptr<bf16>>
+  %p = tile.addptr %p0, %r : tensor<256x!tile.ptr<bf16>>, tensor<256xi32>
+  %v = tile.load %p : (tensor<256x!tile.ptr<bf16>>) -> tensor<256xbf16>
+  %m = tile.reshape %v : tensor<256xbf16> -> tensor<16x16xbf16>
+  %zero = arith.constant dense<0.0> : tensor<16x16xf32>
+  %d = tile.dot %m, %m, %zero : tensor<16x16xbf16> * tensor<16x16xbf16> -> tensor<16x16xf32>
+  %vd = tile.reshape %d : tensor<16x16xf32> -> tensor<256xf32>
+  %pc0 = tile.splat %c : !tile.ptr<f32> -> tensor<256x!tile.ptr<f32>>
+  %pc = tile.addptr %pc0, %r : tensor<256x!tile.ptr<f32>>, tensor<256xi32>
+  tile.store %pc, %vd : tensor<256x!tile.ptr<f32>>, tensor<256xf32>
+  return
+}
+
+// -----
+
+// With one accumulator element per thread (256 elements, 8 warps) every thread's
+// slots are trivially equal, yet the accumulator is not a splat: it is staged.
+// CHECK-LABEL: llvm.func @dot_acc_one_slot
+// CHECK: nvvm.barrier0
+// CHECK: llvm.store %{{.*}}, %{{.*}} : bf16, !llvm.ptr<3>
+// CHECK: llvm.store %{{.*}}, %{{.*}} : f32, !llvm.ptr<3>
+// CHECK: nvvm.barrier0
+// CHECK-COUNT-2: llvm.load %{{.*}} {alignment = 8 : i64} : !llvm.ptr<3> -> vector<2xf32>
+// CHECK: nvvm.mma.sync
+func.func @dot_acc_one_slot(%a: !tile.ptr<bf16>, %c: !tile.ptr<f32>) attributes {tile.num_warps = 8 : i32} {
+  %r = tile.make_range 0 to 256 : tensor<256xi32>
+  %p0 = tile.splat %a : !tile.ptr<bf16> -> tensor<256x!tile.ptr<bf16>>
+  %p = tile.addptr %p0, %r : tensor<256x!tile.ptr<bf16>>, tensor<256xi32>
+  %v = tile.load %p : (tensor<256x!tile.ptr<bf16>>) -> tensor<256xbf16>
+  %m = tile.reshape %v : tensor<256xbf16> -> tensor<16x16xbf16>
+  %pc0 = tile.splat %c : !tile.ptr<f32> -> tensor<256x!tile.ptr<f32>>
+  %pc = tile.addptr %pc0, %r : tensor<256x!tile.ptr<f32>>, tensor<256xi32>
+  %vc = tile.load %pc : (tensor<256x!tile.ptr<f32>>) -> tensor<256xf32>
+  %mc = tile.reshape %vc : tensor<256xf32> -> tensor<16x16xf32>
+  %d = tile.dot %m, %m, %mc : tensor<16x16xbf16> * tensor<16x16xbf16> -> tensor<16x16xf32>
+  %vd = tile.reshape %d : tensor<16x16xf32> -> tensor<256xf32>
+  tile.store %pc, %vd : tensor<256x!tile.ptr<f32>>, tensor<256xf32>
+  return
+}
+
+// -----
+
+// Dots that do not qualify keep the FMA loop: f32 operands, and M = 24.
+// CHECK-LABEL: llvm.func @not_mma
+// CHECK-NOT: nvvm.mma.sync
+// CHECK: math.fma
+// CHECK-NOT: nvvm.mma.sync
+// CHECK: math.fma
+// CHECK-NOT: nvvm.mma.sync
+// CHECK: llvm.return
+func.func @not_mma(%x: f32, %h: bf16, %c: !tile.ptr<f32>) attributes {tile.num_warps = 1 : i32} {
+  %a = tile.splat %x : f32 -> tensor<16x16xf32>
+  %zero = arith.constant dense<0.0> : tensor<16x16xf32>
+  %d = tile.dot %a, %a, %zero : tensor<16x16xf32> * tensor<16x16xf32> -> tensor<16x16xf32>
+  %hb = tile.splat %h : bf16 -> tensor<24x16xbf16>
+  %hk = tile.splat %h : bf16 -> tensor<16x16xbf16>
+  %z24 = arith.constant dense<0.0> : tensor<24x16xf32>
+  %e = tile.dot %hb, %hk, %z24 : tensor<24x16xbf16> * tensor<16x16xbf16> -> tensor<24x16xf32>
+  %s = tile.reduce sum %d, 0 : tensor<16x16xf32> -> tensor<16xf32>
+  %t = tile.reduce sum %s, 0 : tensor<16xf32> -> f32
+  %u = tile.reduce sum %e, 0 : tensor<24x16xf32> -> tensor<16xf32>
+  %w = tile.reduce sum %u, 0 : tensor<16xf32> -> f32
+  %sum = arith.addf %t, %w : f32
+  tile.store %c, %sum : !tile.ptr<f32>, f32
+  return
+}

@@ -1,0 +1,121 @@
+//===- DotLayoutTest.cpp - the layout analysis of tile.dot for mma.sync -----===//
+//
+// Which dots chooseMmaSyncLayout takes (and why it refuses the others), the warp
+// grid it picks, and the padded shared-memory copies it lays out.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/Conversion/TileToNVVM/DotLayout.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinOps.h"
+
+#include <gtest/gtest.h>
+
+using namespace mlir;
+using namespace mobagen;
+using namespace mobagen::compiler;
+
+namespace {
+
+class DotLayoutTest : public ::testing::Test {
+protected:
+  DotLayoutTest() : module(ModuleOp::create(UnknownLoc::get(&context))) {
+    context.loadDialect<func::FuncDialect, tile::TileDialect>();
+  }
+
+  /// A tile.dot of a [m, k] * [k, n] -> [m, n] with the given element types.
+  tile::DotOp dot(int64_t m, int64_t n, int64_t k, Type operand, Type acc) {
+    OpBuilder b(&context);
+    b.setInsertionPointToEnd(module->getBody());
+    auto a = RankedTensorType::get({m, k}, operand);
+    auto bt = RankedTensorType::get({k, n}, operand);
+    auto c = RankedTensorType::get({m, n}, acc);
+    auto fn = func::FuncOp::create(b, b.getUnknownLoc(), ("f" + llvm::Twine(next++)).str(),
+                                   b.getFunctionType({a, bt, c}, {}));
+    Block *body = fn.addEntryBlock();
+    b.setInsertionPointToStart(body);
+    return tile::DotOp::create(b, b.getUnknownLoc(), c, body->getArgument(0),
+                               body->getArgument(1), body->getArgument(2));
+  }
+  Type bf16() { return BFloat16Type::get(&context); }
+  Type f16() { return Float16Type::get(&context); }
+  Type f32() { return Float32Type::get(&context); }
+
+  MLIRContext context;
+  OwningOpRef<ModuleOp> module;
+  int next = 0;
+};
+
+TEST_F(DotLayoutTest, ParsesTheOptionSpelling) {
+  EXPECT_EQ(parseDotLowering("fma"), DotLowering::fma);
+  EXPECT_EQ(parseDotLowering("mma"), DotLowering::mma);
+  EXPECT_EQ(parseDotLowering("wgmma"), std::nullopt);
+  EXPECT_EQ(parseDotLowering("MMA"), std::nullopt);
+  EXPECT_EQ(stringifyDotLowering(DotLowering::mma), "mma");
+}
+
+TEST_F(DotLayoutTest, SquareTileGivesEachWarpWholeRows) {
+  std::optional<MmaSyncDotLayout> l = chooseMmaSyncLayout(dot(64, 64, 64, bf16(), f32()), 4);
+  ASSERT_TRUE(l);
+  EXPECT_EQ(l->mTiles, 4);
+  EXPECT_EQ(l->nTiles, 8);
+  EXPECT_EQ(l->kSteps, 4);
+  EXPECT_EQ(l->warpsM, 4);
+  EXPECT_EQ(l->warpsN, 1);
+  EXPECT_EQ(l->nTilesPerWarp, 8);
+  // Rows of 64 elements get 8 of padding: stride 72 = 8 (mod 16).
+  EXPECT_EQ(l->aStride, 72);
+  EXPECT_EQ(l->bStride, 72);
+  EXPECT_EQ(l->cStride, 72);
+  EXPECT_EQ(l->aOffset, 0);
+  EXPECT_EQ(l->bOffset, 64 * 72 * 2);
+  EXPECT_EQ(l->cOffset, 2 * 64 * 72 * 2);
+  EXPECT_EQ(l->bytes, 2 * 64 * 72 * 2 + 64 * 72 * 4);
+}
+
+TEST_F(DotLayoutTest, WarpGridMaximizesWarpsWithWork) {
+  // One m tile, two n tiles, 4 warps: 2 x 2 puts two warps to work (4 x 1 one).
+  std::optional<MmaSyncDotLayout> small = chooseMmaSyncLayout(dot(16, 16, 16, bf16(), f32()), 4);
+  ASSERT_TRUE(small);
+  EXPECT_EQ(small->warpsM, 2);
+  EXPECT_EQ(small->warpsN, 2);
+  EXPECT_EQ(small->nTilesPerWarp, 1);
+  // One m tile, 16 n tiles: all 4 warps side by side, 4 n tiles each.
+  std::optional<MmaSyncDotLayout> wide = chooseMmaSyncLayout(dot(16, 128, 16, f16(), f32()), 4);
+  ASSERT_TRUE(wide);
+  EXPECT_EQ(wide->warpsM, 1);
+  EXPECT_EQ(wide->warpsN, 4);
+  EXPECT_EQ(wide->nTilesPerWarp, 4);
+  // Three n tiles on 2 warps: warpsN must divide 3, so the warps stack along M.
+  std::optional<MmaSyncDotLayout> odd = chooseMmaSyncLayout(dot(32, 24, 16, bf16(), f32()), 2);
+  ASSERT_TRUE(odd);
+  EXPECT_EQ(odd->warpsM, 2);
+  EXPECT_EQ(odd->warpsN, 1);
+  EXPECT_EQ(odd->nTilesPerWarp, 3);
+  // Rows of 24 elements already have a stride of 8 (mod 16): no padding.
+  EXPECT_EQ(odd->bStride, 24);
+  EXPECT_EQ(odd->cStride, 24);
+  EXPECT_EQ(odd->aStride, 24);
+}
+
+TEST_F(DotLayoutTest, RefusesWhatMmaSyncCannotRunAndSaysWhy) {
+  std::string why;
+  EXPECT_FALSE(chooseMmaSyncLayout(dot(16, 16, 16, f32(), f32()), 4, &why));
+  EXPECT_EQ(why, "operands are f32 * f32; mma.sync m16n8k16 takes bf16 or f16");
+  EXPECT_FALSE(chooseMmaSyncLayout(dot(16, 16, 16, f16(), f16()), 4, &why));
+  EXPECT_EQ(why, "the accumulator is f16; mma.sync lowers f32 accumulators");
+  EXPECT_FALSE(chooseMmaSyncLayout(dot(24, 16, 16, bf16(), f32()), 4, &why));
+  EXPECT_EQ(why, "shape M x N x K = 24 x 16 x 16 is not a multiple of 16 x 8 x 16");
+  EXPECT_FALSE(chooseMmaSyncLayout(dot(16, 16, 40, bf16(), f32()), 4, &why));
+  EXPECT_EQ(why, "shape M x N x K = 16 x 16 x 40 is not a multiple of 16 x 8 x 16");
+  // 128 x 128 x 128: A and B take 128 x 136 x 2 bytes each, C 128 x 136 x 4.
+  EXPECT_FALSE(chooseMmaSyncLayout(dot(128, 128, 128, bf16(), f32()), 4, &why));
+  EXPECT_EQ(why, "staging A, B and C takes 139264 bytes of shared memory, over the 49152-byte "
+                 "static limit");
+  // Without a place for the reason it still refuses.
+  EXPECT_FALSE(chooseMmaSyncLayout(dot(16, 16, 16, f32(), f32()), 4));
+}
+
+} // namespace

@@ -154,8 +154,10 @@ Status MobaLauncher::enqueueKernel(KernelKind kernel, size_t variant, const Varl
     break;
   }
   const bundle::KernelVariant &v = bundle_.kernel(kernel).variants[variant];
-  return device_.enqueue(*module, v.entry, launch, args, stream)
-      .withContext(fmt::format("{} variant {}: ", bundle_.kernel(kernel).name, v.id));
+  Status status = device_.enqueue(*module, v.entry, launch, args, stream);
+  if (!status) // the context only on failure: formatting it costs more than the launch setup
+    return std::move(status).withContext(fmt::format("{} variant {}: ", bundle_.kernel(kernel).name, v.id));
+  return status;
 }
 
 Status MobaLauncher::forward(const VarlenShape &s, const ForwardBuffers &b, const VariantChoice &choice,

@@ -8,13 +8,14 @@ namespace mobagen::testing {
 namespace {
 
 std::filesystem::path processDir() {
-  static const std::filesystem::path dir = [] {
+  // Never destroyed: the cleanup below runs during static destruction.
+  static const std::filesystem::path *dir = [] {
     auto d = std::filesystem::temp_directory_path() / fmt::format("mobagen-api-tests-{}", getpid());
     std::filesystem::remove_all(d);
     std::filesystem::create_directories(d);
-    return d;
+    return new std::filesystem::path(d);
   }();
-  return dir;
+  return *dir;
 }
 
 /// Removes the process's scratch directory at exit.

@@ -165,6 +165,14 @@ private:
   std::vector<mobagen_devptr> owned_;
 };
 
+extern "C" int mobagen_c_header_check(void);
+
+TEST(Api, TheCHeaderCompilesAsC) {
+  EXPECT_EQ(mobagen_c_header_check(), int(MOBAGEN_ERROR_INVALID_BUNDLE));
+  EXPECT_NE(std::string(mobagen_last_error()).find("manifest.json: format is missing"), std::string::npos)
+      << mobagen_last_error();
+}
+
 TEST(Api, VersionAndStatusNames) {
   EXPECT_STREQ(mobagen_version(), "0.1.0");
   EXPECT_STREQ(mobagen_status_name(MOBAGEN_ERROR_WORKSPACE_TOO_SMALL), "MOBAGEN_ERROR_WORKSPACE_TOO_SMALL");

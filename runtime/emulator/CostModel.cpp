@@ -17,7 +17,9 @@ double modeledMicroseconds(const Counters &c, const CostModelParams &p) {
       double(c.globalBytesRead + c.globalBytesWritten) / (p.globalBytesPerSecond * share) * 1e6;
   const double sharedUs =
       double(c.sharedAccesses + c.sharedBankConflicts) / (sms * p.sharedWavefrontsPerSmPerCycle) / cyclesPerUs;
-  return p.launchMicroseconds + std::max({issueUs, tensorUs, globalUs, sharedUs});
+  const double bottleneckUs = std::max({issueUs, tensorUs, globalUs, sharedUs});
+  const double restUs = issueUs + tensorUs + globalUs + sharedUs - bottleneckUs;
+  return p.launchMicroseconds + bottleneckUs + p.nonBottleneckShare * restUs;
 }
 
 } // namespace mobagen::emu

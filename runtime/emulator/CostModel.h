@@ -5,7 +5,9 @@
 // model turns one launch's counters into modeled microseconds on an H200-like
 // part: the launch latency plus the slowest of instruction issue, tensor-core
 // work, global-memory traffic and shared-memory wavefronts, spread over the SMs
-// the grid can fill. It ranks variants; it does not predict wall time.
+// the grid can fill, plus a share of the other three (they overlap with the
+// bottleneck, but not perfectly). It ranks variants; it does not predict wall
+// time. docs/tuning.md gives the source of each constant.
 //
 //===----------------------------------------------------------------------===//
 #pragma once
@@ -22,6 +24,11 @@ struct CostModelParams {
   double globalBytesPerSecond = 4.8e12; ///< HBM3e
   double sharedWavefrontsPerSmPerCycle = 1;
   double launchMicroseconds = 3;
+  /// The fraction of each non-bottleneck term that is added to the bottleneck's.
+  /// A modeling choice, not a hardware figure: with 0 (a pure roofline) a variant
+  /// with extra bank conflicts or bytes off the critical pipe would tie with one
+  /// without them; with 1 the pipes would not overlap at all.
+  double nonBottleneckShare = 0.1;
 };
 
 /// Modeled microseconds of one launch with these counters.

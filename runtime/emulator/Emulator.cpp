@@ -90,10 +90,12 @@ Expected<device::Measurement> EmulatorDevice::measure(const std::function<Status
   std::lock_guard lock(mutex_); // the samples are this work's launches only
   device::Measurement m{.samples = {}, .unit = "model-us"};
   for (int i = 0; i < warmup + repetitions; ++i) {
-    const double before = modeledMicroseconds_;
+    // Summed afresh for each repetition: the difference of two running totals
+    // would round differently as the total grows, and equal work must cost equal.
+    repetitionMicroseconds_ = 0;
     MOBAGEN_RETURN_IF_ERROR(work());
     if (i >= warmup)
-      m.samples.push_back(modeledMicroseconds_ - before);
+      m.samples.push_back(repetitionMicroseconds_);
   }
   return m;
 }
@@ -200,8 +202,11 @@ Status EmulatorDevice::enqueue(device::ModuleId moduleId, std::string_view kerne
       t.join();
   }
   counters_ = total;
-  if (failure)
-    modeledMicroseconds_ += emu::modeledMicroseconds(counters_, costModel_);
+  if (failure) {
+    const double cost = emu::modeledMicroseconds(counters_, costModel_);
+    modeledMicroseconds_ += cost;
+    repetitionMicroseconds_ += cost;
+  }
   return failure;
 }
 

@@ -81,6 +81,7 @@ private:
   Counters counters_;
   CostModelParams costModel_;
   double modeledMicroseconds_ = 0;
+  double repetitionMicroseconds_ = 0; // the cost of the launches since measure() last reset it
 };
 
 } // namespace mobagen::emu

@@ -1,7 +1,6 @@
 //===- Context.cpp - Argument checks, variant choice, forward ---------------===//
 #include "runtime/api/Context.h"
 
-#include <bit>
 #include <cmath>
 #include <cstring>
 #include <mutex>
@@ -10,8 +9,6 @@ namespace mobagen::api {
 namespace {
 
 using bundle::KernelKind;
-
-int64_t roundUpPow2(int64_t x) { return x <= 0 ? 0 : int64_t(std::bit_ceil(uint64_t(x))); }
 
 const char *dtypeText(mobagen_dtype d) {
   return d == MOBAGEN_DTYPE_BF16 ? "bf16" : d == MOBAGEN_DTYPE_FP16 ? "fp16" : "unknown";
@@ -67,11 +64,9 @@ ApiStatus checkPointer(const char *name, device::DevicePtr ptr, bool needed, uin
 Expected<size_t> selectFirstVariant(const VariantRequest &) { return size_t(0); }
 
 tune::ShapeBucket bucketOf(const launch::VarlenShape &s) {
-  tune::ShapeBucket b;
-  b.batch = roundUpPow2(s.batch);
-  b.maxSeqlenQ = roundUpPow2(s.maxSeqlenQ);
-  b.maxSeqlenK = roundUpPow2(s.maxSeqlenK);
-  return b;
+  // The sizes have passed validateShape (each below 2^31), so of() cannot fail.
+  auto bucket = tune::ShapeBucket::of(s.batch, s.maxSeqlenQ, s.maxSeqlenK);
+  return bucket ? *bucket : tune::ShapeBucket{};
 }
 
 Context::Context(std::shared_ptr<device::Device> device, bundle::Bundle bundle)

@@ -60,7 +60,7 @@ using VariantSelector = std::function<Expected<size_t>(const VariantRequest &)>;
 /// The default selector: each kernel's first variant.
 Expected<size_t> selectFirstVariant(const VariantRequest &request);
 
-/// Batch and longest sequences rounded up to powers of two (tune::ShapeBucket's rule).
+/// The shape's tune::ShapeBucket (batch and longest sequences rounded up to powers of two).
 tune::ShapeBucket bucketOf(const launch::VarlenShape &shape);
 
 struct ContextOptions {

@@ -228,14 +228,16 @@ mobagen_status mobagen_workspace_size(mobagen_context *context, const mobagen_sh
   MOBAGEN_REQUIRE(context, "mobagen_workspace_size");
   MOBAGEN_REQUIRE(shape, "mobagen_workspace_size");
   MOBAGEN_REQUIRE(bytes, "mobagen_workspace_size");
-  uint64_t size = 0;
-  if (ApiStatus s = context->context->workspaceSize(*shape, size); !s.ok())
-    return report(std::move(s));
-  if (size > SIZE_MAX)
-    return fail(MOBAGEN_ERROR_INVALID_ARGUMENT,
-                fmt::format("mobagen_workspace_size: {} bytes do not fit size_t", size));
-  *bytes = size_t(size);
-  return MOBAGEN_SUCCESS;
+  return guarded("mobagen_workspace_size", [&] {
+    uint64_t size = 0;
+    if (ApiStatus s = context->context->workspaceSize(*shape, size); !s.ok())
+      return report(std::move(s));
+    if (size > SIZE_MAX)
+      return fail(MOBAGEN_ERROR_INVALID_ARGUMENT,
+                  fmt::format("mobagen_workspace_size: {} bytes do not fit size_t", size));
+    *bytes = size_t(size);
+    return MOBAGEN_SUCCESS;
+  });
 }
 
 mobagen_status mobagen_forward(mobagen_context *context, const mobagen_shape *shape, mobagen_devptr q,
@@ -258,7 +260,9 @@ mobagen_status mobagen_tune(mobagen_context *context, const mobagen_shape *shape
 mobagen_status mobagen_context_set_variant(mobagen_context *context, const char *kernel, const char *variant) {
   MOBAGEN_REQUIRE(context, "mobagen_context_set_variant");
   MOBAGEN_REQUIRE(kernel, "mobagen_context_set_variant");
-  return report(context->context->setVariant(kernel, variant ? std::string_view(variant) : std::string_view()));
+  return guarded("mobagen_context_set_variant", [&] {
+    return report(context->context->setVariant(kernel, variant ? std::string_view(variant) : std::string_view()));
+  });
 }
 
 } // extern "C"

@@ -13,11 +13,18 @@ namespace mobagen::emu {
 EmulatorDevice::EmulatorDevice(EmulatorOptions options) : options_(options) {}
 EmulatorDevice::~EmulatorDevice() = default;
 
-Expected<device::DevicePtr> EmulatorDevice::allocate(size_t bytes) { return global_.allocate(bytes); }
+Expected<device::DevicePtr> EmulatorDevice::allocate(size_t bytes) {
+  std::lock_guard lock(mutex_);
+  return global_.allocate(bytes);
+}
 
-Status EmulatorDevice::free(device::DevicePtr ptr) { return global_.free(ptr); }
+Status EmulatorDevice::free(device::DevicePtr ptr) {
+  std::lock_guard lock(mutex_);
+  return global_.free(ptr);
+}
 
 Status EmulatorDevice::copyToDevice(device::DevicePtr dst, const void *src, size_t bytes) {
+  std::lock_guard lock(mutex_);
   if (bytes == 0)
     return Status::success();
   GlobalMemory::Allocation *a = global_.find(dst, bytes);
@@ -29,6 +36,7 @@ Status EmulatorDevice::copyToDevice(device::DevicePtr dst, const void *src, size
 }
 
 Status EmulatorDevice::copyToHost(void *dst, device::DevicePtr src, size_t bytes) {
+  std::lock_guard lock(mutex_);
   if (bytes == 0)
     return Status::success();
   GlobalMemory::Allocation *a = global_.find(src, bytes);
@@ -39,7 +47,8 @@ Status EmulatorDevice::copyToHost(void *dst, device::DevicePtr src, size_t bytes
 }
 
 Expected<device::ModuleId> EmulatorDevice::loadModule(std::string_view ptx, std::string_view name) {
-  auto module = parsePtx(ptx, name);
+  auto module = parsePtx(ptx, name); // outside the lock: parsing touches no device state
+  std::lock_guard lock(mutex_);
   if (!module)
     return module.status();
   // Module .global/.const variables live in device memory, initialized; every operand
@@ -63,6 +72,7 @@ Expected<device::ModuleId> EmulatorDevice::loadModule(std::string_view ptx, std:
 }
 
 const Module *EmulatorDevice::module(device::ModuleId id) const {
+  std::lock_guard lock(mutex_);
   return id < modules_.size() ? modules_[id].get() : nullptr;
 }
 
@@ -77,6 +87,7 @@ Expected<device::Measurement> EmulatorDevice::measure(const std::function<Status
   if (warmup < 0 || repetitions < 1)
     return Status::errorf("measure: {} warm-up runs and {} repetitions; need >= 0 and >= 1", warmup,
                           repetitions);
+  std::lock_guard lock(mutex_); // the samples are this work's launches only
   device::Measurement m{.samples = {}, .unit = "model-us"};
   for (int i = 0; i < warmup + repetitions; ++i) {
     // Summed afresh for each repetition: the difference of two running totals
@@ -92,6 +103,7 @@ Expected<device::Measurement> EmulatorDevice::measure(const std::function<Status
 Status EmulatorDevice::enqueue(device::ModuleId moduleId, std::string_view kernelName,
                                const device::LaunchConfig &config, const device::KernelArgs &args,
                                device::Stream) {
+  std::lock_guard lock(mutex_);
   counters_ = Counters();
   const Module *module = this->module(moduleId);
   if (!module)

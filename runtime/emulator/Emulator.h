@@ -7,6 +7,11 @@
 // kernel, PTX line, CTA and thread (docs/emulator.md). Independent CTAs run in
 // parallel on host threads. After each launch, counters() holds what it did.
 //
+// Thread safety: every Device call may come from any thread. One lock serializes
+// them (a launch runs to completion under it, its CTAs still in parallel), so
+// an allocation never moves the memory table under a running launch. counters()
+// and modeledMicroseconds() are meaningful when one thread drives the device.
+//
 //===----------------------------------------------------------------------===//
 #pragma once
 
@@ -67,6 +72,8 @@ public:
   EmulatorOptions &options() { return options_; }
 
 private:
+  /// Recursive: measure() holds it while the work it runs enqueues.
+  mutable std::recursive_mutex mutex_;
   EmulatorOptions options_;
   GlobalMemory global_;
   std::vector<std::unique_ptr<Module>> modules_;

@@ -26,5 +26,5 @@ config.substitutions.append(("%fake_cuda_driver", config.fake_cuda_driver))
 config.substitutions.append(("%emu_ptx_dir", os.path.join(config.mobagen_obj_root, "tests", "emulator", "ptx")))
 
 tool_dirs = [config.mobagen_tools_dir, config.llvm_tools_dir]
-tools = ["mobagen", "mobagen-opt", "mobagen-translate", "mobagen-template", "not"]
+tools = ["mobagen", "mobagen-opt", "mobagen-translate", "mobagen-template", "mobagen-write-test-bundle", "not"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)

@@ -17,9 +17,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "compiler/Pipeline/MobaKernels.h"
-#include "compiler/Target/PtxEmitter.h"
 #include "tools/mobagen/Commands.h"
+#include "tools/mobagen/InProcessBundle.h"
 
 namespace mobagen::cli {
 namespace {
@@ -34,12 +33,6 @@ struct GenerateOptions {
   std::string header;
   unsigned threads = 0;
   std::string outputDir = "mobagen-bundle";
-};
-
-/// One file of the bundle: its name inside the bundle and its bytes.
-struct BundleFile {
-  std::string name;
-  std::string bytes;
 };
 
 Status writeFile(const std::filesystem::path &path, const std::string &bytes) {
@@ -75,7 +68,7 @@ Status checkHeaderName(const std::string &name) {
 }
 
 /// The C header embedding `files` (docs/bundle.md, "Embedding header").
-std::string embeddingHeader(const std::string &name, const std::vector<BundleFile> &files) {
+std::string embeddingHeader(const std::string &name, const BundleFiles &files) {
   std::string out = fmt::format(
       "/* {0}.h: a mobagen kernel bundle embedded in C (docs/bundle.md), written by\n"
       "   `mobagen generate --header {0}`. C99 and C++. */\n"
@@ -97,7 +90,7 @@ std::string embeddingHeader(const std::string &name, const std::vector<BundleFil
       "#endif\n",
       name);
   for (size_t i = 0; i < files.size(); ++i) {
-    const std::string &bytes = files[i].bytes;
+    const std::string &bytes = files[i].second;
     out += fmt::format("static const unsigned char {}_data_{}[{}] = {{", name, i,
                        std::max<size_t>(bytes.size(), 1));
     for (size_t j = 0; j < bytes.size(); ++j)
@@ -108,18 +101,11 @@ std::string embeddingHeader(const std::string &name, const std::vector<BundleFil
   out += fmt::format("static const mobagen_bundle_file {}_files[] MOBAGEN_BUNDLE_UNUSED = {{\n",
                      name);
   for (size_t i = 0; i < files.size(); ++i)
-    out += fmt::format("  {{\"{}\", {}_data_{}, {}}},\n", files[i].name, name, i,
-                       files[i].bytes.size());
+    out += fmt::format("  {{\"{}\", {}_data_{}, {}}},\n", files[i].first, name, i,
+                       files[i].second.size());
   out += fmt::format("}};\nstatic const size_t {}_file_count MOBAGEN_BUNDLE_UNUSED = {};\n", name,
                      files.size());
   return out;
-}
-
-/// How each kernel's grid follows from the batch (the manifest's "grid").
-nlohmann::json gridOf(const compiler::KernelInfo &k) {
-  if (k.name == "pool_keys")
-    return {"max_blocks_per_sequence", "num_kv_heads", "batch"};
-  return {"ceil(max_seqlen_q / rows_per_program)", "num_q_heads", "batch"};
 }
 
 int generateCommand(GenerateOptions o) {
@@ -133,78 +119,12 @@ int generateCommand(GenerateOptions o) {
   o.config.dtype = *parseDType(o.dtype);
   if (o.haveScale)
     o.config.scale = o.scale;
-  auto kernels = compiler::generateMobaKernels(
-      o.config, {.allVariants = o.variants == "all", .threads = o.threads});
-  if (!kernels)
-    return fail(kernels.status());
-
+  auto files = generateBundle(
+      o.config, {.allVariants = o.variants == "all", .cubin = o.cubin, .threads = o.threads});
+  if (!files)
+    return fail(files.status());
   const auto &c = o.config;
-  nlohmann::json manifest = {
-      {"format", "mobagen-bundle"},
-      {"format_version", 2},
-      {"mobagen_version", MOBAGEN_VERSION},
-      {"compiler", fmt::format("mobagen {}, LLVM {} NVPTX", MOBAGEN_VERSION,
-                               compiler::llvmVersion())},
-      {"config",
-       {{"block_size", c.blockSize},
-        {"top_k", c.topK},
-        {"head_dim", c.headDim},
-        {"num_q_heads", c.numQHeads},
-        {"num_kv_heads", c.numKvHeads},
-        {"causal", c.causal},
-        {"dtype", o.dtype},
-        {"target", c.target},
-        {"scale", c.scale ? nlohmann::json(*c.scale) : nlohmann::json(nullptr)}}},
-      {"workspace",
-       {{{"name", "kbar"},
-         {"dtype", "f32"},
-         {"shape", {"total_blocks", "num_kv_heads", "head_dim"}}},
-        {{"name", "selected"}, {"dtype", "i32"}, {"shape", {"total_q", "num_q_heads", "top_k"}}}}},
-      {"kernels", nlohmann::json::array()}};
-
-  std::vector<BundleFile> files; // manifest.json goes first, once complete
-  size_t variantCount = 0;
-  for (const compiler::KernelInfo &k : kernels->kernels) {
-    nlohmann::json kernel = {{"name", k.name}, {"params", nlohmann::json::array()},
-                             {"grid", gridOf(k)}, {"variants", nlohmann::json::array()}};
-    for (const auto &[param, type] : k.params)
-      kernel["params"].push_back({{"name", param}, {"type", type}});
-    for (const compiler::KernelVariant &v : k.variants) {
-      const std::string ptxName = fmt::format("{}.{}.ptx", k.name, v.id);
-      nlohmann::json variant = {{"id", v.id},
-                                {"entry", v.entry},
-                                {"ptx", ptxName},
-                                {"threads", v.threads},
-                                {"rows_per_program", v.rowsPerProgram},
-                                {"dynamic_shared_bytes", 0},
-                                {"knobs", nlohmann::json::object()}};
-      for (const auto &[knob, value] : v.knobs)
-        variant["knobs"][knob] = value;
-      files.push_back({ptxName, v.ptx});
-      if (o.cubin) {
-        auto cubin = compiler::assembleCubin(v.ptx, c.target);
-        if (!cubin)
-          return fail(cubin.status().withContext(fmt::format("{} variant {}: ", k.name, v.id)));
-        const std::string cubinName = fmt::format("{}.{}.{}.cubin", k.name, v.id, c.target);
-        files.push_back({cubinName, std::string(cubin->image.begin(), cubin->image.end())});
-        variant["cubin"] = cubinName;
-        for (const compiler::KernelResources &r : cubin->kernels)
-          if (r.kernel == v.entry)
-            variant["resources"] = {{"registers", r.registers},
-                                    {"stack_bytes", r.stackFrameBytes},
-                                    {"spill_store_bytes", r.spillStoreBytes},
-                                    {"spill_load_bytes", r.spillLoadBytes},
-                                    {"shared_bytes", r.sharedBytes}};
-        if (!variant.contains("resources"))
-          return fail(Status::errorf("ptxas reported no resources for entry {} (its log: {})",
-                                     v.entry, cubin->infoLog));
-      }
-      kernel["variants"].push_back(std::move(variant));
-      ++variantCount;
-    }
-    manifest["kernels"].push_back(std::move(kernel));
-  }
-  files.insert(files.begin(), {"manifest.json", manifest.dump(2) + "\n"});
+  const size_t variantCount = bundleVariantCount(*files);
 
   namespace fs = std::filesystem;
   std::error_code ec;
@@ -213,11 +133,10 @@ int generateCommand(GenerateOptions o) {
     return fail(Status::errorf("cannot create output directory '{}': {}", o.outputDir,
                                ec.message()));
   const fs::path dir(o.outputDir);
-  for (const BundleFile &f : files)
-    if (Status s = writeFile(dir / f.name, f.bytes); !s)
-      return fail(s);
+  if (Status s = writeBundle(*files, dir); !s)
+    return fail(s);
   if (!o.header.empty())
-    if (Status s = writeFile(dir / (o.header + ".h"), embeddingHeader(o.header, files)); !s)
+    if (Status s = writeFile(dir / (o.header + ".h"), embeddingHeader(o.header, *files)); !s)
       return fail(s);
   fmt::print("mobagen generate: wrote manifest.json and {} kernel variant(s){}{} to {}\n",
              variantCount, o.cubin ? fmt::format(" with {} cubins", c.target) : "",

@@ -1,0 +1,108 @@
+//===- Context.h - One bundle on one device: what the public API drives -----===//
+//
+// The C API (include/mobagen/mobagen.h) is a thin shell over this class: every
+// check of the caller's arguments happens here, each failure with the public
+// error code and a message naming the value and the limit.
+//
+// Variant choice: each kernel runs its first (default) variant unless tune() has
+// chosen one for the shape's bucket, or setVariant() pins one. tune() asks the
+// VariantSelector, the hook where the autotuner (runtime/tune) plugs in; the
+// default selector picks each kernel's first variant.
+//
+// Thread safety: forward, workspaceSize, tune and setVariant may be called from
+// several threads at once (a reader-writer lock guards the choices, the
+// launcher's lock the modules). Whether their launches overlap is the device's
+// business (the emulator runs one launch at a time).
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <tuple>
+
+#include "mobagen/mobagen.h"
+#include "runtime/bundle/Bundle.h"
+#include "runtime/cache/DiskCache.h"
+#include "runtime/moba/MobaLauncher.h"
+#include "runtime/tune/Tuner.h"
+
+namespace mobagen::api {
+
+/// Success, or a public error code with its message.
+struct ApiStatus {
+  mobagen_status code = MOBAGEN_SUCCESS;
+  std::string message;
+  bool ok() const { return code == MOBAGEN_SUCCESS; }
+  static ApiStatus success() { return {}; }
+  static ApiStatus error(mobagen_status code, std::string message) { return {code, std::move(message)}; }
+};
+
+/// What a VariantSelector is asked: one kernel, one shape bucket.
+struct VariantRequest {
+  bundle::KernelKind kernel;
+  tune::ShapeBucket bucket;
+  launch::VarlenShape shape;            ///< the shape tune() was given
+  const bundle::Bundle &bundle;
+  launch::MobaLauncher &launcher;       ///< loads variants and enqueues single kernels
+  device::Device &device;
+  const DiskCache *cache;             ///< null without a cache directory
+};
+
+/// Returns the index of the variant to run (into the kernel's variants).
+using VariantSelector = std::function<Expected<size_t>(const VariantRequest &)>;
+
+/// The default selector: each kernel's first variant.
+Expected<size_t> selectFirstVariant(const VariantRequest &request);
+
+/// The shape's tune::ShapeBucket (batch and longest sequences rounded up to powers of two).
+tune::ShapeBucket bucketOf(const launch::VarlenShape &shape);
+
+struct ContextOptions {
+  std::optional<std::filesystem::path> cacheDir;
+  std::optional<mobagen_config> expectedConfig;
+};
+
+class Context {
+public:
+  /// Checks that the bundle is the expected one and that the device runs its target.
+  static ApiStatus create(std::shared_ptr<device::Device> device, bundle::Bundle bundle,
+                          const ContextOptions &options, std::unique_ptr<Context> &out);
+
+  const bundle::Bundle &bundle() const { return bundle_; }
+  device::Device &device() const { return *device_; }
+  mobagen_config config() const;
+
+  ApiStatus workspaceSize(const mobagen_shape &shape, uint64_t &bytes) const;
+  ApiStatus forward(const mobagen_shape &shape, const launch::ForwardBuffers &buffers, device::Stream stream);
+  ApiStatus tune(const mobagen_shape &shape);
+  /// Pins `variant` of `kernel` for every shape; an empty variant unpins.
+  ApiStatus setVariant(std::string_view kernel, std::string_view variant);
+  void setVariantSelector(VariantSelector selector);
+
+  /// The variants a forward of `shape` runs now.
+  launch::VariantChoice choiceFor(const launch::VarlenShape &shape) const;
+
+private:
+  Context(std::shared_ptr<device::Device> device, bundle::Bundle bundle);
+  /// The shape's heads / head dim / dtype against the config, then its sizes.
+  ApiStatus checkShape(const mobagen_shape &shape, launch::VarlenShape &sizes) const;
+
+  std::shared_ptr<device::Device> device_;
+  bundle::Bundle bundle_;
+  std::optional<DiskCache> cache_;
+  launch::MobaLauncher launcher_;
+
+  mutable std::shared_mutex choicesMutex_;
+  using BucketKey = std::tuple<int64_t, int64_t, int64_t>;
+  std::map<BucketKey, launch::VariantChoice> tuned_;
+  std::array<std::optional<size_t>, bundle::kKernelCount> pinned_;
+  VariantSelector selector_ = selectFirstVariant;
+};
+
+} // namespace mobagen::api

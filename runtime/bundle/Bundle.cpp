@@ -1,0 +1,542 @@
+//===- Bundle.cpp - Loading and validating a format-2 kernel bundle ---------===//
+#include "runtime/bundle/Bundle.h"
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <functional>
+#include <set>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+#include <xxhash.h>
+
+namespace mobagen::bundle {
+namespace {
+
+using json = nlohmann::json;
+
+constexpr std::string_view kManifest = "manifest.json";
+
+/// Reads a named file of the bundle: from a directory or from memory.
+using FileSource = std::function<Expected<std::string>(const std::string &name)>;
+
+/// The value of a JSON node for messages: its compact text, cut short.
+std::string show(const json &value) {
+  std::string text = value.dump();
+  if (text.size() > 60)
+    text = text.substr(0, 57) + "...";
+  return text;
+}
+
+std::string typeName(const json &value) {
+  return value.is_number_integer() ? "integer" : std::string(value.type_name());
+}
+
+/// Validates the manifest; every message is prefixed with where it is.
+class ManifestReader {
+public:
+  explicit ManifestReader(std::string origin) : prefix_(fmt::format("bundle '{}': {}: ", origin, kManifest)) {}
+
+  Status error(std::string_view field, const std::string &what) const {
+    return Status::errorf("{}{} {}", prefix_, field, what);
+  }
+  Status missing(std::string_view field) const { return error(field, "is missing"); }
+  Status wrongType(std::string_view field, const json &value, std::string_view expected) const {
+    return error(field, fmt::format("= {} has type {}; expected {}", show(value), typeName(value), expected));
+  }
+
+  /// `object[key]` when present, else nullptr.
+  static const json *member(const json &object, std::string_view key) {
+    auto it = object.find(std::string(key));
+    return it == object.end() ? nullptr : &*it;
+  }
+
+  Expected<std::string> string(const json &object, std::string_view key, std::string_view field) const {
+    const json *v = member(object, key);
+    if (!v)
+      return missing(field);
+    if (!v->is_string())
+      return wrongType(field, *v, "a string");
+    return v->get<std::string>();
+  }
+
+  /// An integer in [lo, hi]; `rule` says why the range is what it is.
+  Expected<int64_t> integer(const json &object, std::string_view key, std::string_view field, int64_t lo,
+                            int64_t hi) const {
+    const json *v = member(object, key);
+    if (!v)
+      return missing(field);
+    if (!v->is_number_integer())
+      return wrongType(field, *v, "an integer");
+    if (v->is_number_unsigned() && v->get<uint64_t>() > uint64_t(INT64_MAX))
+      return error(field, fmt::format("= {} is out of range: must be in [{}, {}]", show(*v), lo, hi));
+    const int64_t x = v->get<int64_t>();
+    if (x < lo || x > hi)
+      return error(field, fmt::format("= {} is out of range: must be in [{}, {}]", x, lo, hi));
+    return x;
+  }
+
+  Expected<bool> boolean(const json &object, std::string_view key, std::string_view field) const {
+    const json *v = member(object, key);
+    if (!v)
+      return missing(field);
+    if (!v->is_boolean())
+      return wrongType(field, *v, "a boolean");
+    return v->get<bool>();
+  }
+
+  /// A file name the manifest names: plain (no directories), present in the bundle.
+  Expected<std::string> fileName(const json &object, std::string_view key, std::string_view field) const {
+    auto name = string(object, key, field);
+    if (!name)
+      return name;
+    if (name->empty() || *name == "." || *name == ".." ||
+        name->find_first_of("/\\") != std::string::npos)
+      return error(field, fmt::format("= \"{}\" is not a plain file name inside the bundle", *name));
+    return name;
+  }
+
+  const std::string &prefix() const { return prefix_; }
+
+private:
+  std::string prefix_;
+};
+
+#define MOBAGEN_ASSIGN_OR_RETURN(lhs, expr)                                                          \
+  auto lhs##_or = (expr);                                                                            \
+  if (!lhs##_or)                                                                                     \
+    return lhs##_or.status();                                                                        \
+  auto lhs = std::move(*lhs##_or)
+
+bool isVariantId(std::string_view id) {
+  return !id.empty() && std::all_of(id.begin(), id.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+  });
+}
+
+/// Parses "sm_80" / "sm_90a" into (major, minor, arch-specific).
+std::optional<std::tuple<int, int, bool>> parseTarget(std::string_view target) {
+  if (target.substr(0, 3) != "sm_")
+    return std::nullopt;
+  std::string_view digits = target.substr(3);
+  bool specific = false;
+  if (!digits.empty() && digits.back() == 'a') {
+    specific = true;
+    digits.remove_suffix(1);
+  }
+  if (digits.size() < 2 || digits.size() > 3 ||
+      !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return std::nullopt;
+  const int number = std::stoi(std::string(digits));
+  return std::make_tuple(number / 10, number % 10, specific);
+}
+
+Expected<BundleConfig> readConfig(const ManifestReader &r, const json &manifest) {
+  const json *c = ManifestReader::member(manifest, "config");
+  if (!c)
+    return r.missing("config");
+  if (!c->is_object())
+    return r.wrongType("config", *c, "an object");
+  constexpr int64_t kInt32Max = INT32_MAX;
+  BundleConfig config;
+  MOBAGEN_ASSIGN_OR_RETURN(blockSize, r.integer(*c, "block_size", "config.block_size", 1, kInt32Max));
+  MOBAGEN_ASSIGN_OR_RETURN(topK, r.integer(*c, "top_k", "config.top_k", 1, kInt32Max));
+  MOBAGEN_ASSIGN_OR_RETURN(headDim, r.integer(*c, "head_dim", "config.head_dim", 1, 1024));
+  // Query heads are a grid dimension (y <= 65535).
+  MOBAGEN_ASSIGN_OR_RETURN(numQHeads, r.integer(*c, "num_q_heads", "config.num_q_heads", 1, 65535));
+  MOBAGEN_ASSIGN_OR_RETURN(numKvHeads, r.integer(*c, "num_kv_heads", "config.num_kv_heads", 1, numQHeads));
+  if (numQHeads % numKvHeads != 0)
+    return r.error("config.num_kv_heads",
+                   fmt::format("= {} does not divide num_q_heads = {}", numKvHeads, numQHeads));
+  MOBAGEN_ASSIGN_OR_RETURN(causal, r.boolean(*c, "causal", "config.causal"));
+  MOBAGEN_ASSIGN_OR_RETURN(dtype, r.string(*c, "dtype", "config.dtype"));
+  if (dtype != "bf16" && dtype != "fp16")
+    return r.error("config.dtype", fmt::format("= \"{}\" is not supported: expected \"bf16\" or \"fp16\"", dtype));
+  MOBAGEN_ASSIGN_OR_RETURN(target, r.string(*c, "target", "config.target"));
+  if (!parseTarget(target))
+    return r.error("config.target",
+                   fmt::format("= \"{}\" is not a GPU architecture: expected sm_<major><minor>[a], e.g. sm_80, sm_90a",
+                               target));
+  const json *scale = ManifestReader::member(*c, "scale");
+  if (!scale)
+    return r.missing("config.scale");
+  if (!scale->is_null()) {
+    if (!scale->is_number())
+      return r.wrongType("config.scale", *scale, "a number or null");
+    const double s = scale->get<double>();
+    if (!std::isfinite(s) || s <= 0)
+      return r.error("config.scale", fmt::format("= {} is invalid: must be finite and > 0", s));
+    config.scale = s;
+  }
+  config.blockSize = blockSize;
+  config.topK = topK;
+  config.headDim = headDim;
+  config.numQHeads = numQHeads;
+  config.numKvHeads = numKvHeads;
+  config.causal = causal;
+  config.dtype = dtype == "bf16" ? DType::BF16 : DType::F16;
+  config.target = target;
+  return config;
+}
+
+Status readWorkspace(const ManifestReader &r, const json &manifest) {
+  const json *w = ManifestReader::member(manifest, "workspace");
+  if (!w)
+    return r.missing("workspace");
+  if (!w->is_array())
+    return r.wrongType("workspace", *w, "an array of buffers");
+  std::set<std::string> names;
+  for (size_t i = 0; i < w->size(); ++i) {
+    const std::string field = fmt::format("workspace[{}]", i);
+    if (!(*w)[i].is_object())
+      return r.wrongType(field, (*w)[i], "an object");
+    auto name = r.string((*w)[i], "name", field + ".name");
+    if (!name)
+      return name.status();
+    names.insert(*name);
+  }
+  for (const char *needed : {"kbar", "selected"})
+    if (!names.count(needed))
+      return r.error("workspace", fmt::format("has no buffer named \"{}\"", needed));
+  return Status::success();
+}
+
+Expected<KernelVariant> readVariant(const ManifestReader &r, const json &v, const std::string &field,
+                                    std::string_view kernel, const FileSource &source,
+                                    std::map<std::string, std::string, std::less<>> &files) {
+  if (!v.is_object())
+    return r.wrongType(field, v, "an object");
+  KernelVariant variant;
+  MOBAGEN_ASSIGN_OR_RETURN(id, r.string(v, "id", field + ".id"));
+  if (!isVariantId(id))
+    return r.error(field + ".id", fmt::format("= \"{}\" is invalid: must be non-empty and only [a-z0-9]", id));
+  MOBAGEN_ASSIGN_OR_RETURN(entry, r.string(v, "entry", field + ".entry"));
+  const std::string expectedEntry = fmt::format("{}_{}", kernel, id);
+  if (entry != expectedEntry)
+    return r.error(field + ".entry", fmt::format("= \"{}\" does not match the variant: expected \"{}\"", entry,
+                                                 expectedEntry));
+  MOBAGEN_ASSIGN_OR_RETURN(ptxFile, r.fileName(v, "ptx", field + ".ptx"));
+  if (!files.count(ptxFile)) {
+    auto bytes = source(ptxFile);
+    if (!bytes)
+      return r.error(field + ".ptx", fmt::format("= \"{}\": {}", ptxFile, bytes.status().message()));
+    files.emplace(ptxFile, std::move(*bytes));
+  }
+  const std::string &ptx = files.find(ptxFile)->second;
+  if (!ptxDeclaresEntry(ptx, entry))
+    return r.error(field + ".entry",
+                   fmt::format("= \"{}\" is not an .entry of {} (it declares {} entries)", entry, ptxFile,
+                               ptxEntryCount(ptx)));
+  if (size_t n = ptxEntryCount(ptx); n != 1)
+    return r.error(field + ".ptx", fmt::format("= \"{}\" declares {} .entry kernels; a variant's module holds "
+                                               "exactly one",
+                                               ptxFile, n));
+  if (ManifestReader::member(v, "cubin")) {
+    MOBAGEN_ASSIGN_OR_RETURN(cubinFile, r.fileName(v, "cubin", field + ".cubin"));
+    if (!files.count(cubinFile)) {
+      auto bytes = source(cubinFile);
+      if (!bytes)
+        return r.error(field + ".cubin", fmt::format("= \"{}\": {}", cubinFile, bytes.status().message()));
+      files.emplace(cubinFile, std::move(*bytes));
+    }
+    variant.cubinFile = cubinFile;
+  }
+  MOBAGEN_ASSIGN_OR_RETURN(threads, r.integer(v, "threads", field + ".threads", 32, 1024));
+  if (threads % 32 != 0)
+    return r.error(field + ".threads", fmt::format("= {} is invalid: must be a multiple of 32 in [32, 1024]",
+                                                   threads));
+  const bool pool = kernel == kKernelNames[size_t(KernelKind::PoolKeys)];
+  MOBAGEN_ASSIGN_OR_RETURN(rows, r.integer(v, "rows_per_program", field + ".rows_per_program", pool ? 0 : 1,
+                                           pool ? 0 : 65536));
+  MOBAGEN_ASSIGN_OR_RETURN(dynamicShared, r.integer(v, "dynamic_shared_bytes", field + ".dynamic_shared_bytes",
+                                                    0, INT32_MAX));
+  if (const json *knobs = ManifestReader::member(v, "knobs")) {
+    if (!knobs->is_object())
+      return r.wrongType(field + ".knobs", *knobs, "an object of integers");
+    for (const auto &[name, value] : knobs->items()) {
+      if (!value.is_number_integer())
+        return r.wrongType(fmt::format("{}.knobs.{}", field, name), value, "an integer");
+      variant.knobs.emplace_back(name, value.get<int64_t>());
+    }
+  }
+  if (const json *res = ManifestReader::member(v, "resources")) {
+    if (!res->is_object())
+      return r.wrongType(field + ".resources", *res, "an object");
+    VariantResources out;
+    const std::pair<const char *, int64_t *> fields[] = {
+        {"registers", &out.registers},           {"stack_bytes", &out.stackBytes},
+        {"spill_store_bytes", &out.spillStoreBytes}, {"spill_load_bytes", &out.spillLoadBytes},
+        {"shared_bytes", &out.sharedBytes}};
+    for (const auto &[key, slot] : fields) {
+      if (!ManifestReader::member(*res, key))
+        continue; // a writer may report a subset
+      auto value = r.integer(*res, key, fmt::format("{}.resources.{}", field, key), 0, INT32_MAX);
+      if (!value)
+        return value.status();
+      *slot = *value;
+    }
+    variant.resources = out;
+  }
+  variant.id = id;
+  variant.entry = entry;
+  variant.ptxFile = ptxFile;
+  variant.threads = uint32_t(threads);
+  variant.rowsPerProgram = uint32_t(rows);
+  variant.dynamicSharedBytes = uint32_t(dynamicShared);
+  return variant;
+}
+
+Expected<BundleKernel> readKernel(const ManifestReader &r, const json &k, size_t index, const FileSource &source,
+                                  std::map<std::string, std::string, std::less<>> &files) {
+  const std::string field = fmt::format("kernels[{}]", index);
+  if (!k.is_object())
+    return r.wrongType(field, k, "an object");
+  BundleKernel kernel;
+  MOBAGEN_ASSIGN_OR_RETURN(name, r.string(k, "name", field + ".name"));
+  if (name != kKernelNames[index])
+    return r.error(field + ".name",
+                   fmt::format("= \"{}\" is out of launch order: expected \"{}\" (order: pool_keys, gate_topk, "
+                               "sparse_attention_fwd)",
+                               name, kKernelNames[index]));
+  kernel.name = name;
+  const json *params = ManifestReader::member(k, "params");
+  if (!params)
+    return r.missing(field + ".params");
+  if (!params->is_array())
+    return r.wrongType(field + ".params", *params, "an array");
+  if (params->size() != kKernelParamCounts[index])
+    return r.error(field + ".params", fmt::format("has {} entries; {} takes {}", params->size(), name,
+                                                  kKernelParamCounts[index]));
+  for (size_t i = 0; i < params->size(); ++i) {
+    const std::string pf = fmt::format("{}.params[{}]", field, i);
+    if (!(*params)[i].is_object())
+      return r.wrongType(pf, (*params)[i], "an object");
+    MOBAGEN_ASSIGN_OR_RETURN(pname, r.string((*params)[i], "name", pf + ".name"));
+    MOBAGEN_ASSIGN_OR_RETURN(ptype, r.string((*params)[i], "type", pf + ".type"));
+    kernel.params.emplace_back(pname, ptype);
+  }
+  const json *grid = ManifestReader::member(k, "grid");
+  if (!grid)
+    return r.missing(field + ".grid");
+  if (!grid->is_array() || grid->size() != 3)
+    return r.wrongType(field + ".grid", *grid, "an array of 3 dimensions");
+  for (const json &dim : *grid)
+    kernel.grid.push_back(dim.is_string() ? dim.get<std::string>() : dim.dump());
+  const json *variants = ManifestReader::member(k, "variants");
+  if (!variants)
+    return r.missing(field + ".variants");
+  if (!variants->is_array())
+    return r.wrongType(field + ".variants", *variants, "an array");
+  if (variants->empty())
+    return r.error(field + ".variants", "is empty: a kernel needs at least one variant");
+  for (size_t i = 0; i < variants->size(); ++i) {
+    const std::string vf = fmt::format("{}.variants[{}]", field, i);
+    MOBAGEN_ASSIGN_OR_RETURN(variant, readVariant(r, (*variants)[i], vf, name, source, files));
+    if (kernel.findVariant(variant.id))
+      return r.error(vf + ".id", fmt::format("= \"{}\" repeats an earlier variant of {}", variant.id, name));
+    kernel.variants.push_back(std::move(variant));
+  }
+  return kernel;
+}
+
+uint64_t hashFiles(const std::map<std::string, std::string, std::less<>> &files) {
+  XXH3_state_t *state = XXH3_createState();
+  XXH3_64bits_reset(state);
+  for (const auto &[name, bytes] : files) { // std::map: name order
+    XXH3_64bits_update(state, name.data(), name.size() + 1); // with its NUL: names cannot run together
+    uint8_t size[8];
+    for (int i = 0; i < 8; ++i)
+      size[i] = uint8_t(uint64_t(bytes.size()) >> (8 * i));
+    XXH3_64bits_update(state, size, sizeof size);
+    XXH3_64bits_update(state, bytes.data(), bytes.size());
+  }
+  const uint64_t digest = XXH3_64bits_digest(state);
+  XXH3_freeState(state);
+  return digest;
+}
+
+Expected<std::string> readWholeFile(const std::filesystem::path &path) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec))
+    return Status::errorf("cannot read '{}': {}", path.string(),
+                          std::filesystem::exists(path, ec) ? "not a regular file" : "no such file");
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  if (!in && !in.eof())
+    return Status::errorf("cannot read '{}'", path.string());
+  return bytes.str();
+}
+
+Expected<Bundle> load(const std::string &origin, const FileSource &source) {
+  const ManifestReader r(origin);
+  auto text = source(std::string(kManifest));
+  if (!text)
+    return Status::errorf("bundle '{}': {}", origin, text.status().message());
+  json manifest;
+  try {
+    manifest = json::parse(*text);
+  } catch (const json::parse_error &e) {
+    return Status::errorf("{}not valid JSON: {}", r.prefix(), e.what());
+  }
+  if (!manifest.is_object())
+    return r.wrongType("the manifest", manifest, "an object");
+  MOBAGEN_ASSIGN_OR_RETURN(format, r.string(manifest, "format", "format"));
+  if (format != "mobagen-bundle")
+    return r.error("format", fmt::format("= \"{}\" is not a mobagen kernel bundle: expected \"mobagen-bundle\"",
+                                         format));
+  const json *version = ManifestReader::member(manifest, "format_version");
+  if (!version)
+    return r.missing("format_version");
+  if (!version->is_number_integer())
+    return r.wrongType("format_version", *version, "an integer");
+  if (version->get<int64_t>() != Bundle::kFormatVersion)
+    return r.error("format_version",
+                   fmt::format("= {} is not supported: this runtime reads format {}{}", version->get<int64_t>(),
+                               Bundle::kFormatVersion,
+                               version->get<int64_t>() == 1 ? " (regenerate the bundle with mobagen generate)"
+                                                            : ""));
+  MOBAGEN_ASSIGN_OR_RETURN(mobagenVersion, r.string(manifest, "mobagen_version", "mobagen_version"));
+  std::string compiler;
+  if (ManifestReader::member(manifest, "compiler")) {
+    auto c = r.string(manifest, "compiler", "compiler");
+    if (!c)
+      return c.status();
+    compiler = *c;
+  }
+  MOBAGEN_ASSIGN_OR_RETURN(config, readConfig(r, manifest));
+  MOBAGEN_RETURN_IF_ERROR(readWorkspace(r, manifest));
+
+  const json *kernels = ManifestReader::member(manifest, "kernels");
+  if (!kernels)
+    return r.missing("kernels");
+  if (!kernels->is_array())
+    return r.wrongType("kernels", *kernels, "an array");
+  if (kernels->size() != kKernelCount)
+    return r.error("kernels", fmt::format("has {} entries; expected {} (pool_keys, gate_topk, "
+                                          "sparse_attention_fwd)",
+                                          kernels->size(), kKernelCount));
+  std::map<std::string, std::string, std::less<>> files;
+  files.emplace(std::string(kManifest), std::move(*text));
+  std::array<BundleKernel, kKernelCount> parsed;
+  for (size_t i = 0; i < kKernelCount; ++i) {
+    MOBAGEN_ASSIGN_OR_RETURN(kernel, readKernel(r, (*kernels)[i], i, source, files));
+    parsed[i] = std::move(kernel);
+  }
+  return Bundle::make(std::move(config), std::move(parsed), std::move(files), mobagenVersion, compiler,
+                      origin, hashFiles(files));
+}
+
+} // namespace
+
+std::string BundleConfig::canonical() const {
+  return fmt::format("block_size={} top_k={} head_dim={} num_q_heads={} num_kv_heads={} causal={} dtype={} "
+                     "target={} scale={}",
+                     blockSize, topK, headDim, numQHeads, numKvHeads, causal ? "true" : "false",
+                     dtypeName(dtype), target, scale ? fmt::format("{:.17g}", *scale) : "default");
+}
+
+std::optional<size_t> BundleKernel::findVariant(std::string_view id) const {
+  for (size_t i = 0; i < variants.size(); ++i)
+    if (variants[i].id == id)
+      return i;
+  return std::nullopt;
+}
+
+Bundle Bundle::make(BundleConfig config, std::array<BundleKernel, kKernelCount> kernels,
+                    std::map<std::string, std::string, std::less<>> files, std::string mobagenVersion,
+                    std::string compiler, std::string origin, uint64_t hash) {
+  Bundle b;
+  b.config_ = std::move(config);
+  b.kernels_ = std::move(kernels);
+  b.files_ = std::move(files);
+  b.mobagenVersion_ = std::move(mobagenVersion);
+  b.compiler_ = std::move(compiler);
+  b.origin_ = std::move(origin);
+  b.hash_ = hash;
+  return b;
+}
+
+Expected<Bundle> Bundle::fromDirectory(const std::filesystem::path &dir) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec))
+    return Status::errorf("bundle '{}': {}", dir.string(),
+                          std::filesystem::exists(dir, ec) ? "not a directory" : "no such directory");
+  return load(dir.string(), [&](const std::string &name) { return readWholeFile(dir / name); });
+}
+
+Expected<Bundle> Bundle::fromFiles(const std::vector<FileView> &files, std::string_view origin) {
+  std::map<std::string_view, std::string_view> byName;
+  for (size_t i = 0; i < files.size(); ++i)
+    if (!byName.emplace(files[i].name, files[i].bytes).second)
+      return Status::errorf("bundle '{}': file {} is named \"{}\", like an earlier file: names must be unique",
+                            origin, i, files[i].name);
+  return load(std::string(origin), [&](const std::string &name) -> Expected<std::string> {
+    auto it = byName.find(name);
+    if (it == byName.end())
+      return Status::errorf("no file named \"{}\" among the bundle's {} files", name, files.size());
+    return std::string(it->second);
+  });
+}
+
+std::string_view Bundle::ptx(KernelKind kind, size_t variant) const {
+  return file(kernels_[size_t(kind)].variants[variant].ptxFile);
+}
+
+std::string_view Bundle::file(std::string_view name) const {
+  auto it = files_.find(name);
+  return it == files_.end() ? std::string_view() : std::string_view(it->second);
+}
+
+Status checkTargetRuns(std::string_view target, int major, int minor) {
+  auto parsed = parseTarget(target);
+  if (!parsed)
+    return Status::errorf("target '{}' is not a GPU architecture (sm_<major><minor>[a])", target);
+  const auto [tMajor, tMinor, specific] = *parsed;
+  const bool runs = specific ? (major == tMajor && minor == tMinor)
+                             : (major > tMajor || (major == tMajor && minor >= tMinor));
+  if (runs)
+    return Status::success();
+  return Status::errorf("the bundle's target {} cannot run on a device of compute capability {}.{}: {} needs {}",
+                        target, major, minor, target,
+                        specific ? fmt::format("exactly {}.{}", tMajor, tMinor)
+                                 : fmt::format("{}.{} or later", tMajor, tMinor));
+}
+
+namespace {
+bool isIdentChar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '$';
+}
+/// Calls `visit(name)` for each `.entry name` in `ptx`.
+template <typename F> void forEachEntry(std::string_view ptx, F visit) {
+  constexpr std::string_view kEntry = ".entry";
+  for (size_t at = ptx.find(kEntry); at != std::string_view::npos; at = ptx.find(kEntry, at + 1)) {
+    const size_t end = at + kEntry.size();
+    if ((at > 0 && isIdentChar(ptx[at - 1])) || end >= ptx.size() || !(ptx[end] == ' ' || ptx[end] == '\t'))
+      continue;
+    size_t b = end;
+    while (b < ptx.size() && (ptx[b] == ' ' || ptx[b] == '\t'))
+      ++b;
+    size_t e = b;
+    while (e < ptx.size() && isIdentChar(ptx[e]))
+      ++e;
+    if (e > b)
+      visit(ptx.substr(b, e - b));
+  }
+}
+} // namespace
+
+bool ptxDeclaresEntry(std::string_view ptx, std::string_view entry) {
+  bool found = false;
+  forEachEntry(ptx, [&](std::string_view name) { found = found || name == entry; });
+  return found;
+}
+
+size_t ptxEntryCount(std::string_view ptx) {
+  size_t n = 0;
+  forEachEntry(ptx, [&](std::string_view) { ++n; });
+  return n;
+}
+
+} // namespace mobagen::bundle

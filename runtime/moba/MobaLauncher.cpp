@@ -1,0 +1,175 @@
+//===- MobaLauncher.cpp - Workspace, grids and launches of the MoBA kernels --===//
+#include "runtime/moba/MobaLauncher.h"
+
+#include <algorithm>
+
+namespace mobagen::launch {
+namespace {
+
+using bundle::KernelKind;
+
+constexpr int64_t kInt32Max = INT32_MAX;
+/// Grid y and z extents (CUDA's limit; the emulator checks the same).
+constexpr int64_t kGridYzMax = 65535;
+/// Where selected starts in the workspace: the alignment cudaMalloc gives.
+constexpr uint64_t kWorkspaceAlign = 256;
+
+int64_t ceilDiv(int64_t a, int64_t b) { return a / b + (a % b != 0); }
+
+/// a * b * c * d bytes, or an error naming the buffer.
+Expected<uint64_t> bytesOf(std::string_view what, std::initializer_list<int64_t> factors) {
+  uint64_t product = 1;
+  for (int64_t f : factors)
+    if (__builtin_mul_overflow(product, uint64_t(f), &product) || product > uint64_t(INT64_MAX))
+      return Status::errorf("the workspace's {} buffer would exceed {} bytes", what, INT64_MAX);
+  return product;
+}
+
+} // namespace
+
+Status validateShape(const bundle::BundleConfig &config, const VarlenShape &s) {
+  const std::pair<const char *, int64_t> sizes[] = {{"batch", s.batch},
+                                                    {"total_q", s.totalQ},
+                                                    {"total_k", s.totalK},
+                                                    {"max_seqlen_q", s.maxSeqlenQ},
+                                                    {"max_seqlen_k", s.maxSeqlenK}};
+  for (const auto &[name, value] : sizes)
+    if (value < 0)
+      return Status::errorf("{} = {} is negative", name, value);
+  if (s.batch > kGridYzMax)
+    return Status::errorf("batch = {} exceeds {}, the grid's z limit (one program row per sequence)", s.batch,
+                          kGridYzMax);
+  if (s.totalQ > kInt32Max)
+    return Status::errorf("total_q = {} exceeds {} (cu_seqlens_q and the kernels use int32 row offsets)",
+                          s.totalQ, kInt32Max);
+  if (s.totalK > kInt32Max)
+    return Status::errorf("total_k = {} exceeds {} (cu_seqlens_k and the kernels use int32 row offsets)",
+                          s.totalK, kInt32Max);
+  if (s.maxSeqlenQ > s.totalQ)
+    return Status::errorf("max_seqlen_q = {} exceeds total_q = {}: no sequence can be longer than the batch",
+                          s.maxSeqlenQ, s.totalQ);
+  if (s.maxSeqlenK > s.totalK)
+    return Status::errorf("max_seqlen_k = {} exceeds total_k = {}: no sequence can be longer than the batch",
+                          s.maxSeqlenK, s.totalK);
+  // batch * max_seqlen <= 65535 * 2^31: no overflow.
+  if (s.totalQ > s.batch * s.maxSeqlenQ)
+    return Status::errorf("total_q = {} exceeds batch * max_seqlen_q = {} * {} = {}: some sequence is longer "
+                          "than max_seqlen_q",
+                          s.totalQ, s.batch, s.maxSeqlenQ, s.batch * s.maxSeqlenQ);
+  if (s.totalK > s.batch * s.maxSeqlenK)
+    return Status::errorf("total_k = {} exceeds batch * max_seqlen_k = {} * {} = {}: some sequence is longer "
+                          "than max_seqlen_k",
+                          s.totalK, s.batch, s.maxSeqlenK, s.batch * s.maxSeqlenK);
+  if (s.totalQ > 0 && s.totalK == 0)
+    return Status::errorf("total_q = {} with total_k = 0: the queries have no keys", s.totalQ);
+  (void)config;
+  return Status::success();
+}
+
+int64_t maxTotalKeyBlocks(const VarlenShape &s, int64_t blockSize) {
+  if (s.totalK == 0)
+    return 0;
+  // Each sequence adds at most one partial block; a block holds at least one key.
+  const int64_t byPartials = (s.totalK + s.batch * (blockSize - 1)) / blockSize;
+  const int64_t byLongest = s.batch * ceilDiv(s.maxSeqlenK, blockSize);
+  return std::min({s.totalK, byPartials, byLongest});
+}
+
+Expected<WorkspaceLayout> workspaceLayout(const bundle::BundleConfig &c, const VarlenShape &s) {
+  MOBAGEN_RETURN_IF_ERROR(validateShape(c, s));
+  WorkspaceLayout w;
+  w.maxTotalBlocks = maxTotalKeyBlocks(s, c.blockSize);
+  auto kbar = bytesOf("kbar", {w.maxTotalBlocks, c.numKvHeads, c.headDim, 4});
+  if (!kbar)
+    return kbar.status();
+  auto selected = bytesOf("selected", {s.totalQ, c.numQHeads, c.topK, 4});
+  if (!selected)
+    return selected.status();
+  w.kbarOffset = 0;
+  w.kbarBytes = *kbar;
+  w.selectedOffset = (w.kbarBytes + kWorkspaceAlign - 1) / kWorkspaceAlign * kWorkspaceAlign;
+  w.selectedBytes = *selected;
+  if (__builtin_add_overflow(w.selectedOffset, w.selectedBytes, &w.totalBytes) ||
+      w.totalBytes > uint64_t(INT64_MAX))
+    return Status::errorf("the workspace would exceed {} bytes", INT64_MAX);
+  return w;
+}
+
+MobaLauncher::MobaLauncher(device::Device &device, const bundle::Bundle &bundle)
+    : device_(device), bundle_(bundle) {
+  for (size_t k = 0; k < bundle::kKernelCount; ++k)
+    modules_[k].assign(bundle.kernels()[k].variants.size(), kNotLoaded);
+}
+
+Expected<device::ModuleId> MobaLauncher::module(KernelKind kernel, size_t variant) {
+  const bundle::BundleKernel &k = bundle_.kernel(kernel);
+  if (variant >= k.variants.size())
+    return Status::errorf("{} has {} variants; variant {} does not exist", k.name, k.variants.size(), variant);
+  std::lock_guard lock(mutex_);
+  int64_t &slot = modules_[size_t(kernel)][variant];
+  if (slot == kNotLoaded) {
+    const bundle::KernelVariant &v = k.variants[variant];
+    auto id = device_.loadModule(bundle_.ptx(kernel, variant), fmt::format("{}/{}", bundle_.origin(), v.ptxFile));
+    if (!id)
+      return Status::errorf("loading {} variant {} ({}): {}", k.name, v.id, v.ptxFile, id.status().message());
+    slot = *id;
+  }
+  return device::ModuleId(slot);
+}
+
+device::LaunchConfig MobaLauncher::launchConfig(KernelKind kernel, size_t variant, const VarlenShape &s) const {
+  const bundle::BundleConfig &c = bundle_.config();
+  const bundle::KernelVariant &v = bundle_.kernel(kernel).variants[variant];
+  device::LaunchConfig launch;
+  launch.block = {v.threads, 1, 1};
+  launch.dynamicSharedBytes = v.dynamicSharedBytes;
+  if (kernel == KernelKind::PoolKeys)
+    launch.grid = {uint32_t(ceilDiv(s.maxSeqlenK, c.blockSize)), uint32_t(c.numKvHeads), uint32_t(s.batch)};
+  else
+    launch.grid = {uint32_t(ceilDiv(s.maxSeqlenQ, v.rowsPerProgram)), uint32_t(c.numQHeads), uint32_t(s.batch)};
+  return launch;
+}
+
+Status MobaLauncher::enqueueKernel(KernelKind kernel, size_t variant, const VarlenShape &s,
+                                   const WorkspaceLayout &layout, const ForwardBuffers &b, device::Stream stream) {
+  const device::LaunchConfig launch = launchConfig(kernel, variant, s);
+  if (launch.grid.count() == 0)
+    return Status::success();
+  auto module = this->module(kernel, variant);
+  if (!module)
+    return module.status();
+  const device::DevicePtr kbar = b.workspace + layout.kbarOffset;
+  const device::DevicePtr selected = b.workspace + layout.selectedOffset;
+  device::KernelArgs args;
+  switch (kernel) {
+  case KernelKind::PoolKeys:
+    args.add(b.k).add(kbar).add(b.cuSeqlensK);
+    break;
+  case KernelKind::GateTopK:
+    args.add(b.q).add(kbar).add(selected).add(b.cuSeqlensQ).add(b.cuSeqlensK);
+    break;
+  case KernelKind::SparseAttentionFwd:
+    args.add(b.q).add(b.k).add(b.v).add(selected).add(b.out).add(b.lse).add(b.cuSeqlensQ).add(b.cuSeqlensK)
+        .add(int32_t(s.totalQ));
+    break;
+  }
+  const bundle::KernelVariant &v = bundle_.kernel(kernel).variants[variant];
+  Status status = device_.enqueue(*module, v.entry, launch, args, stream);
+  if (!status) // the context only on failure: formatting it costs more than the launch setup
+    return std::move(status).withContext(fmt::format("{} variant {}: ", bundle_.kernel(kernel).name, v.id));
+  return status;
+}
+
+Status MobaLauncher::forward(const VarlenShape &s, const ForwardBuffers &b, const VariantChoice &choice,
+                             device::Stream stream) {
+  if (s.batch == 0)
+    return Status::success();
+  auto layout = workspaceLayout(bundle_.config(), s);
+  if (!layout)
+    return layout.status();
+  for (size_t k = 0; k < bundle::kKernelCount; ++k)
+    MOBAGEN_RETURN_IF_ERROR(enqueueKernel(KernelKind(k), choice[k], s, *layout, b, stream));
+  return Status::success();
+}
+
+} // namespace mobagen::launch

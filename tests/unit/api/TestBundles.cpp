@@ -1,0 +1,77 @@
+#include "tests/unit/api/TestBundles.h"
+
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+namespace mobagen::testing {
+namespace {
+
+std::filesystem::path processDir() {
+  // Never destroyed: the cleanup below runs during static destruction.
+  static const std::filesystem::path *dir = [] {
+    auto d = std::filesystem::temp_directory_path() / fmt::format("mobagen-api-tests-{}", getpid());
+    std::filesystem::remove_all(d);
+    std::filesystem::create_directories(d);
+    return new std::filesystem::path(d);
+  }();
+  return *dir;
+}
+
+/// Removes the process's scratch directory at exit.
+struct Cleanup {
+  ~Cleanup() {
+    std::error_code ec;
+    std::filesystem::remove_all(processDir(), ec);
+  }
+} cleanup;
+
+} // namespace
+
+const TestBundle &smallBundle() {
+  static const TestBundle bundle = [] {
+    TestBundle b;
+    b.config = {.blockSize = 16, .topK = 3, .headDim = 64, .numQHeads = 4, .numKvHeads = 2, .causal = true,
+                .dtype = DType::BF16, .target = "sm_80", .scale = std::nullopt};
+    // Two variants of pool_keys and gate_topk (the default first), the default attention.
+    cli::BundleOptions options;
+    options.only = {{"pool_keys", {"w2", "w4"}}, {"gate_topk", {"m16w2", "m16w4"}}};
+    auto files = cli::generateBundle(b.config, options);
+    if (!files) {
+      ADD_FAILURE() << "generating the test bundle: " << files.status().message();
+      return b;
+    }
+    b.files = std::move(*files);
+    b.dir = processDir() / "small";
+    if (Status s = cli::writeBundle(b.files, b.dir); !s)
+      ADD_FAILURE() << s.message();
+    return b;
+  }();
+  return bundle;
+}
+
+std::filesystem::path scratchDir(const std::string &name) {
+  auto dir = processDir() / name;
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+std::filesystem::path editedBundle(const TestBundle &bundle, const std::string &name,
+                                   const std::function<void(nlohmann::json &)> &editManifest,
+                                   const std::function<void(cli::BundleFiles &)> &editFiles) {
+  cli::BundleFiles files = bundle.files;
+  if (editManifest) {
+    nlohmann::json manifest = nlohmann::json::parse(files.front().second);
+    editManifest(manifest);
+    files.front().second = manifest.dump(2);
+  }
+  if (editFiles)
+    editFiles(files);
+  const auto dir = scratchDir(name);
+  if (Status s = cli::writeBundle(files, dir); !s)
+    ADD_FAILURE() << s.message();
+  return dir;
+}
+
+} // namespace mobagen::testing

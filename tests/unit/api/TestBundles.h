@@ -1,0 +1,41 @@
+//===- TestBundles.h - Format-2 bundles generated once per test process ------===//
+//
+// The runtime's tests load bundles the compiler builds in process
+// (tools/mobagen/InProcessBundle.h) for a small configuration, with two variants
+// of pool_keys and gate_topk, so that variant choice is visible. Edited copies
+// (a manifest field changed, a file removed) exercise the loader's errors.
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "runtime/support/Status.h"
+#include "tools/mobagen/InProcessBundle.h"
+
+namespace mobagen::testing {
+
+struct TestBundle {
+  compiler::MobaKernelConfig config;
+  cli::BundleFiles files;     ///< manifest.json first
+  std::filesystem::path dir;  ///< the files, written
+};
+
+/// block 16, top-k 3, D 64, Hq 4, Hkv 2, causal, bf16, sm_80; pool_keys r16w2 and
+/// r32w4, gate_topk m16n16w2 and m16n16w4, sparse_attention_fwd m16n8w4.
+const TestBundle &smallBundle();
+
+/// A fresh, empty directory for one test.
+std::filesystem::path scratchDir(const std::string &name);
+
+/// A copy of `bundle` in a fresh directory with `editManifest` applied to its
+/// manifest and `editFiles` to its file list (both may be empty).
+std::filesystem::path editedBundle(const TestBundle &bundle, const std::string &name,
+                                   const std::function<void(nlohmann::json &)> &editManifest,
+                                   const std::function<void(cli::BundleFiles &)> &editFiles = {});
+
+} // namespace mobagen::testing

@@ -8,6 +8,8 @@
 //===----------------------------------------------------------------------===//
 #include <unistd.h>
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "runtime/api/TuningSelector.h"
@@ -95,7 +97,9 @@ int tuneCommand(const TuneOptions &o) {
     if (!c.cacheNote.empty())
       fmt::print("    note: {}\n", c.cacheNote);
   }
-  fmt::print("mobagen tune: choices stored in {}\n", cacheDir);
+  const bool allCached = std::all_of(chosen.begin(), chosen.end(),
+                                     [](const tune::TuningChoice &c) { return c.variant.empty() || c.fromCache; });
+  fmt::print("mobagen tune: choices {} {}\n", allCached ? "read from" : "stored in", cacheDir);
   return kExitOk;
 }
 

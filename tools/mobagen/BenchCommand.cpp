@@ -4,8 +4,10 @@
 // (else the defaults), or with --all-variants each variant of each kernel in turn,
 // timed with Context::benchmarkForward (mobagen_benchmark_forward). Useful work
 // is counted exactly from the selection the forward wrote: 4 * D FLOPs per
-// attended key, per query row and head (DESIGN.md section 4). The dense-attention
-// column is "n/a" for now (docs/perf.md says why).
+// attended key, per query row and head (DESIGN.md section 4). With --dense-ptx,
+// the compiler's dense flash-attention kernel (templates/FlashAttentionFwd,
+// lowered by mobagen-opt / mobagen-translate) runs on the same inputs and device
+// for the speed-up column; without it the column is "n/a" (docs/perf.md says why).
 //
 //===----------------------------------------------------------------------===//
 #include <fstream>
@@ -31,6 +33,16 @@ struct BenchOptions {
   int warmup = 2, repetitions = 10;
   bool allVariants = false;
   std::string json;
+  std::string densePtx;
+  int64_t denseBlockM = 64;
+  int64_t denseWarps = 4;
+};
+
+/// The dense flash-attention kernel, loaded on the bench's device.
+struct DenseKernel {
+  device::ModuleId module = 0;
+  int64_t blockM = 0;
+  int64_t warps = 0;
 };
 
 struct Row {
@@ -39,6 +51,7 @@ struct Row {
   double median = 0;
   std::string unit;
   double usefulFlops = 0;
+  std::optional<double> denseMedian; ///< the dense kernel's, same unit
 };
 
 /// The device buffers of one shape, freed with the object.
@@ -89,7 +102,26 @@ double usefulFlops(const mobagen_config &c, const UniformBatch &b, const std::ve
   return 4.0 * double(c.head_dim) * keys;
 }
 
-Expected<Row> benchOne(api::Context &ctx, const UniformBatch &batch, const BenchOptions &o) {
+/// The median cost of flash_attention_fwd(q, k, v, out, lse, cu_seqlens_q,
+/// cu_seqlens_k, total_q) over the forward's buffers; grid [ceil(max Lq / block_m), Hq, B].
+Expected<double> timeDense(device::Device &device, const DenseKernel &dense, const mobagen_config &c,
+                           const mobagen_shape &s, const launch::ForwardBuffers &b, const BenchOptions &o) {
+  device::LaunchConfig launch;
+  launch.grid = {uint32_t((s.max_seqlen_q + dense.blockM - 1) / dense.blockM), uint32_t(c.num_q_heads),
+                 uint32_t(s.batch)};
+  launch.block = {uint32_t(32 * dense.warps), 1, 1};
+  device::KernelArgs args;
+  args.add(b.q).add(b.k).add(b.v).add(b.out).add(b.lse).add(b.cuSeqlensQ).add(b.cuSeqlensK).add(int32_t(s.total_q));
+  auto m = device.measure([&] { return device.enqueue(dense.module, "flash_attention_fwd", launch, args, 0); },
+                          o.warmup, o.repetitions, 0);
+  if (!m)
+    return m.status().withContext("dense attention (--dense-ptx): ");
+  MOBAGEN_RETURN_IF_ERROR(device.synchronize(0));
+  return tune::medianOf(m->samples);
+}
+
+Expected<Row> benchOne(api::Context &ctx, const UniformBatch &batch, const BenchOptions &o,
+                       const std::optional<DenseKernel> &dense, std::optional<double> &denseMedian) {
   const mobagen_config c = ctx.config();
   const mobagen_shape &s = batch.shape;
   device::Device &device = ctx.device();
@@ -144,6 +176,14 @@ Expected<Row> benchOne(api::Context &ctx, const UniformBatch &batch, const Bench
     MOBAGEN_RETURN_IF_ERROR(
         device.copyToHost(selected.data(), b.workspace + layout->selectedOffset, selected.size() * 4));
   row.usefulFlops = usefulFlops(c, batch, selected);
+  // Dense attention once per shape, after the selection was read (it rewrites out and lse).
+  if (dense && !denseMedian) {
+    auto d = timeDense(device, *dense, c, s, b, o);
+    if (!d)
+      return d.status();
+    denseMedian = *d;
+  }
+  row.denseMedian = denseMedian;
   return row;
 }
 
@@ -171,6 +211,21 @@ int benchCommand(const BenchOptions &o) {
     return fail(context.status());
   api::Context &ctx = **context;
   ctx.setVariantSelector(api::makeCachedChoiceSelector());
+  std::optional<DenseKernel> dense;
+  if (!o.densePtx.empty()) {
+    if (o.denseBlockM < 1 || o.denseWarps < 1 || o.denseWarps > 32)
+      return fail(Status::errorf("--dense-block-m {} and --dense-warps {}: need >= 1 and 1..32", o.denseBlockM,
+                                 o.denseWarps));
+    std::ifstream in(o.densePtx, std::ios::binary);
+    if (!in.is_open())
+      return fail(Status::errorf("--dense-ptx {}: cannot open", o.densePtx));
+    std::stringstream text;
+    text << in.rdbuf();
+    auto module = ctx.device().loadModule(text.str(), o.densePtx);
+    if (!module)
+      return fail(module.status().withContext("--dense-ptx: "));
+    dense = DenseKernel{*module, o.denseBlockM, o.denseWarps};
+  }
 
   std::vector<Row> rows;
   for (int64_t seqlen : o.seqlens) {
@@ -183,6 +238,7 @@ int benchCommand(const BenchOptions &o) {
         for (const bundle::KernelVariant &v : ctx.bundle().kernels()[k].variants)
           pins.push_back({std::string(bundle::kKernelNames[k]), v.id});
     std::set<launch::VariantChoice> done;
+    std::optional<double> denseMedian;
     for (const auto &[kernel, id] : pins) {
       if (!kernel.empty())
         if (api::ApiStatus st = ctx.setVariant(kernel, id); !st.ok())
@@ -190,7 +246,7 @@ int benchCommand(const BenchOptions &o) {
       const auto choice = ctx.choiceFor({batch.shape.batch, batch.shape.total_q, batch.shape.total_k,
                                          batch.shape.max_seqlen_q, batch.shape.max_seqlen_k});
       if (done.insert(choice).second) {
-        auto row = benchOne(ctx, batch, o);
+        auto row = benchOne(ctx, batch, o, dense, denseMedian);
         if (!row)
           return fail(row.status());
         rows.push_back(std::move(*row));
@@ -210,9 +266,13 @@ int benchCommand(const BenchOptions &o) {
   for (const Row &r : rows) {
     const double seconds = r.median * (r.unit == "ms" ? 1e-3 : 1e-6);
     const double rate = seconds > 0 ? r.usefulFlops / seconds / 1e12 : 0.0;
+    // The speed-up: dense time over MoBA time (> 1: MoBA is faster).
+    std::optional<double> speedup;
+    if (r.denseMedian && r.median > 0)
+      speedup = *r.denseMedian / r.median;
     fmt::print("{:>6} {:>8} {:>8} {:<32} {:>12.4g} {:>14.0f} {:>14.4g} {:>9}\n", r.batch.shape.batch,
                r.batch.shape.max_seqlen_q, r.batch.shape.max_seqlen_k, variantsText(ctx, r.choice), r.median,
-               r.usefulFlops, rate, "n/a*");
+               r.usefulFlops, rate, speedup ? fmt::format("{:.3g}x", *speedup) : std::string("n/a*"));
     nlohmann::json variants;
     for (size_t k = 0; k < bundle::kKernelCount; ++k)
       variants[std::string(bundle::kKernelNames[k])] = ctx.bundle().kernels()[k].variants[r.choice[k]].id;
@@ -225,11 +285,15 @@ int benchCommand(const BenchOptions &o) {
                     {"useful_flops", r.usefulFlops},
                     {"tflops", rate},
                     {"tflops_modeled", model},
-                    {"speedup_vs_dense", nullptr}});
+                    {"dense_time", r.denseMedian ? nlohmann::json(*r.denseMedian) : nlohmann::json(nullptr)},
+                    {"speedup_vs_dense", speedup ? nlohmann::json(*speedup) : nlohmann::json(nullptr)}});
   }
   if (model)
     fmt::print("model-us and model-TFLOP/s come from the emulator's cost model (docs/emulator.md), not a clock.\n");
-  fmt::print("* vs_dense: dense attention is not timed yet (docs/perf.md, \"mobagen bench\").\n");
+  if (!dense)
+    fmt::print("* vs_dense: no dense kernel given (--dense-ptx; docs/perf.md, \"mobagen bench\").\n");
+  else
+    fmt::print("vs_dense: the time of the dense flash-attention kernel ({}) over the MoBA forward's.\n", o.densePtx);
   if (!o.json.empty()) {
     std::ofstream out(o.json, std::ios::trunc);
     out << json.dump(2) << "\n";
@@ -251,7 +315,8 @@ std::function<int()> addBenchCommand(CLI::App &app) {
                 "--all-variants also with each variant of each kernel. Prints shape, variants\n"
                 "(pool_keys/gate_topk/sparse_attention_fwd), the median time (ms on a GPU, model-us on the\n"
                 "emulator), the useful FLOPs (4 * D per attended key, per query row and head, counted from\n"
-                "the selection the forward wrote) and their rate. --json FILE writes the same rows.\n"
+                "the selection the forward wrote), their rate, and with --dense-ptx the speed-up over dense\n"
+                "attention on the same inputs and device. --json FILE writes the same rows.\n"
                 "Exit codes: 0 success, 1 failure (bundle, device, run), 2 command-line usage error.");
   addContextFlags(*bench, o.context);
   bench->add_option("--seqlen", o.seqlens, "Sequence lengths, comma-separated")
@@ -263,6 +328,12 @@ std::function<int()> addBenchCommand(CLI::App &app) {
       ->capture_default_str();
   bench->add_flag("--all-variants", o.allVariants, "Also time each variant of each kernel");
   bench->add_option("--json", o.json, "Also write the rows as JSON to FILE");
+  bench->add_option("--dense-ptx", o.densePtx,
+                    "PTX of the dense flash-attention kernel for the vs_dense column (mobagen-template "
+                    "flash-attention-fwd | mobagen-opt --mobagen-tile-to-llvm | mobagen-translate "
+                    "--mlir-to-ptx; docs/perf.md)");
+  bench->add_option("--dense-block-m", o.denseBlockM, "The dense kernel's --block-m")->capture_default_str();
+  bench->add_option("--dense-warps", o.denseWarps, "The dense kernel's --num-warps")->capture_default_str();
   return [options] { return benchCommand(*options); };
 }
 

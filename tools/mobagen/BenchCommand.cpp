@@ -289,7 +289,7 @@ int benchCommand(const BenchOptions &o) {
                     {"speedup_vs_dense", speedup ? nlohmann::json(*speedup) : nlohmann::json(nullptr)}});
   }
   if (model)
-    fmt::print("model-us and model-TFLOP/s come from the emulator's cost model (docs/emulator.md), not a clock.\n");
+    fmt::print("model-us and model-TFLOP/s come from the emulator's cost model (docs/tuning.md), not a clock.\n");
   if (!dense)
     fmt::print("* vs_dense: no dense kernel given (--dense-ptx; docs/perf.md, \"mobagen bench\").\n");
   else

@@ -328,6 +328,11 @@ TEST(ApiBenchmark, MedianCostOfTheForward) {
     ASSERT_EQ(bench(&s, b.q, 0, 1, &pinned, &unit), MOBAGEN_SUCCESS);
     EXPECT_NE(pinned, median);
     run.runAndCheck(ctx); // the benchmarked buffers hold a correct forward
+    auto timing = ctx.benchmarkForward(s, b, 0, 1); // the C++ API, same numbers
+    ASSERT_TRUE(timing) << timing.error().message();
+    EXPECT_EQ(timing->median, pinned);
+    EXPECT_EQ(timing->unit, "model-us");
+    EXPECT_EQ(ctx.benchmarkForward(s, b, 0, 0).error().code(), MOBAGEN_ERROR_INVALID_ARGUMENT);
 
     EXPECT_API_ERROR(bench(&s, b.q, -1, 3, &median, &unit), MOBAGEN_ERROR_INVALID_ARGUMENT,
                      "-1 warm-up runs and 3 repetitions; need warmup >= 0 and repetitions >= 1");

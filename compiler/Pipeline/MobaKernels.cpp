@@ -13,6 +13,7 @@
 #include "compiler/Conversion/MobaToTile/TuningSpace.h"
 #include "compiler/Conversion/Passes.h"
 #include "compiler/Target/PtxEmitter.h"
+#include "compiler/Target/StageClock.h"
 #include "dialect/moba/IR/MobaDialect.h"
 #include "dialect/tile/IR/TileDialect.h"
 
@@ -43,19 +44,6 @@ std::string configText(const MobaKernelConfig &c) {
     text += fmt::format(", scale = {:.17g}", *c.scale);
   return text + ">";
 }
-
-class StageClock {
-public:
-  double lap() {
-    const auto now = std::chrono::steady_clock::now();
-    const double ms = std::chrono::duration<double, std::milli>(now - last_).count();
-    last_ = now;
-    return ms;
-  }
-
-private:
-  std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
-};
 
 /// A variant to build: which kernel, and how (the template call with its tuning).
 struct VariantJob {
@@ -91,28 +79,22 @@ MobaKernels describeSpace(moba::ConfigAttr config, std::vector<VariantJob> *jobs
                        }});
     kernels.kernels[0].variants.push_back(std::move(d));
   }
-  for (const auto &v : space.gate) {
-    KernelVariant d = describe("gate_topk", config, v);
-    d.rowsPerProgram = static_cast<uint32_t>(v.tuning.blockM);
-    d.knobs = {{"block_m", v.tuning.blockM}, {"block_n", v.tuning.blockN},
-               {"num_warps", v.tuning.numWarps}};
-    if (jobs)
-      jobs->push_back({1, kernels.kernels[1].variants.size(), [config, t = v.tuning](auto m) {
-                         return templates::buildGateTopK(m, config, t);
-                       }});
-    kernels.kernels[1].variants.push_back(std::move(d));
-  }
-  for (const auto &v : space.attention) {
-    KernelVariant d = describe("sparse_attention_fwd", config, v);
-    d.rowsPerProgram = static_cast<uint32_t>(v.tuning.blockM);
-    d.knobs = {{"block_m", v.tuning.blockM}, {"block_n", v.tuning.blockN},
-               {"num_warps", v.tuning.numWarps}};
-    if (jobs)
-      jobs->push_back({2, kernels.kernels[2].variants.size(), [config, t = v.tuning](auto m) {
-                         return templates::buildSparseAttentionFwd(m, config, t);
-                       }});
-    kernels.kernels[2].variants.push_back(std::move(d));
-  }
+  // gate_topk and sparse_attention_fwd: query-row programs with the same knobs.
+  auto addRowKernel = [&](size_t index, const auto &variants, auto build) {
+    for (const auto &v : variants) {
+      KernelVariant d = describe(kernels.kernels[index].name, config, v);
+      d.rowsPerProgram = static_cast<uint32_t>(v.tuning.blockM);
+      d.knobs = {{"block_m", v.tuning.blockM}, {"block_n", v.tuning.blockN},
+                 {"num_warps", v.tuning.numWarps}};
+      if (jobs)
+        jobs->push_back({index, kernels.kernels[index].variants.size(),
+                         [config, t = v.tuning, build](auto m) { return build(m, config, t); }});
+      kernels.kernels[index].variants.push_back(std::move(d));
+    }
+  };
+  addRowKernel(1, space.gate, [](auto m, auto c, const auto &t) { return templates::buildGateTopK(m, c, t); });
+  addRowKernel(2, space.attention,
+               [](auto m, auto c, const auto &t) { return templates::buildSparseAttentionFwd(m, c, t); });
   return kernels;
 }
 

@@ -1,4 +1,5 @@
 #include "compiler/Target/PtxEmitter.h"
+#include "compiler/Target/StageClock.h"
 
 #include <algorithm>
 #include <chrono>
@@ -112,20 +113,6 @@ Status checkTarget(const llvm::Target &nvptx, const llvm::Triple &triple, const 
   }
   return Status::success();
 }
-
-/// Adds the milliseconds since construction (or the last lap) to a counter.
-class StageClock {
-public:
-  double lap() {
-    const auto now = std::chrono::steady_clock::now();
-    const double ms = std::chrono::duration<double, std::milli>(now - last_).count();
-    last_ = now;
-    return ms;
-  }
-
-private:
-  std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
-};
 
 } // namespace
 

@@ -292,3 +292,7 @@ mobagen_status mobagen_context_set_variant(mobagen_context *context, const char 
 }
 
 } // extern "C"
+
+namespace mobagen::api {
+mobagen_status setLastError(mobagen_status code, std::string message) { return fail(code, std::move(message)); }
+} // namespace mobagen::api

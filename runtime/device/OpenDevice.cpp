@@ -27,7 +27,7 @@ namespace {
 Expected<std::unique_ptr<Device>> openCuda(int ordinal) {
   auto driver = cuda::CudaDriver::load(cudaDriverLibrary());
   if (!driver)
-    return driver.status();
+    return Status::errorf("cannot open CUDA device {}: {}", ordinal, driver.status().message());
   auto gpu = cuda::CudaDevice::open(std::move(*driver), ordinal);
   if (!gpu)
     return gpu.status();

@@ -31,9 +31,7 @@ Expected<BundleFiles> generateBundle(const compiler::MobaKernelConfig &config, c
     const auto k = std::find_if(kernels->kernels.begin(), kernels->kernels.end(),
                                 [&](const compiler::KernelInfo &info) { return info.name == kernel; });
     if (k == kernels->kernels.end())
-      return Status::errorf("no kernel '{}' to pick variants of (kernels: pool_keys, gate_topk, "
-                            "sparse_attention_fwd)",
-                            kernel);
+      return Status::errorf("unknown kernel '{}' (pool_keys, gate_topk, sparse_attention_fwd)", kernel);
     std::vector<compiler::KernelVariant> picked;
     for (const std::string &id : ids) {
       const auto v = std::find_if(k->variants.begin(), k->variants.end(),
@@ -42,7 +40,8 @@ Expected<BundleFiles> generateBundle(const compiler::MobaKernelConfig &config, c
         std::string known;
         for (const compiler::KernelVariant &kv : k->variants)
           known += (known.empty() ? "" : ", ") + kv.id;
-        return Status::errorf("{} has no variant '{}' for this configuration (variants: {})", kernel, id, known);
+        return Status::errorf("{} has no variant '{}' for this configuration; its variants: {}", kernel, id,
+                              known);
       }
       picked.push_back(*v);
     }

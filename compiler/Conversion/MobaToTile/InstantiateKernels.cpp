@@ -22,7 +22,9 @@ using namespace mlir;
 
 MobaTuning defaultMobaTuning(moba::ConfigAttr config) {
   MobaTuning tuning;
-  tuning.attention = {.blockM = config.getHeadDim() > 64 ? 8 : 16, .blockN = 8, .numWarps = 4};
+  // 8 x 8 at every head dim: 16 x 8 at D 64 holds 64 tile elements per thread and
+  // spills (docs/perf.md); the tuning space keeps 16-row tiles with 8 warps.
+  tuning.attention = {.blockM = 8, .blockN = 8, .numWarps = 4};
   return tuning;
 }
 

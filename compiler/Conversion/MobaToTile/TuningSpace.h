@@ -15,8 +15,9 @@
 //   may declare statically;
 // - the attention kernel holds at most 32 elements of its [block_m, block_n, D]
 //   tile per thread: at 64, ptxas spills at D 64 (m16n8w4, m8n16w4) or sits at
-//   249 of 255 registers (docs/perf.md). The default variant is kept regardless:
-//   it is what the pass and `mobagen run` use until the autotuner picks.
+//   249 of 255 registers (docs/perf.md). The default (m8n8w4) holds 32 at D 64
+//   and 64 at D 128 without spilling; it is kept at every head dim, since it is
+//   what the pass and `mobagen run` use until the autotuner picks.
 //
 //===----------------------------------------------------------------------===//
 #pragma once

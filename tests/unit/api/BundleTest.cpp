@@ -65,9 +65,9 @@ TEST(Bundle, LoadsConfigKernelsAndVariants) {
   EXPECT_EQ(gate.params.size(), 5u);
   const bundle::BundleKernel &attention = b->kernel(KernelKind::SparseAttentionFwd);
   ASSERT_EQ(attention.variants.size(), 1u);
-  EXPECT_EQ(attention.variants[0].id, "m16n8w4");
+  EXPECT_EQ(attention.variants[0].id, "m8n8w4");
   EXPECT_EQ(attention.params.size(), 9u);
-  EXPECT_TRUE(bundle::ptxDeclaresEntry(b->ptx(KernelKind::SparseAttentionFwd, 0), "sparse_attention_fwd_m16n8w4"));
+  EXPECT_TRUE(bundle::ptxDeclaresEntry(b->ptx(KernelKind::SparseAttentionFwd, 0), "sparse_attention_fwd_m8n8w4"));
   EXPECT_EQ(bundle::ptxEntryCount(b->ptx(KernelKind::GateTopK, 1)), 1u);
 }
 
@@ -284,7 +284,7 @@ TEST(BundleErrors, EmbeddedFiles) {
   files.pop_back(); // the last variant's PTX
   auto missing = Bundle::fromFiles(views(files), "short_bundle");
   ASSERT_FALSE(missing);
-  EXPECT_NE(missing.status().message().find("no file named \"sparse_attention_fwd.m16n8w4.ptx\" among the bundle's 5 "
+  EXPECT_NE(missing.status().message().find("no file named \"sparse_attention_fwd.m8n8w4.ptx\" among the bundle's 5 "
                                             "files"),
             std::string::npos)
       << missing.status().message();

@@ -130,8 +130,8 @@ TEST(Launcher, EnqueuesTheThreeKernelsWithGridsAndArguments) {
   EXPECT_EQ(argAs<uint64_t>(l[1], 3), 0x4000u);
   EXPECT_EQ(argAs<uint64_t>(l[1], 4), 0x5000u);
 
-  EXPECT_EQ(l[2].kernel, "sparse_attention_fwd_m16n8w4");
-  EXPECT_EQ(l[2].config.grid.x, 2u);
+  EXPECT_EQ(l[2].kernel, "sparse_attention_fwd_m8n8w4");
+  EXPECT_EQ(l[2].config.grid.x, 3u); // ceil(20 / 8)
   EXPECT_EQ(l[2].config.block.x, 128u);
   ASSERT_EQ(l[2].args.size(), 9u);
   const uint64_t expected[] = {0x1000, 0x2000, 0x3000, 0x8000 + layout->selectedOffset, 0x6000, 0x7000, 0x4000,

@@ -25,8 +25,8 @@ struct TestBundle {
   std::filesystem::path dir;  ///< the files, written
 };
 
-/// block 16, top-k 3, D 64, Hq 4, Hkv 2, causal, bf16, sm_80; pool_keys r16w2 and
-/// r32w4, gate_topk m16n16w2 and m16n16w4, sparse_attention_fwd m16n8w4.
+/// block 16, top-k 3, D 64, Hq 4, Hkv 2, causal, bf16, sm_80; pool_keys w2 and
+/// w4, gate_topk m16w2 and m16w4, sparse_attention_fwd m8n8w4.
 const TestBundle &smallBundle();
 
 /// A fresh, empty directory for one test.

@@ -104,7 +104,7 @@ TEST_F(TuningSpaceTest, TheSpaceOfEachHeadDim) {
   EXPECT_EQ(idsOf(d64.pool), (std::vector<std::string>{"w2", "w4", "w8", "w1"}));
   EXPECT_EQ(idsOf(d64.gate), (std::vector<std::string>{"m16w2", "m16w4", "m32w4", "m64w8"}));
   EXPECT_EQ(idsOf(d64.attention),
-            (std::vector<std::string>{"m16n8w4", "m8n8w4", "m8n8w8", "m16n8w8", "m8n16w8"}));
+            (std::vector<std::string>{"m8n8w4", "m8n8w8", "m16n8w8", "m8n16w8"}));
   // At D 128 only the 8 x 8 attention tile fits 48 KiB, and 2 warps would hold 64
   // of its elements per thread.
   const MobaTuningSpace d128 = mobaTuningSpace(config(128));

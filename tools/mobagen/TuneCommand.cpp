@@ -23,6 +23,7 @@ struct TuneOptions {
   ContextFlags context;
   int64_t batch = 1;
   int64_t seqlenQ = 0, seqlenK = 0;
+  std::vector<int64_t> seqlens; ///< a varlen batch instead of --batch x --seqlen-q/k
   int warmup = 2, repetitions = 10;
   bool force = false;
 };
@@ -34,15 +35,19 @@ int tuneCommand(const TuneOptions &o) {
     fmt::print(stderr, "mobagen tune: error: {}\n", s.message());
     return kExitFailure;
   };
-  if (o.seqlenQ < 1 || o.seqlenK < 1 || o.batch < 1)
+  if (o.seqlens.empty() && (o.seqlenQ < 1 || o.seqlenK < 1 || o.batch < 1))
     return fail(Status::errorf("--batch {}, --seqlen-q {}, --seqlen-k {}: each must be >= 1", o.batch, o.seqlenQ,
                                o.seqlenK));
+  for (int64_t l : o.seqlens)
+    if (l < 1 || l > INT32_MAX)
+      return fail(Status::errorf("--seqlens: length {} is outside [1, {}]", l, INT32_MAX));
   std::string cacheDir;
   auto context = openContext(o.context, cacheDir);
   if (!context)
     return fail(context.status());
   api::Context &ctx = **context;
-  const UniformBatch batch = uniformBatch(ctx, o.batch, o.seqlenQ, o.seqlenK);
+  const UniformBatch batch =
+      o.seqlens.empty() ? uniformBatch(ctx, o.batch, o.seqlenQ, o.seqlenK) : varlenBatch(ctx, o.seqlens);
 
   const bool tty = isatty(STDOUT_FILENO) != 0;
   size_t total = 0, before = 0;
@@ -110,16 +115,24 @@ std::function<int()> addTuneCommand(CLI::App &app) {
   TuneOptions &o = *options;
   CLI::App *tune = app.add_subcommand("tune", "Choose each kernel's fastest variant for a shape and cache it");
   tune->footer("Measures every variant of pool_keys, gate_topk and sparse_attention_fwd for the shape\n"
-               "bucket of --batch sequences of --seqlen-q queries and --seqlen-k keys (batch and lengths\n"
-               "rounded up to powers of two) and stores the fastest in --cache-dir, where contexts with\n"
-               "that cache directory find it (docs/tuning.md). Times are CUDA-event milliseconds on a\n"
+               "bucket of --batch sequences of --seqlen-q queries and --seqlen-k keys, or of the varlen\n"
+               "batch --seqlens (batch and longest lengths rounded up to powers of two), and stores the\n"
+               "fastest in --cache-dir, where contexts with that cache directory find it (docs/tuning.md). Times are CUDA-event milliseconds on a\n"
                "GPU and model-us (the cost model, not a time) on the emulator.\n"
                "Exit codes: 0 success, 1 failure (bundle, device, every variant of a kernel failing),\n"
                "2 command-line usage error.");
   addContextFlags(*tune, o.context);
-  tune->add_option("--batch", o.batch, "Sequences in the batch")->capture_default_str();
-  tune->add_option("--seqlen-q", o.seqlenQ, "Queries per sequence")->required();
-  tune->add_option("--seqlen-k", o.seqlenK, "Keys per sequence (default: --seqlen-q)");
+  CLI::Option *batch = tune->add_option("--batch", o.batch, "Sequences in the batch")->capture_default_str();
+  CLI::Option *seqlenQ = tune->add_option("--seqlen-q", o.seqlenQ, "Queries per sequence");
+  CLI::Option *seqlenK = tune->add_option("--seqlen-k", o.seqlenK, "Keys per sequence (default: --seqlen-q)");
+  CLI::Option *seqlens =
+      tune->add_option("--seqlens", o.seqlens, "Instead: a varlen batch, one sequence per length (queries = keys)")
+          ->delimiter(',');
+  seqlens->excludes(batch)->excludes(seqlenQ)->excludes(seqlenK);
+  tune->callback([seqlenQ, seqlens] {
+    if (seqlenQ->count() == 0 && seqlens->count() == 0)
+      throw CLI::RequiredError("--seqlen-q or --seqlens");
+  });
   tune->add_option("--warmup", o.warmup, "Unmeasured runs per variant")->capture_default_str();
   tune->add_option("--repetitions", o.repetitions, "Measured runs per variant (the median counts)")
       ->capture_default_str();

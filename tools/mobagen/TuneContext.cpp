@@ -1,6 +1,8 @@
 //===- TuneContext.cpp - Bundle, device and context for tune and bench ------===//
 #include "tools/mobagen/TuneContext.h"
 
+#include <algorithm>
+
 #include "runtime/cache/DiskCache.h"
 #include "runtime/device/OpenDevice.h"
 #ifdef MOBAGEN_HAVE_COMPILER
@@ -98,6 +100,20 @@ UniformBatch uniformBatch(const api::Context &context, int64_t batch, int64_t se
     b.cuSeqlensQ.push_back(int32_t(i * seqlenQ));
     b.cuSeqlensK.push_back(int32_t(i * seqlenK));
   }
+  return b;
+}
+
+UniformBatch varlenBatch(const api::Context &context, const std::vector<int64_t> &lengths) {
+  UniformBatch b = uniformBatch(context, 0, 0, 0);
+  b.shape.batch = int64_t(lengths.size());
+  for (int64_t length : lengths) {
+    b.shape.total_q += length;
+    b.shape.max_seqlen_q = std::max(b.shape.max_seqlen_q, length);
+    b.cuSeqlensQ.push_back(int32_t(b.shape.total_q));
+  }
+  b.shape.total_k = b.shape.total_q;
+  b.shape.max_seqlen_k = b.shape.max_seqlen_q;
+  b.cuSeqlensK = b.cuSeqlensQ;
   return b;
 }
 

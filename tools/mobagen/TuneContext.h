@@ -45,5 +45,7 @@ struct UniformBatch {
   std::vector<int32_t> cuSeqlensQ, cuSeqlensK;
 };
 UniformBatch uniformBatch(const api::Context &context, int64_t batch, int64_t seqlenQ, int64_t seqlenK);
+/// One sequence per length, queries = keys (a varlen batch).
+UniformBatch varlenBatch(const api::Context &context, const std::vector<int64_t> &lengths);
 
 } // namespace mobagen::cli

@@ -146,8 +146,24 @@ mobagen_status mobagen_forward(mobagen_context *context, const mobagen_shape *sh
 
 /* Chooses each kernel's variant for the shape bucket of `shape` (batch and the
  * longest sequences rounded up to powers of two) ahead of the first forward, and
- * loads the chosen modules. Untuned buckets run each kernel's first variant. */
+ * loads the chosen modules. Every variant of each kernel is measured on random
+ * inputs of the bucket's shape (on a GPU with CUDA events, on the emulator with
+ * its cost model) and the fastest kept; with a cache_dir the choice persists
+ * there and a later context reads it back without measuring. Variants that fail
+ * to load or run are skipped; an error only if all of a kernel's fail (the
+ * message names each reason). Untuned buckets run each kernel's first variant. */
 mobagen_status mobagen_tune(mobagen_context *context, const mobagen_shape *shape);
+/* Times the forward (arguments as mobagen_forward, whose checks and error codes
+ * apply): one checked run, `warmup` unmeasured runs, then `repetitions` measured
+ * ones; *median is the median sample (the lower middle one for an even count) in
+ * *unit: "ms" (CUDA events) or "model-us" (the emulator's deterministic cost
+ * model, not a time). Synchronizes `stream`. */
+mobagen_status mobagen_benchmark_forward(mobagen_context *context, const mobagen_shape *shape, mobagen_devptr q,
+                                         mobagen_devptr k, mobagen_devptr v, mobagen_devptr cu_seqlens_q,
+                                         mobagen_devptr cu_seqlens_k, mobagen_devptr out, mobagen_devptr lse,
+                                         mobagen_devptr workspace, size_t workspace_bytes, mobagen_stream stream,
+                                         int warmup, int repetitions, double *median, const char **unit);
+
 /* Runs `variant` (its manifest id) of `kernel` ("pool_keys", "gate_topk",
  * "sparse_attention_fwd") for every shape, over any tuned choice; NULL variant
  * returns the kernel to the tuned / default choice. */

@@ -139,6 +139,22 @@ public:
                                        b.lse, b.workspace, b.workspaceBytes, stream));
   }
   Error tune(const mobagen_shape &shape) { return Error::from(mobagen_tune(handle_.get(), &shape)); }
+  /// mobagen_benchmark_forward's median cost of the forward and its unit ("ms" or "model-us").
+  struct Timing {
+    double median = 0;
+    std::string unit;
+  };
+  Result<Timing> benchmarkForward(const mobagen_shape &shape, const ForwardBuffers &b, int warmup, int repetitions,
+                                  mobagen_stream stream = 0) {
+    double median = 0;
+    const char *unit = nullptr;
+    if (mobagen_status s = mobagen_benchmark_forward(handle_.get(), &shape, b.q, b.k, b.v, b.cuSeqlensQ,
+                                                     b.cuSeqlensK, b.out, b.lse, b.workspace, b.workspaceBytes,
+                                                     stream, warmup, repetitions, &median, &unit);
+        s != MOBAGEN_SUCCESS)
+      return Error::from(s);
+    return Timing{median, unit};
+  }
   /// Pins a kernel's variant for every shape; nullptr unpins.
   Error setVariant(const char *kernel, const char *variant) {
     return Error::from(mobagen_context_set_variant(handle_.get(), kernel, variant));

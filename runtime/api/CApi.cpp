@@ -257,6 +257,32 @@ mobagen_status mobagen_tune(mobagen_context *context, const mobagen_shape *shape
   return guarded("mobagen_tune", [&] { return report(context->context->tune(*shape)); });
 }
 
+mobagen_status mobagen_benchmark_forward(mobagen_context *context, const mobagen_shape *shape, mobagen_devptr q,
+                                         mobagen_devptr k, mobagen_devptr v, mobagen_devptr cu_seqlens_q,
+                                         mobagen_devptr cu_seqlens_k, mobagen_devptr out, mobagen_devptr lse,
+                                         mobagen_devptr workspace, size_t workspace_bytes, mobagen_stream stream,
+                                         int warmup, int repetitions, double *median, const char **unit) {
+  MOBAGEN_REQUIRE(context, "mobagen_benchmark_forward");
+  MOBAGEN_REQUIRE(shape, "mobagen_benchmark_forward");
+  MOBAGEN_REQUIRE(median, "mobagen_benchmark_forward");
+  MOBAGEN_REQUIRE(unit, "mobagen_benchmark_forward");
+  const mobagen::launch::ForwardBuffers buffers{q, k, v, cu_seqlens_q, cu_seqlens_k, out, lse, workspace,
+                                              workspace_bytes};
+  return guarded("mobagen_benchmark_forward", [&] {
+    mobagen::device::Measurement m;
+    if (ApiStatus s = context->context->benchmarkForward(*shape, buffers, warmup, repetitions, stream, m); !s.ok())
+      return report(std::move(s));
+    // The unit outlives the call: the two the devices report are literals.
+    if (m.unit != "ms" && m.unit != "model-us")
+      return fail(MOBAGEN_ERROR_DEVICE, fmt::format("mobagen_benchmark_forward: the device reported the unit '{}'; "
+                                                    "expected ms or model-us",
+                                                    m.unit));
+    *median = mobagen::tune::medianOf(m.samples);
+    *unit = m.unit == "ms" ? "ms" : "model-us";
+    return MOBAGEN_SUCCESS;
+  });
+}
+
 mobagen_status mobagen_context_set_variant(mobagen_context *context, const char *kernel, const char *variant) {
   MOBAGEN_REQUIRE(context, "mobagen_context_set_variant");
   MOBAGEN_REQUIRE(kernel, "mobagen_context_set_variant");

@@ -1,6 +1,8 @@
 //===- Context.cpp - Argument checks, variant choice, forward ---------------===//
 #include "runtime/api/Context.h"
 
+#include "runtime/api/TuningSelector.h"
+
 #include <cmath>
 #include <cstring>
 #include <mutex>
@@ -70,7 +72,8 @@ tune::ShapeBucket bucketOf(const launch::VarlenShape &s) {
 }
 
 Context::Context(std::shared_ptr<device::Device> device, bundle::Bundle bundle)
-    : device_(std::move(device)), bundle_(std::move(bundle)), launcher_(*device_, bundle_) {}
+    : device_(std::move(device)), bundle_(std::move(bundle)), launcher_(*device_, bundle_),
+      selector_(makeTuningSelector()) {}
 
 ApiStatus Context::create(std::shared_ptr<device::Device> device, bundle::Bundle bundle,
                           const ContextOptions &options, std::unique_ptr<Context> &out) {
@@ -202,6 +205,27 @@ ApiStatus Context::forward(const mobagen_shape &shape, const launch::ForwardBuff
   return ApiStatus::success();
 }
 
+ApiStatus Context::benchmarkForward(const mobagen_shape &shape, const launch::ForwardBuffers &buffers, int warmup,
+                                   int repetitions, device::Stream stream, device::Measurement &measurement) {
+  if (warmup < 0 || repetitions < 1)
+    return ApiStatus::error(MOBAGEN_ERROR_INVALID_ARGUMENT,
+                            fmt::format("{} warm-up runs and {} repetitions; need warmup >= 0 and repetitions >= 1",
+                                        warmup, repetitions));
+  // The first run checks the arguments (with forward's error codes) and loads the modules.
+  if (ApiStatus s = forward(shape, buffers, stream); !s.ok())
+    return s;
+  auto measured = device_->measure(
+      [&]() -> Status {
+        ApiStatus s = forward(shape, buffers, stream);
+        return s.ok() ? Status::success() : Status::error(s.message);
+      },
+      warmup, repetitions, stream);
+  if (!measured)
+    return ApiStatus::error(MOBAGEN_ERROR_DEVICE, "measuring the forward: " + measured.status().message());
+  measurement = std::move(*measured);
+  return ApiStatus::success();
+}
+
 ApiStatus Context::tune(const mobagen_shape &shape) {
   launch::VarlenShape sizes;
   if (ApiStatus s = checkShape(shape, sizes); !s.ok())
@@ -215,8 +239,8 @@ ApiStatus Context::tune(const mobagen_shape &shape) {
   launch::VariantChoice choice{};
   for (size_t k = 0; k < bundle::kKernelCount; ++k) {
     const bundle::BundleKernel &kernel = bundle_.kernels()[k];
-    const VariantRequest request{KernelKind(k), bucket, sizes, bundle_, launcher_, *device_,
-                                 cache_ ? &*cache_ : nullptr};
+    const VariantRequest request{KernelKind(k), bucket,    sizes,    choice,
+                                 bundle_,       launcher_, *device_, cache_ ? &*cache_ : nullptr};
     auto index = selector(request);
     if (!index)
       return ApiStatus::error(MOBAGEN_ERROR_DEVICE,
@@ -261,7 +285,7 @@ ApiStatus Context::setVariant(std::string_view kernel, std::string_view variant)
 
 void Context::setVariantSelector(VariantSelector selector) {
   std::unique_lock lock(choicesMutex_);
-  selector_ = selector ? std::move(selector) : VariantSelector(selectFirstVariant);
+  selector_ = selector ? std::move(selector) : makeTuningSelector();
 }
 
 } // namespace mobagen::api

@@ -6,8 +6,9 @@
 //
 // Variant choice: each kernel runs its first (default) variant unless tune() has
 // chosen one for the shape's bucket, or setVariant() pins one. tune() asks the
-// VariantSelector, the hook where the autotuner (runtime/tune) plugs in; the
-// default selector picks each kernel's first variant.
+// VariantSelector, kernel by kernel in launch order; the default one is the
+// autotuner (TuningSelector.h: measure every variant, keep the fastest, persist
+// the choice in the context's cache directory).
 //
 // Thread safety: forward, workspaceSize, tune and setVariant may be called from
 // several threads at once (a reader-writer lock guards the choices, the
@@ -48,6 +49,9 @@ struct VariantRequest {
   bundle::KernelKind kernel;
   tune::ShapeBucket bucket;
   launch::VarlenShape shape;            ///< the shape tune() was given
+  /// The variants already chosen for the kernels before this one (launch order),
+  /// so that a selector can run them to fill this kernel's inputs (kbar, selected).
+  launch::VariantChoice earlier;
   const bundle::Bundle &bundle;
   launch::MobaLauncher &launcher;       ///< loads variants and enqueues single kernels
   device::Device &device;
@@ -57,7 +61,7 @@ struct VariantRequest {
 /// Returns the index of the variant to run (into the kernel's variants).
 using VariantSelector = std::function<Expected<size_t>(const VariantRequest &)>;
 
-/// The default selector: each kernel's first variant.
+/// Each kernel's first variant (no measuring).
 Expected<size_t> selectFirstVariant(const VariantRequest &request);
 
 /// The shape's tune::ShapeBucket (batch and longest sequences rounded up to powers of two).
@@ -81,8 +85,14 @@ public:
   ApiStatus workspaceSize(const mobagen_shape &shape, uint64_t &bytes) const;
   ApiStatus forward(const mobagen_shape &shape, const launch::ForwardBuffers &buffers, device::Stream stream);
   ApiStatus tune(const mobagen_shape &shape);
+  /// Runs one checked forward (errors as forward's), then Device::measure of the
+  /// forward: `warmup` unmeasured runs, `repetitions` measured ones (ms on a GPU,
+  /// model-us on the emulator), with the variants choiceFor gives.
+  ApiStatus benchmarkForward(const mobagen_shape &shape, const launch::ForwardBuffers &buffers, int warmup,
+                             int repetitions, device::Stream stream, device::Measurement &measurement);
   /// Pins `variant` of `kernel` for every shape; an empty variant unpins.
   ApiStatus setVariant(std::string_view kernel, std::string_view variant);
+  /// Replaces the selector tune() asks; an empty one restores the autotuner.
   void setVariantSelector(VariantSelector selector);
 
   /// The variants a forward of `shape` runs now.
@@ -102,7 +112,7 @@ private:
   using BucketKey = std::tuple<int64_t, int64_t, int64_t>;
   std::map<BucketKey, launch::VariantChoice> tuned_;
   std::array<std::optional<size_t>, bundle::kKernelCount> pinned_;
-  VariantSelector selector_ = selectFirstVariant;
+  VariantSelector selector_;
 };
 
 } // namespace mobagen::api

@@ -97,24 +97,30 @@ Expected<WorkspaceLayout> workspaceLayout(const bundle::BundleConfig &c, const V
 
 MobaLauncher::MobaLauncher(device::Device &device, const bundle::Bundle &bundle)
     : device_(device), bundle_(bundle) {
-  for (size_t k = 0; k < bundle::kKernelCount; ++k)
-    modules_[k].assign(bundle.kernels()[k].variants.size(), kNotLoaded);
+  for (size_t k = 0; k < bundle::kKernelCount; ++k) {
+    const size_t count = bundle.kernels()[k].variants.size();
+    modules_[k] = std::make_unique<std::atomic<int64_t>[]>(count);
+    for (size_t v = 0; v < count; ++v)
+      modules_[k][v].store(kNotLoaded, std::memory_order_relaxed);
+  }
 }
 
 Expected<device::ModuleId> MobaLauncher::module(KernelKind kernel, size_t variant) {
   const bundle::BundleKernel &k = bundle_.kernel(kernel);
   if (variant >= k.variants.size())
     return Status::errorf("{} has {} variants; variant {} does not exist", k.name, k.variants.size(), variant);
+  std::atomic<int64_t> &slot = modules_[size_t(kernel)][variant];
+  if (const int64_t loaded = slot.load(std::memory_order_acquire); loaded != kNotLoaded)
+    return device::ModuleId(loaded);
   std::lock_guard lock(mutex_);
-  int64_t &slot = modules_[size_t(kernel)][variant];
-  if (slot == kNotLoaded) {
-    const bundle::KernelVariant &v = k.variants[variant];
-    auto id = device_.loadModule(bundle_.ptx(kernel, variant), fmt::format("{}/{}", bundle_.origin(), v.ptxFile));
-    if (!id)
-      return Status::errorf("loading {} variant {} ({}): {}", k.name, v.id, v.ptxFile, id.status().message());
-    slot = *id;
-  }
-  return device::ModuleId(slot);
+  if (const int64_t loaded = slot.load(std::memory_order_acquire); loaded != kNotLoaded)
+    return device::ModuleId(loaded);
+  const bundle::KernelVariant &v = k.variants[variant];
+  auto id = device_.loadModule(bundle_.ptx(kernel, variant), fmt::format("{}/{}", bundle_.origin(), v.ptxFile));
+  if (!id)
+    return Status::errorf("loading {} variant {} ({}): {}", k.name, v.id, v.ptxFile, id.status().message());
+  slot.store(int64_t(*id), std::memory_order_release);
+  return *id;
 }
 
 device::LaunchConfig MobaLauncher::launchConfig(KernelKind kernel, size_t variant, const VarlenShape &s) const {
@@ -130,14 +136,8 @@ device::LaunchConfig MobaLauncher::launchConfig(KernelKind kernel, size_t varian
   return launch;
 }
 
-Status MobaLauncher::enqueueKernel(KernelKind kernel, size_t variant, const VarlenShape &s,
-                                   const WorkspaceLayout &layout, const ForwardBuffers &b, device::Stream stream) {
-  const device::LaunchConfig launch = launchConfig(kernel, variant, s);
-  if (launch.grid.count() == 0)
-    return Status::success();
-  auto module = this->module(kernel, variant);
-  if (!module)
-    return module.status();
+device::KernelArgs MobaLauncher::kernelArgs(KernelKind kernel, const VarlenShape &s, const WorkspaceLayout &layout,
+                                            const ForwardBuffers &b) const {
   const device::DevicePtr kbar = b.workspace + layout.kbarOffset;
   const device::DevicePtr selected = b.workspace + layout.selectedOffset;
   device::KernelArgs args;
@@ -153,6 +153,18 @@ Status MobaLauncher::enqueueKernel(KernelKind kernel, size_t variant, const Varl
         .add(int32_t(s.totalQ));
     break;
   }
+  return args;
+}
+
+Status MobaLauncher::enqueueKernel(KernelKind kernel, size_t variant, const VarlenShape &s,
+                                   const WorkspaceLayout &layout, const ForwardBuffers &b, device::Stream stream) {
+  const device::LaunchConfig launch = launchConfig(kernel, variant, s);
+  if (launch.grid.count() == 0)
+    return Status::success();
+  auto module = this->module(kernel, variant);
+  if (!module)
+    return module.status();
+  const device::KernelArgs args = kernelArgs(kernel, s, layout, b);
   const bundle::KernelVariant &v = bundle_.kernel(kernel).variants[variant];
   Status status = device_.enqueue(*module, v.entry, launch, args, stream);
   if (!status) // the context only on failure: formatting it costs more than the launch setup

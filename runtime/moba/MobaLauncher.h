@@ -10,12 +10,17 @@
 // longest sequence (the extra programs exit), never under-estimate it.
 //
 // Thread safety: every member may be called from several threads at once; module
-// loading is serialized by a lock and happens once per variant.
+// loading is serialized by a lock and happens once per variant. A module already
+// loaded is found without the lock, so a launch made while another thread holds
+// the device (Device::measure on the emulator) never waits on a load that waits
+// on the device.
 //
 //===----------------------------------------------------------------------===//
 #pragma once
 
 #include <array>
+#include <atomic>
+#include <memory>
 #include <mutex>
 #include <vector>
 
@@ -76,6 +81,11 @@ public:
   /// extent means the kernel has nothing to do.
   device::LaunchConfig launchConfig(bundle::KernelKind kernel, size_t variant, const VarlenShape &shape) const;
 
+  /// One kernel's arguments, in its parameter order (docs/bundle.md). The tuner
+  /// builds them ahead of its measured runs, which enqueue on the device directly.
+  device::KernelArgs kernelArgs(bundle::KernelKind kernel, const VarlenShape &shape, const WorkspaceLayout &layout,
+                                const ForwardBuffers &buffers) const;
+
   /// Enqueues one kernel (the tuner measures kernels one at a time). `layout` is
   /// workspaceLayout's for `shape`; buffers must have been checked.
   Status enqueueKernel(bundle::KernelKind kernel, size_t variant, const VarlenShape &shape,
@@ -92,9 +102,9 @@ public:
 private:
   device::Device &device_;
   const bundle::Bundle &bundle_;
-  std::mutex mutex_; // guards modules_
-  /// Per kernel and variant: the loaded module, or kNotLoaded.
-  std::array<std::vector<int64_t>, bundle::kKernelCount> modules_;
+  std::mutex mutex_; // serializes loads
+  /// Per kernel and variant: the loaded module, or kNotLoaded (written once, under mutex_).
+  std::array<std::unique_ptr<std::atomic<int64_t>[]>, bundle::kKernelCount> modules_;
   static constexpr int64_t kNotLoaded = -1;
 };
 

@@ -18,6 +18,10 @@ enum ExitCode : int {
 std::function<int()> addRunCommand(CLI::App &app);
 /// Adds `mobagen generate` (builds with the compiler only).
 std::function<int()> addGenerateCommand(CLI::App &app);
+/// Adds `mobagen tune` (choose and cache each kernel's variant for a shape).
+std::function<int()> addTuneCommand(CLI::App &app);
+/// Adds `mobagen bench` (time the forward per shape).
+std::function<int()> addBenchCommand(CLI::App &app);
 /// Adds `mobagen info`.
 std::function<int()> addInfoCommand(CLI::App &app);
 

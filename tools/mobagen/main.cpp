@@ -14,6 +14,8 @@ int main(int argc, char **argv) {
 
   std::function<int()> run = addRunCommand(app);
   std::function<int()> info = addInfoCommand(app);
+  std::function<int()> tune = addTuneCommand(app);
+  std::function<int()> bench = addBenchCommand(app);
   std::function<int()> emu = addEmuCommand(app);
 #ifdef MOBAGEN_HAVE_COMPILER
   std::function<int()> generate = addGenerateCommand(app);
@@ -32,6 +34,10 @@ int main(int argc, char **argv) {
       return run();
     if (app.got_subcommand("info"))
       return info();
+    if (app.got_subcommand("tune"))
+      return tune();
+    if (app.got_subcommand("bench"))
+      return bench();
     if (app.got_subcommand("emu"))
       return emu();
 #ifdef MOBAGEN_HAVE_COMPILER

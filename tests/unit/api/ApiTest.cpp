@@ -254,6 +254,99 @@ TEST(Api, FourThreadsShareOneContext) {
     t.join();
 }
 
+TEST(ApiTune, TheForwardAfterTuningMatchesTheReference) {
+  auto device = Device::open(MOBAGEN_DEVICE_EMULATOR);
+  ASSERT_TRUE(device);
+  const auto cache = scratchDir("tune-forward");
+  const mobagen_context_options options{cache.c_str(), nullptr};
+  auto context = Context::open(*device, str(smallBundle().dir), &options);
+  ASSERT_TRUE(context);
+  DeviceRun run(*device, smallBatch({20, 7}, {33, 40}, 21));
+  run.prepare(*context);
+  Error tuned = context->tune(run.shape());
+  ASSERT_TRUE(tuned.ok()) << tuned.message();
+  run.runAndCheck(*context);
+  // The choices were stored: one entry per kernel.
+  size_t entries = 0;
+  for (const auto &e : std::filesystem::recursive_directory_iterator(cache))
+    entries += e.is_regular_file();
+  EXPECT_EQ(entries, 3u);
+}
+
+TEST(ApiTune, OneThreadTunesWhileThreeRunForwards) {
+  auto device = Device::open(MOBAGEN_DEVICE_EMULATOR);
+  ASSERT_TRUE(device);
+  auto context = Context::open(*device, str(smallBundle().dir));
+  ASSERT_TRUE(context);
+  std::vector<std::thread> threads;
+  threads.emplace_back([&] {
+    for (int lk : {24, 60}) {
+      mobagen_shape s = shapeOf(smallBatch({8}, {lk}, 3));
+      Error tuned = context->tune(s);
+      EXPECT_TRUE(tuned.ok()) << tuned.message();
+    }
+  });
+  for (int t = 0; t < 3; ++t)
+    threads.emplace_back([&, t] {
+      DeviceRun run(*device, smallBatch({int32_t(4 + 6 * t)}, {int32_t(20 + 15 * t)}, uint32_t(40 + t)));
+      run.prepare(*context);
+      for (int i = 0; i < 3; ++i)
+        run.runAndCheck(*context);
+    });
+  for (std::thread &t : threads)
+    t.join();
+}
+
+TEST(ApiBenchmark, MedianCostOfTheForward) {
+  auto device = Device::open(MOBAGEN_DEVICE_EMULATOR);
+  ASSERT_TRUE(device);
+  auto opened = Context::open(*device, str(smallBundle().dir));
+  ASSERT_TRUE(opened);
+  Context &ctx = *opened;
+  mobagen_context *context = ctx.get();
+  {
+    DeviceRun run(*device, smallBatch({10}, {30}, 8));
+    run.prepare(ctx);
+    const ForwardBuffers &b = run.buffers();
+    const mobagen_shape &s = run.shape();
+    double median = 0;
+    const char *unit = nullptr;
+    auto bench = [&](const mobagen_shape *shape, mobagen_devptr q, int warmup, int reps, double *m,
+                     const char **u) {
+      return mobagen_benchmark_forward(context, shape, q, b.k, b.v, b.cuSeqlensQ, b.cuSeqlensK, b.out, b.lse,
+                                       b.workspace, b.workspaceBytes, 0, warmup, reps, m, u);
+    };
+    ASSERT_EQ(bench(&s, b.q, 1, 3, &median, &unit), MOBAGEN_SUCCESS) << mobagen_last_error();
+    EXPECT_STREQ(unit, "model-us");
+    EXPECT_GT(median, 0);
+    // The emulator's model: the same work costs the same; a pinned variant changes it.
+    double again = 0;
+    ASSERT_EQ(bench(&s, b.q, 0, 1, &again, &unit), MOBAGEN_SUCCESS);
+    EXPECT_EQ(again, median);
+    ASSERT_EQ(mobagen_context_set_variant(context, "gate_topk", "m16w4"), MOBAGEN_SUCCESS);
+    double pinned = 0;
+    ASSERT_EQ(bench(&s, b.q, 0, 1, &pinned, &unit), MOBAGEN_SUCCESS);
+    EXPECT_NE(pinned, median);
+    run.runAndCheck(ctx); // the benchmarked buffers hold a correct forward
+    auto timing = ctx.benchmarkForward(s, b, 0, 1); // the C++ API, same numbers
+    ASSERT_TRUE(timing) << timing.error().message();
+    EXPECT_EQ(timing->median, pinned);
+    EXPECT_EQ(timing->unit, "model-us");
+    EXPECT_EQ(ctx.benchmarkForward(s, b, 0, 0).error().code(), MOBAGEN_ERROR_INVALID_ARGUMENT);
+
+    EXPECT_API_ERROR(bench(&s, b.q, -1, 3, &median, &unit), MOBAGEN_ERROR_INVALID_ARGUMENT,
+                     "-1 warm-up runs and 3 repetitions; need warmup >= 0 and repetitions >= 1");
+    EXPECT_API_ERROR(bench(&s, b.q, 0, 0, &median, &unit), MOBAGEN_ERROR_INVALID_ARGUMENT, "0 repetitions");
+    EXPECT_API_ERROR(bench(&s, b.q + 2, 0, 1, &median, &unit), MOBAGEN_ERROR_MISALIGNED, "is not 16-byte aligned");
+    EXPECT_API_ERROR(bench(nullptr, b.q, 0, 1, &median, &unit), MOBAGEN_ERROR_INVALID_ARGUMENT,
+                     "mobagen_benchmark_forward: shape is null");
+    EXPECT_API_ERROR(bench(&s, b.q, 0, 1, nullptr, &unit), MOBAGEN_ERROR_INVALID_ARGUMENT,
+                     "mobagen_benchmark_forward: median is null");
+    EXPECT_API_ERROR(bench(&s, b.q, 0, 1, &median, nullptr), MOBAGEN_ERROR_INVALID_ARGUMENT,
+                     "mobagen_benchmark_forward: unit is null");
+  }
+}
+
 TEST(Api, LastErrorIsPerThread) {
   mobagen_device *device = nullptr;
   ASSERT_EQ(mobagen_device_open(mobagen_device_kind(9), 0, &device), MOBAGEN_ERROR_INVALID_ARGUMENT);

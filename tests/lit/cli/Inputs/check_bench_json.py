@@ -1,0 +1,50 @@
+"""Checks `mobagen bench --json` rows: keys, positive times and rates, and the
+useful FLOPs given on the command line per sequence length.
+ROWS is a count, or all-variants:BUNDLE for the rows of --all-variants (the tuned
+forward plus, per kernel, each other variant of the bundle's manifest). With --dense,
+every row has a positive dense time and speed-up = dense_time / time; otherwise both
+are null. With --defaults BUNDLE, every row runs each kernel's first variant.
+Usage: check_bench_json.py FILE ROWS [--dense] [--defaults BUNDLE] SEQLEN=FLOPS..."""
+import json
+import os
+import sys
+
+
+def manifest_variants(bundle):
+    manifest = json.load(open(os.path.join(bundle, "manifest.json")))
+    return {k["name"]: [v["id"] for v in k["variants"]] for k in manifest["kernels"]}
+
+
+rows = json.load(open(sys.argv[1]))
+if sys.argv[2].startswith("all-variants:"):
+    variants = manifest_variants(sys.argv[2][len("all-variants:"):])
+    expected_rows = 1 + sum(len(ids) - 1 for ids in variants.values())
+else:
+    expected_rows = int(sys.argv[2])
+args = sys.argv[3:]
+dense = "--dense" in args
+defaults = None
+if "--defaults" in args:
+    i = args.index("--defaults")
+    defaults = {k: ids[0] for k, ids in manifest_variants(args[i + 1]).items()}
+    del args[i:i + 2]
+flops = {int(k): float(v) for k, v in (a.split("=") for a in args if a != "--dense")}
+assert len(rows) == expected_rows, f"{len(rows)} rows, expected {expected_rows}"
+keys = {"batch", "seqlen_q", "seqlen_k", "variants", "time", "unit", "useful_flops", "tflops",
+        "tflops_modeled", "dense_time", "speedup_vs_dense"}
+for r in rows:
+    assert set(r) == keys, f"keys {sorted(r)}"
+    assert r["time"] > 0 and r["tflops"] > 0, r
+    assert r["unit"] == "model-us" and r["tflops_modeled"] is True, r
+    assert set(r["variants"]) == {"pool_keys", "gate_topk", "sparse_attention_fwd"}, r
+    assert r["useful_flops"] == flops[r["seqlen_q"]], f"{r['useful_flops']} != {flops[r['seqlen_q']]}"
+    # The rate is the FLOPs over the modeled time.
+    assert abs(r["tflops"] - r["useful_flops"] / (r["time"] * 1e-6) / 1e12) <= 1e-9 * r["tflops"], r
+    if defaults is not None:
+        assert r["variants"] == defaults, f"{r['variants']} != {defaults}"
+    if dense:
+        assert r["dense_time"] > 0, r
+        assert abs(r["speedup_vs_dense"] - r["dense_time"] / r["time"]) <= 1e-9 * r["speedup_vs_dense"], r
+    else:
+        assert r["dense_time"] is None and r["speedup_vs_dense"] is None, r
+print(f"check_bench_json: {len(rows)} rows ok")

@@ -1,0 +1,340 @@
+//===- BenchCommand.cpp - `mobagen bench`: time the MoBA forward per shape ----===//
+//
+// For each shape: the forward with the tuned variants when the cache holds them
+// (else the defaults), or with --all-variants each variant of each kernel in turn,
+// timed with Context::benchmarkForward (mobagen_benchmark_forward). Useful work
+// is counted exactly from the selection the forward wrote: 4 * D FLOPs per
+// attended key, per query row and head (DESIGN.md section 4). With --dense-ptx,
+// the compiler's dense flash-attention kernel (templates/FlashAttentionFwd,
+// lowered by mobagen-opt / mobagen-translate) runs on the same inputs and device
+// for the speed-up column; without it the column is "n/a" (docs/perf.md says why).
+//
+//===----------------------------------------------------------------------===//
+#include <fstream>
+#include <random>
+#include <set>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "runtime/api/TuningSelector.h"
+#include "runtime/support/FloatFormats.h"
+#include "tools/mobagen/Commands.h"
+#include "tools/mobagen/TuneContext.h"
+
+namespace mobagen::cli {
+namespace {
+
+struct BenchOptions {
+  ContextFlags context;
+  std::vector<int64_t> seqlens{1024};
+  int64_t batch = 1;
+  int warmup = 2, repetitions = 10;
+  bool allVariants = false;
+  std::string json;
+  std::string densePtx;
+  int64_t denseBlockM = 64;
+  int64_t denseWarps = 4;
+};
+
+/// The dense flash-attention kernel, loaded on the bench's device.
+struct DenseKernel {
+  device::ModuleId module = 0;
+  int64_t blockM = 0;
+  int64_t warps = 0;
+};
+
+struct Row {
+  UniformBatch batch;
+  launch::VariantChoice choice{};
+  double median = 0;
+  std::string unit;
+  double usefulFlops = 0;
+  std::optional<double> denseMedian; ///< the dense kernel's, same unit
+};
+
+/// The device buffers of one shape, freed with the object.
+class ShapeBuffers {
+public:
+  explicit ShapeBuffers(device::Device &device) : device_(device) {}
+  ~ShapeBuffers() {
+    for (device::DevicePtr p : owned_)
+      (void)device_.free(p);
+  }
+  Expected<device::DevicePtr> upload(const void *data, size_t bytes) {
+    auto p = device_.allocate(std::max<size_t>(bytes, 16));
+    if (!p)
+      return p.status();
+    owned_.push_back(*p);
+    if (data && bytes)
+      MOBAGEN_RETURN_IF_ERROR(device_.copyToDevice(*p, data, bytes));
+    return *p;
+  }
+
+private:
+  device::Device &device_;
+  std::vector<device::DevicePtr> owned_;
+};
+
+/// 4 * D * sum over rows and heads of the keys each row attends, from the
+/// selected blocks (-1 = unused slot): whole blocks, the current one (causal)
+/// up to the row's key position.
+double usefulFlops(const mobagen_config &c, const UniformBatch &b, const std::vector<int32_t> &selected) {
+  double keys = 0;
+  for (size_t s = 0; s + 1 < b.cuSeqlensQ.size(); ++s) {
+    const int64_t lq = b.cuSeqlensQ[s + 1] - b.cuSeqlensQ[s], lk = b.cuSeqlensK[s + 1] - b.cuSeqlensK[s];
+    for (int64_t i = 0; i < lq; ++i) {
+      const int64_t row = b.cuSeqlensQ[s] + i, p = lk - lq + i;
+      for (int64_t h = 0; h < c.num_q_heads; ++h)
+        for (int64_t slot = 0; slot < c.top_k; ++slot) {
+          const int32_t j = selected[size_t((row * c.num_q_heads + h) * c.top_k + slot)];
+          if (j < 0)
+            continue;
+          const int64_t start = int64_t(j) * c.block_size;
+          int64_t end = std::min(start + c.block_size, lk);
+          if (c.causal)
+            end = std::min(end, p + 1);
+          keys += double(std::max<int64_t>(end - start, 0));
+        }
+    }
+  }
+  return 4.0 * double(c.head_dim) * keys;
+}
+
+/// The median cost of flash_attention_fwd(q, k, v, out, lse, cu_seqlens_q,
+/// cu_seqlens_k, total_q) over the forward's buffers; grid [ceil(max Lq / block_m), Hq, B].
+Expected<double> timeDense(device::Device &device, const DenseKernel &dense, const mobagen_config &c,
+                           const mobagen_shape &s, const launch::ForwardBuffers &b, const BenchOptions &o) {
+  device::LaunchConfig launch;
+  launch.grid = {uint32_t((s.max_seqlen_q + dense.blockM - 1) / dense.blockM), uint32_t(c.num_q_heads),
+                 uint32_t(s.batch)};
+  launch.block = {uint32_t(32 * dense.warps), 1, 1};
+  device::KernelArgs args;
+  args.add(b.q).add(b.k).add(b.v).add(b.out).add(b.lse).add(b.cuSeqlensQ).add(b.cuSeqlensK).add(int32_t(s.total_q));
+  auto m = device.measure([&] { return device.enqueue(dense.module, "flash_attention_fwd", launch, args, 0); },
+                          o.warmup, o.repetitions, 0);
+  if (!m)
+    return m.status().withContext("dense attention (--dense-ptx): ");
+  MOBAGEN_RETURN_IF_ERROR(device.synchronize(0));
+  return tune::medianOf(m->samples);
+}
+
+Expected<Row> benchOne(api::Context &ctx, const UniformBatch &batch, const BenchOptions &o,
+                       const std::optional<DenseKernel> &dense, std::optional<double> &denseMedian) {
+  const mobagen_config c = ctx.config();
+  const mobagen_shape &s = batch.shape;
+  device::Device &device = ctx.device();
+  ShapeBuffers buffers(device);
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<double> uniform(-1.0, 1.0);
+  const DType dtype = c.dtype == MOBAGEN_DTYPE_BF16 ? DType::BF16 : DType::F16;
+  auto random = [&](int64_t count) {
+    std::vector<uint16_t> bits(static_cast<size_t>(count));
+    for (uint16_t &x : bits)
+      x = encodeDType(uniform(rng), dtype);
+    return bits;
+  };
+  const auto q = random(s.total_q * c.num_q_heads * c.head_dim);
+  const auto k = random(s.total_k * c.num_kv_heads * c.head_dim);
+  const auto v = random(s.total_k * c.num_kv_heads * c.head_dim);
+  uint64_t workspaceBytes = 0;
+  if (api::ApiStatus st = ctx.workspaceSize(s, workspaceBytes); !st.ok())
+    return Status::error(st.message);
+  launch::ForwardBuffers b;
+  const std::pair<device::DevicePtr *, std::pair<const void *, size_t>> uploads[] = {
+      {&b.q, {q.data(), q.size() * 2}},
+      {&b.k, {k.data(), k.size() * 2}},
+      {&b.v, {v.data(), v.size() * 2}},
+      {&b.cuSeqlensQ, {batch.cuSeqlensQ.data(), batch.cuSeqlensQ.size() * 4}},
+      {&b.cuSeqlensK, {batch.cuSeqlensK.data(), batch.cuSeqlensK.size() * 4}},
+      {&b.out, {nullptr, q.size() * 2}},
+      {&b.lse, {nullptr, size_t(s.total_q * c.num_q_heads) * 4}},
+      {&b.workspace, {nullptr, size_t(workspaceBytes)}}};
+  for (const auto &[ptr, src] : uploads) {
+    auto p = buffers.upload(src.first, src.second);
+    if (!p)
+      return p.status();
+    *ptr = *p;
+  }
+  b.workspaceBytes = workspaceBytes;
+  Row row;
+  row.batch = batch;
+  device::Measurement m;
+  if (api::ApiStatus st = ctx.benchmarkForward(s, b, o.warmup, o.repetitions, 0, m); !st.ok())
+    return Status::error(st.message);
+  MOBAGEN_RETURN_IF_ERROR(device.synchronize(0));
+  row.median = tune::medianOf(m.samples);
+  row.unit = m.unit;
+  row.choice = ctx.choiceFor({s.batch, s.total_q, s.total_k, s.max_seqlen_q, s.max_seqlen_k});
+  auto layout = launch::workspaceLayout(ctx.bundle().config(),
+                                        {s.batch, s.total_q, s.total_k, s.max_seqlen_q, s.max_seqlen_k});
+  if (!layout)
+    return layout.status();
+  std::vector<int32_t> selected(size_t(s.total_q * c.num_q_heads * c.top_k));
+  if (!selected.empty())
+    MOBAGEN_RETURN_IF_ERROR(
+        device.copyToHost(selected.data(), b.workspace + layout->selectedOffset, selected.size() * 4));
+  row.usefulFlops = usefulFlops(c, batch, selected);
+  // Dense attention once per shape, after the selection was read (it rewrites out and lse).
+  if (dense && !denseMedian) {
+    auto d = timeDense(device, *dense, c, s, b, o);
+    if (!d)
+      return d.status();
+    denseMedian = *d;
+  }
+  row.denseMedian = denseMedian;
+  return row;
+}
+
+std::string variantsText(const api::Context &ctx, const launch::VariantChoice &choice) {
+  std::string text;
+  for (size_t k = 0; k < bundle::kKernelCount; ++k)
+    text += (k ? "/" : "") + ctx.bundle().kernels()[k].variants[choice[k]].id;
+  return text;
+}
+
+int benchCommand(const BenchOptions &o) {
+  auto fail = [](const Status &s) {
+    fmt::print(stderr, "mobagen bench: error: {}\n", s.message());
+    return kExitFailure;
+  };
+  if (o.batch < 1 || o.repetitions < 1 || o.warmup < 0)
+    return fail(Status::errorf("--batch {}, --warmup {}, --repetitions {}: need >= 1, >= 0, >= 1", o.batch,
+                               o.warmup, o.repetitions));
+  for (int64_t l : o.seqlens)
+    if (l < 1)
+      return fail(Status::errorf("--seqlen {} must be >= 1", l));
+  std::string cacheDir;
+  auto context = openContext(o.context, cacheDir);
+  if (!context)
+    return fail(context.status());
+  api::Context &ctx = **context;
+  ctx.setVariantSelector(api::makeCachedChoiceSelector());
+  std::optional<DenseKernel> dense;
+  if (!o.densePtx.empty()) {
+    if (o.denseBlockM < 1 || o.denseWarps < 1 || o.denseWarps > 32)
+      return fail(Status::errorf("--dense-block-m {} and --dense-warps {}: need >= 1 and 1..32", o.denseBlockM,
+                                 o.denseWarps));
+    std::ifstream in(o.densePtx, std::ios::binary);
+    if (!in.is_open())
+      return fail(Status::errorf("--dense-ptx {}: cannot open", o.densePtx));
+    std::stringstream text;
+    text << in.rdbuf();
+    auto module = ctx.device().loadModule(text.str(), o.densePtx);
+    if (!module)
+      return fail(module.status().withContext("--dense-ptx: "));
+    dense = DenseKernel{*module, o.denseBlockM, o.denseWarps};
+  }
+
+  std::vector<Row> rows;
+  for (int64_t seqlen : o.seqlens) {
+    const UniformBatch batch = uniformBatch(ctx, o.batch, seqlen, seqlen);
+    if (api::ApiStatus st = ctx.tune(batch.shape); !st.ok()) // cached choices only: never measures
+      return fail(Status::error(st.message));
+    std::vector<std::pair<std::string, std::string>> pins{{"", ""}}; // the tuned / default forward
+    if (o.allVariants)
+      for (size_t k = 0; k < bundle::kKernelCount; ++k)
+        for (const bundle::KernelVariant &v : ctx.bundle().kernels()[k].variants)
+          pins.push_back({std::string(bundle::kKernelNames[k]), v.id});
+    std::set<launch::VariantChoice> done;
+    std::optional<double> denseMedian;
+    for (const auto &[kernel, id] : pins) {
+      if (!kernel.empty())
+        if (api::ApiStatus st = ctx.setVariant(kernel, id); !st.ok())
+          return fail(Status::error(st.message));
+      const auto choice = ctx.choiceFor({batch.shape.batch, batch.shape.total_q, batch.shape.total_k,
+                                         batch.shape.max_seqlen_q, batch.shape.max_seqlen_k});
+      if (done.insert(choice).second) {
+        auto row = benchOne(ctx, batch, o, dense, denseMedian);
+        if (!row)
+          return fail(row.status());
+        rows.push_back(std::move(*row));
+      }
+      if (!kernel.empty())
+        (void)ctx.setVariant(kernel, "");
+    }
+  }
+
+  const bool model = !rows.empty() && rows.front().unit == "model-us";
+  const char *rateName = model ? "model-TFLOP/s" : "TFLOP/s";
+  fmt::print("mobagen bench: device {}, {}\n", ctx.device().name(), ctx.bundle().config().canonical());
+  fmt::print("{:>6} {:>8} {:>8} {:<32} {:>12} {:>14} {:>14} {:>9}\n", "batch", "seqlen_q", "seqlen_k", "variants",
+             rows.empty() ? "time" : fmt::format("time ({})", rows.front().unit), "useful_flops", rateName,
+             "vs_dense");
+  nlohmann::json json = nlohmann::json::array();
+  for (const Row &r : rows) {
+    const double seconds = r.median * (r.unit == "ms" ? 1e-3 : 1e-6);
+    const double rate = seconds > 0 ? r.usefulFlops / seconds / 1e12 : 0.0;
+    // The speed-up: dense time over MoBA time (> 1: MoBA is faster).
+    std::optional<double> speedup;
+    if (r.denseMedian && r.median > 0)
+      speedup = *r.denseMedian / r.median;
+    fmt::print("{:>6} {:>8} {:>8} {:<32} {:>12.4g} {:>14.0f} {:>14.4g} {:>9}\n", r.batch.shape.batch,
+               r.batch.shape.max_seqlen_q, r.batch.shape.max_seqlen_k, variantsText(ctx, r.choice), r.median,
+               r.usefulFlops, rate, speedup ? fmt::format("{:.3g}x", *speedup) : std::string("n/a*"));
+    nlohmann::json variants;
+    for (size_t k = 0; k < bundle::kKernelCount; ++k)
+      variants[std::string(bundle::kKernelNames[k])] = ctx.bundle().kernels()[k].variants[r.choice[k]].id;
+    json.push_back({{"batch", r.batch.shape.batch},
+                    {"seqlen_q", r.batch.shape.max_seqlen_q},
+                    {"seqlen_k", r.batch.shape.max_seqlen_k},
+                    {"variants", variants},
+                    {"time", r.median},
+                    {"unit", r.unit},
+                    {"useful_flops", r.usefulFlops},
+                    {"tflops", rate},
+                    {"tflops_modeled", model},
+                    {"dense_time", r.denseMedian ? nlohmann::json(*r.denseMedian) : nlohmann::json(nullptr)},
+                    {"speedup_vs_dense", speedup ? nlohmann::json(*speedup) : nlohmann::json(nullptr)}});
+  }
+  if (model)
+    fmt::print("model-us and model-TFLOP/s come from the emulator's cost model (docs/tuning.md), not a clock.\n");
+  if (!dense)
+    fmt::print("* vs_dense: no dense kernel given (--dense-ptx; docs/perf.md, \"mobagen bench\").\n");
+  else
+    fmt::print("vs_dense: the time of the dense flash-attention kernel ({}) over the MoBA forward's.\n", o.densePtx);
+  if (!o.json.empty()) {
+    std::ofstream out(o.json, std::ios::trunc);
+    out << json.dump(2) << "\n";
+    out.close();
+    if (!out)
+      return fail(Status::errorf("--json {}: cannot write", o.json));
+  }
+  return kExitOk;
+}
+
+} // namespace
+
+std::function<int()> addBenchCommand(CLI::App &app) {
+  auto options = std::make_shared<BenchOptions>();
+  BenchOptions &o = *options;
+  CLI::App *bench = app.add_subcommand("bench", "Time the MoBA forward per shape: time, TFLOP/s of useful work");
+  bench->footer("Runs the forward for --batch sequences of each --seqlen (queries = keys) with the tuned\n"
+                "variants when --cache-dir holds them (mobagen tune), else the defaults; with\n"
+                "--all-variants also with each variant of each kernel. Prints shape, variants\n"
+                "(pool_keys/gate_topk/sparse_attention_fwd), the median time (ms on a GPU, model-us on the\n"
+                "emulator), the useful FLOPs (4 * D per attended key, per query row and head, counted from\n"
+                "the selection the forward wrote), their rate, and with --dense-ptx the speed-up over dense\n"
+                "attention on the same inputs and device. --json FILE writes the same rows.\n"
+                "Exit codes: 0 success, 1 failure (bundle, device, run), 2 command-line usage error.");
+  addContextFlags(*bench, o.context);
+  bench->add_option("--seqlen", o.seqlens, "Sequence lengths, comma-separated")
+      ->delimiter(',')
+      ->capture_default_str();
+  bench->add_option("--batch", o.batch, "Sequences per batch")->capture_default_str();
+  bench->add_option("--warmup", o.warmup, "Unmeasured runs")->capture_default_str();
+  bench->add_option("--repetitions", o.repetitions, "Measured runs (the median is reported)")
+      ->capture_default_str();
+  bench->add_flag("--all-variants", o.allVariants, "Also time each variant of each kernel");
+  bench->add_option("--json", o.json, "Also write the rows as JSON to FILE");
+  bench->add_option("--dense-ptx", o.densePtx,
+                    "PTX of the dense flash-attention kernel for the vs_dense column (mobagen-template "
+                    "flash-attention-fwd | mobagen-opt --mobagen-tile-to-llvm | mobagen-translate "
+                    "--mlir-to-ptx; docs/perf.md)");
+  bench->add_option("--dense-block-m", o.denseBlockM, "The dense kernel's --block-m")->capture_default_str();
+  bench->add_option("--dense-warps", o.denseWarps, "The dense kernel's --num-warps")->capture_default_str();
+  return [options] { return benchCommand(*options); };
+}
+
+} // namespace mobagen::cli

@@ -55,7 +55,7 @@ public:
   Expected<device::ModuleId> loadModule(std::string_view ptx, std::string_view name) override;
   /// Loads a cubin (an ELF image for this GPU's architecture, as `mobagen generate
   /// --cubin` writes), skipping the JIT.
-  Expected<device::ModuleId> loadCubin(const void *image, size_t size, std::string_view name);
+  Expected<device::ModuleId> loadCubin(const void *image, size_t size, std::string_view name) override;
 
   /// Looks the kernel up once per (module, name) and caches its handle and limits;
   /// checks the block against the kernel's thread limit, the shared memory against

@@ -107,6 +107,13 @@ public:
 
   /// Loads PTX text; `name` only appears in messages (a file name, a kernel bundle).
   virtual Expected<ModuleId> loadModule(std::string_view ptx, std::string_view name) = 0;
+  /// Loads a cubin (ptxas's ELF image for one GPU architecture), skipping the JIT.
+  /// Devices that run only PTX (the emulator) refuse it.
+  virtual Expected<ModuleId> loadCubin(const void *image, size_t size, std::string_view name) {
+    (void)image;
+    return Status::errorf("cannot load the cubin '{}' ({} bytes): the {} device runs PTX only", name, size,
+                          this->name());
+  }
 
   /// Enqueues `kernel` of `module` on `stream`. Errors the device can see before
   /// the kernel runs (unknown kernel, argument sizes, limits) are returned here.

@@ -16,6 +16,20 @@ constexpr uint64_t kWorkspaceAlign = 256;
 
 int64_t ceilDiv(int64_t a, int64_t b) { return a / b + (a % b != 0); }
 
+/// Whether a cubin for `target` ("sm_80", "sm_90a") runs on this device: a CUDA GPU
+/// of the same major compute capability and at least its minor one (cubins are
+/// binary-compatible only within a major version); "a" targets need the exact one.
+bool cubinRunsOn(std::string_view target, const device::DeviceProperties &p) {
+  if (p.kind != "cuda" || target.size() < 5 || target.substr(0, 3) != "sm_")
+    return false;
+  const bool archSpecific = target.back() == 'a';
+  const std::string_view digits = target.substr(3, target.size() - 3 - (archSpecific ? 1 : 0));
+  if (digits.size() != 2 || digits[0] < '0' || digits[0] > '9' || digits[1] < '0' || digits[1] > '9')
+    return false;
+  const int major = digits[0] - '0', minor = digits[1] - '0';
+  return p.computeMajor == major && (archSpecific ? p.computeMinor == minor : p.computeMinor >= minor);
+}
+
 /// a * b * c * d bytes, or an error naming the buffer.
 Expected<uint64_t> bytesOf(std::string_view what, std::initializer_list<int64_t> factors) {
   uint64_t product = 1;
@@ -116,6 +130,16 @@ Expected<device::ModuleId> MobaLauncher::module(KernelKind kernel, size_t varian
   if (const int64_t loaded = slot.load(std::memory_order_acquire); loaded != kNotLoaded)
     return device::ModuleId(loaded);
   const bundle::KernelVariant &v = k.variants[variant];
+  // A cubin ptxas built for this GPU's architecture skips the driver's JIT; a device
+  // that refuses it (another architecture, a driver older than the ptxas) runs the PTX.
+  if (!v.cubinFile.empty() && cubinRunsOn(bundle_.config().target, device_.properties())) {
+    const std::string_view image = bundle_.file(v.cubinFile);
+    auto cubin = device_.loadCubin(image.data(), image.size(), fmt::format("{}/{}", bundle_.origin(), v.cubinFile));
+    if (cubin) {
+      slot.store(int64_t(*cubin), std::memory_order_release);
+      return *cubin;
+    }
+  }
   auto id = device_.loadModule(bundle_.ptx(kernel, variant), fmt::format("{}/{}", bundle_.origin(), v.ptxFile));
   if (!id)
     return Status::errorf("loading {} variant {} ({}): {}", k.name, v.id, v.ptxFile, id.status().message());

@@ -381,9 +381,18 @@ CUresult cuModuleLoadDataEx(CUmodule *module, const void *image, unsigned numOpt
   const unsigned char *bytes = static_cast<const unsigned char *>(image);
   const bool cubin = bytes[0] == 0x7f && bytes[1] == 'E' && bytes[2] == 'L' && bytes[3] == 'F';
   // A fake cubin is the ELF magic followed by a size (uint32) and PTX-like text
-  // naming its entries; real cubins never reach this library.
+  // naming its entries. A real one (ptxas's ELF64, little-endian, version 1) is
+  // recorded whole: its extent is where its section header table ends.
   std::string text;
-  if (cubin) {
+  const bool realElf64 = cubin && bytes[4] == 2 && bytes[5] == 1 && bytes[6] == 1;
+  if (realElf64) {
+    uint64_t sectionHeaders = 0;
+    uint16_t entrySize = 0, entries = 0;
+    std::memcpy(&sectionHeaders, bytes + 0x28, sizeof(sectionHeaders));
+    std::memcpy(&entrySize, bytes + 0x3a, sizeof(entrySize));
+    std::memcpy(&entries, bytes + 0x3c, sizeof(entries));
+    text.assign(reinterpret_cast<const char *>(bytes), sectionHeaders + uint64_t(entrySize) * entries);
+  } else if (cubin) {
     uint32_t size = 0;
     std::memcpy(&size, bytes + 4, sizeof(size));
     text.assign(reinterpret_cast<const char *>(bytes), 8 + size_t(size));

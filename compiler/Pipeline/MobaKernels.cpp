@@ -98,50 +98,57 @@ MobaKernels describeSpace(moba::ConfigAttr config, std::vector<VariantJob> *jobs
   return kernels;
 }
 
-/// Keeps, per kernel, the variants `options` asks for (in space order) and their jobs.
+/// Keeps, per kernel, the variants `options` asks for (the selected ones in the
+/// order given, else the space's order) and their jobs.
 Status selectVariants(MobaKernels &kernels, std::vector<VariantJob> &jobs,
                       const GenerateOptions &options) {
-  for (const auto &[name, id] : options.select)
+  for (const auto &[name, ids] : options.select)
     if (std::none_of(kernels.kernels.begin(), kernels.kernels.end(),
                      [&](const KernelInfo &k) { return k.name == name; }))
       return Status::errorf("unknown kernel '{}' (pool_keys, gate_topk, sparse_attention_fwd)",
                             name);
-  std::vector<std::vector<bool>> keep(kernels.kernels.size());
+  // order[k]: the space indices of kernel k's kept variants, in their new order.
+  std::vector<std::vector<size_t>> order(kernels.kernels.size());
   for (size_t k = 0; k < kernels.kernels.size(); ++k) {
     const KernelInfo &kernel = kernels.kernels[k];
-    keep[k].assign(kernel.variants.size(), false);
     auto chosen = options.select.find(kernel.name);
     if (chosen == options.select.end()) {
       for (size_t v = 0; v < kernel.variants.size(); ++v)
-        keep[k][v] = options.allVariants || v == 0;
+        if (options.allVariants || v == 0)
+          order[k].push_back(v);
       continue;
     }
-    auto it = std::find_if(kernel.variants.begin(), kernel.variants.end(),
-                           [&](const KernelVariant &v) { return v.id == chosen->second; });
-    if (it == kernel.variants.end()) {
-      std::string ids;
-      for (const KernelVariant &v : kernel.variants)
-        ids += (ids.empty() ? "" : ", ") + v.id;
-      return Status::errorf("{} has no variant '{}' for this configuration; its variants: {}",
-                            kernel.name, chosen->second, ids);
+    for (const std::string &id : chosen->second) {
+      auto it = std::find_if(kernel.variants.begin(), kernel.variants.end(),
+                             [&](const KernelVariant &v) { return v.id == id; });
+      if (it == kernel.variants.end()) {
+        std::string ids;
+        for (const KernelVariant &v : kernel.variants)
+          ids += (ids.empty() ? "" : ", ") + v.id;
+        return Status::errorf("{} has no variant '{}' for this configuration; its variants: {}",
+                              kernel.name, id, ids);
+      }
+      const size_t index = static_cast<size_t>(it - kernel.variants.begin());
+      if (std::find(order[k].begin(), order[k].end(), index) != order[k].end())
+        return Status::errorf("{} variant '{}' is selected twice", kernel.name, id);
+      order[k].push_back(index);
     }
-    keep[k][static_cast<size_t>(it - kernel.variants.begin())] = true;
   }
   // Renumber the jobs to the kept variants' new positions.
   std::vector<VariantJob> kept;
   for (VariantJob &job : jobs) {
-    if (!keep[job.kernel][job.variant])
+    const std::vector<size_t> &o = order[job.kernel];
+    auto at = std::find(o.begin(), o.end(), job.variant);
+    if (at == o.end())
       continue;
-    job.variant = static_cast<size_t>(
-        std::count(keep[job.kernel].begin(), keep[job.kernel].begin() + job.variant, true));
+    job.variant = static_cast<size_t>(at - o.begin());
     kept.push_back(std::move(job));
   }
   jobs = std::move(kept);
   for (size_t k = 0; k < kernels.kernels.size(); ++k) {
     std::vector<KernelVariant> variants;
-    for (size_t v = 0; v < keep[k].size(); ++v)
-      if (keep[k][v])
-        variants.push_back(std::move(kernels.kernels[k].variants[v]));
+    for (size_t v : order[k])
+      variants.push_back(std::move(kernels.kernels[k].variants[v]));
     kernels.kernels[k].variants = std::move(variants);
   }
   return Status::success();

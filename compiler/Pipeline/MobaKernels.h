@@ -78,8 +78,9 @@ struct GenerationTimes {
 struct GenerateOptions {
   /// Every variant of the tuning space, or only each kernel's default.
   bool allVariants = false;
-  /// kernel name -> variant id: only that variant of that kernel.
-  std::map<std::string, std::string> select;
+  /// kernel name -> variant ids: only those variants of that kernel, in that order
+  /// (the first becomes its default); kernels not named follow `allVariants`.
+  std::map<std::string, std::vector<std::string>> select;
   /// Worker threads generating variants; 0: one per hardware thread.
   unsigned threads = 0;
   /// LLVM -O level before NVPTX code generation (PtxTarget::optLevel).

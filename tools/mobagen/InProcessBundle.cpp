@@ -1,7 +1,6 @@
 //===- InProcessBundle.cpp - Bundle format 2: manifest, PTX and cubins -------===//
 #include "tools/mobagen/InProcessBundle.h"
 
-#include <algorithm>
 #include <fstream>
 
 #include <fmt/format.h>
@@ -23,34 +22,10 @@ nlohmann::json gridOf(const compiler::KernelInfo &k) {
 
 Expected<BundleFiles> generateBundle(const compiler::MobaKernelConfig &config, const BundleOptions &options) {
   auto kernels = compiler::generateMobaKernels(
-      config, {.allVariants = options.allVariants || !options.only.empty(), .threads = options.threads});
+      config, {.allVariants = options.allVariants, .select = options.only, .threads = options.threads});
   if (!kernels)
     return kernels.status();
-  // Kernels named in `only` keep those ids in that order; each must exist.
-  for (const auto &[kernel, ids] : options.only) {
-    const auto k = std::find_if(kernels->kernels.begin(), kernels->kernels.end(),
-                                [&](const compiler::KernelInfo &info) { return info.name == kernel; });
-    if (k == kernels->kernels.end())
-      return Status::errorf("unknown kernel '{}' (pool_keys, gate_topk, sparse_attention_fwd)", kernel);
-    std::vector<compiler::KernelVariant> picked;
-    for (const std::string &id : ids) {
-      const auto v = std::find_if(k->variants.begin(), k->variants.end(),
-                                  [&](const compiler::KernelVariant &kv) { return kv.id == id; });
-      if (v == k->variants.end()) {
-        std::string known;
-        for (const compiler::KernelVariant &kv : k->variants)
-          known += (known.empty() ? "" : ", ") + kv.id;
-        return Status::errorf("{} has no variant '{}' for this configuration; its variants: {}", kernel, id,
-                              known);
-      }
-      picked.push_back(*v);
-    }
-    k->variants = std::move(picked);
-  }
-  if (!options.allVariants)
-    for (compiler::KernelInfo &k : kernels->kernels)
-      if (!options.only.count(k.name) && k.variants.size() > 1)
-        k.variants.resize(1);
+
   const auto &c = config;
   nlohmann::json manifest = {
       {"format", "mobagen-bundle"},

@@ -208,18 +208,29 @@ TEST(MobaKernelsTest, OnePtxModulePerVariantWithItsOwnEntry) {
 
 TEST(MobaKernelsTest, DefaultsOnlyOrTheSelectedVariant) {
   const MobaKernelConfig c{.blockSize = 64, .topK = 2, .headDim = 128};
-  auto defaults = generateMobaKernels(c, {.select = {{"sparse_attention_fwd", "m8n8w8"}}});
+  auto defaults = generateMobaKernels(c, {.select = {{"sparse_attention_fwd", {"m8n8w8"}}}});
   ASSERT_TRUE(defaults.ok()) << defaults.status().message();
   for (const KernelInfo &k : defaults->kernels)
     ASSERT_EQ(k.variants.size(), 1u) << k.name;
   EXPECT_EQ(defaults->kernels[0].variants[0].id, "w2");
   EXPECT_EQ(defaults->kernels[2].variants[0].entry, "sparse_attention_fwd_m8n8w8");
 
-  auto badId = generateMobaKernels(c, {.select = {{"gate_topk", "m7w3"}}});
+  auto badId = generateMobaKernels(c, {.select = {{"gate_topk", {"m7w3"}}}});
   ASSERT_FALSE(badId.ok());
   EXPECT_EQ(badId.status().message(), "gate_topk has no variant 'm7w3' for this configuration; "
                                       "its variants: m16w2, m16w4, m32w4, m64w8");
-  auto badKernel = generateMobaKernels(c, {.select = {{"attention", "m8n8w4"}}});
+  // Several ids keep that order (the first becomes the default); one twice is refused.
+  auto ordered = generateMobaKernels(c, {.select = {{"gate_topk", {"m32w4", "m16w2"}}}});
+  ASSERT_TRUE(ordered.ok()) << ordered.status().message();
+  ASSERT_EQ(ordered->kernels[1].variants.size(), 2u);
+  EXPECT_EQ(ordered->kernels[1].variants[0].id, "m32w4");
+  EXPECT_EQ(ordered->kernels[1].variants[1].id, "m16w2");
+  EXPECT_NE(ordered->kernels[1].variants[0].ptx.find(".entry gate_topk_m32w4"), std::string::npos);
+  EXPECT_NE(ordered->kernels[1].variants[1].ptx.find(".entry gate_topk_m16w2"), std::string::npos);
+  auto twice = generateMobaKernels(c, {.select = {{"gate_topk", {"m16w4", "m16w4"}}}});
+  ASSERT_FALSE(twice.ok());
+  EXPECT_EQ(twice.status().message(), "gate_topk variant 'm16w4' is selected twice");
+  auto badKernel = generateMobaKernels(c, {.select = {{"attention", {"m8n8w4"}}}});
   ASSERT_FALSE(badKernel.ok());
   EXPECT_EQ(badKernel.status().message(),
             "unknown kernel 'attention' (pool_keys, gate_topk, sparse_attention_fwd)");

@@ -1,0 +1,37 @@
+//===- SparseAttentionMerge.h - the current block, then the routed partials ----===//
+//
+// One program per (query block, query head, sequence), like flash_attention_fwd.
+// Causal: each row first attends to its current block up to its position
+// (FlashAttention's online softmax with tile.dot on the dtype over the keys
+// [c_first * Bs, p_last], each row masked to [c(row) * Bs, p(row)]). Then, causal
+// or not, it folds in the partial (out, lse) that sparse_attention_blocks wrote for
+// each of the row's routed slots (RouteBlocks.h's rule) with the log-sum-exp rule,
+// and writes out in the dtype and lse (natural log, [Hq, total_q]).
+//
+//   sparse_attention_merge(%q, %k, %v: !tile.ptr<dtype>, %selected: !tile.ptr<i32>,
+//       %partial_out, %partial_lse: !tile.ptr<f32>, %out: !tile.ptr<dtype>,
+//       %lse: !tile.ptr<f32>, %cu_seqlens_q, %cu_seqlens_k: !tile.ptr<i32>, %total_q: i32)
+//
+// grid = [ceil(max Lq / block_m), Hq, B].
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "dialect/moba/IR/MobaDialect.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
+
+namespace mobagen::templates {
+
+struct SparseMergeTuning {
+  int64_t blockM = 64; ///< query rows per program
+  int64_t blockN = 64; ///< keys of the current block per loop iteration
+  int64_t numWarps = 4;
+};
+
+mlir::FailureOr<mlir::func::FuncOp> buildSparseAttentionMerge(mlir::ModuleOp module,
+                                                              moba::ConfigAttr config,
+                                                              const SparseMergeTuning &tuning);
+
+} // namespace mobagen::templates

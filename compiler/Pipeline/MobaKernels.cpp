@@ -66,35 +66,50 @@ template <typename Tuning> KernelVariant describe(const std::string &kernel, mob
 MobaKernels describeSpace(moba::ConfigAttr config, std::vector<VariantJob> *jobs) {
   const MobaTuningSpace space = mobaTuningSpace(config);
   MobaKernels kernels;
-  kernels.kernels.resize(3);
-  kernels.kernels[0].name = "pool_keys";
-  kernels.kernels[1].name = "gate_topk";
-  kernels.kernels[2].name = "sparse_attention_fwd";
-  for (const auto &v : space.pool) {
-    KernelVariant d = describe("pool_keys", config, v);
-    d.knobs = {{"block_rows", v.tuning.blockRows}, {"num_warps", v.tuning.numWarps}};
-    if (jobs)
-      jobs->push_back({0, kernels.kernels[0].variants.size(), [config, t = v.tuning](auto m) {
-                         return templates::buildPoolKeys(m, config, t);
-                       }});
-    kernels.kernels[0].variants.push_back(std::move(d));
-  }
-  // gate_topk and sparse_attention_fwd: query-row programs with the same knobs.
-  auto addRowKernel = [&](size_t index, const auto &variants, auto build) {
+  for (const char *name : {"pool_keys", "gate_topk", "route_count", "route_scatter",
+                           "sparse_attention_blocks", "sparse_attention_merge"})
+    kernels.kernels.push_back({.name = name, .params = {}, .variants = {}});
+  // Appends the variants of kernel `index`; `knobs` fills a variant's knobs and
+  // launch shape from its tuning, `build` is the template call.
+  auto addKernel = [&](size_t index, const auto &variants, auto knobs, auto build) {
     for (const auto &v : variants) {
       KernelVariant d = describe(kernels.kernels[index].name, config, v);
-      d.rowsPerProgram = static_cast<uint32_t>(v.tuning.blockM);
-      d.knobs = {{"block_m", v.tuning.blockM}, {"block_n", v.tuning.blockN},
-                 {"num_warps", v.tuning.numWarps}};
+      knobs(d, v.tuning);
       if (jobs)
         jobs->push_back({index, kernels.kernels[index].variants.size(),
                          [config, t = v.tuning, build](auto m) { return build(m, config, t); }});
       kernels.kernels[index].variants.push_back(std::move(d));
     }
   };
-  addRowKernel(1, space.gate, [](auto m, auto c, const auto &t) { return templates::buildGateTopK(m, c, t); });
-  addRowKernel(2, space.attention,
-               [](auto m, auto c, const auto &t) { return templates::buildSparseAttentionFwd(m, c, t); });
+  addKernel(
+      0, space.pool,
+      [](KernelVariant &d, const auto &t) {
+        d.knobs = {{"block_rows", t.blockRows}, {"num_warps", t.numWarps}};
+      },
+      [](auto m, auto c, const auto &t) { return templates::buildPoolKeys(m, c, t); });
+  // Query-row programs: gate_topk and sparse_attention_merge.
+  auto rowKnobs = [](KernelVariant &d, const auto &t) {
+    d.rowsPerProgram = static_cast<uint32_t>(t.blockM);
+    d.knobs = {{"block_m", t.blockM}, {"block_n", t.blockN}, {"num_warps", t.numWarps}};
+  };
+  auto routeKnobs = [](KernelVariant &d, const templates::RouteTuning &t) {
+    d.blocksPerProgram = static_cast<uint32_t>(t.blocks);
+    d.knobs = {{"block_rows", t.blockRows}, {"blocks", t.blocks}, {"num_warps", t.numWarps}};
+  };
+  addKernel(1, space.gate, rowKnobs,
+            [](auto m, auto c, const auto &t) { return templates::buildGateTopK(m, c, t); });
+  addKernel(2, space.route, routeKnobs,
+            [](auto m, auto c, const auto &t) { return templates::buildRouteCount(m, c, t); });
+  addKernel(3, space.route, routeKnobs,
+            [](auto m, auto c, const auto &t) { return templates::buildRouteScatter(m, c, t); });
+  addKernel(
+      4, space.blocks,
+      [](KernelVariant &d, const auto &t) {
+        d.knobs = {{"block_m", t.blockM}, {"block_n", t.blockN}, {"num_warps", t.numWarps}};
+      },
+      [](auto m, auto c, const auto &t) { return templates::buildSparseAttentionBlocks(m, c, t); });
+  addKernel(5, space.merge, rowKnobs,
+            [](auto m, auto c, const auto &t) { return templates::buildSparseAttentionMerge(m, c, t); });
   return kernels;
 }
 
@@ -105,7 +120,8 @@ Status selectVariants(MobaKernels &kernels, std::vector<VariantJob> &jobs,
   for (const auto &[name, ids] : options.select)
     if (std::none_of(kernels.kernels.begin(), kernels.kernels.end(),
                      [&](const KernelInfo &k) { return k.name == name; }))
-      return Status::errorf("unknown kernel '{}' (pool_keys, gate_topk, sparse_attention_fwd)",
+      return Status::errorf("unknown kernel '{}' (pool_keys, gate_topk, route_count, route_scatter, "
+                            "sparse_attention_blocks, sparse_attention_merge)",
                             name);
   // order[k]: the space indices of kernel k's kept variants, in their new order.
   std::vector<std::vector<size_t>> order(kernels.kernels.size());
@@ -311,7 +327,7 @@ const KernelInfo &MobaKernels::kernel(std::string_view name) const {
   for (const KernelInfo &k : kernels)
     if (k.name == name)
       return k;
-  assert(false && "MobaKernels holds pool_keys, gate_topk and sparse_attention_fwd");
+  assert(false && "MobaKernels holds the six kernels of a forward");
   return kernels.front();
 }
 

@@ -1,7 +1,8 @@
 //===- MobaKernels.h - a MoBA configuration to the PTX of its kernels' variants ===//
 //
-// The compiler's entry point for a host: builds pool_keys, gate_topk and
-// sparse_attention_fwd from their templates for one configuration, in every tuning
+// The compiler's entry point for a host: builds the six kernels of a MoBA forward
+// (pool_keys, gate_topk, route_count, route_scatter, sparse_attention_blocks,
+// sparse_attention_merge) from their templates for one configuration, in every tuning
 // variant of the tuning space (compiler/Conversion/MobaToTile/TuningSpace.h) or in
 // the default one, lowers each variant (baseline lowering, docs/lowering.md) and
 // emits one PTX module per variant whose single entry is `<kernel>_<variant id>`,
@@ -42,15 +43,18 @@ struct KernelVariant {
   std::string id;              ///< made of the knobs, e.g. m8n8w4; [a-z0-9] only
   std::string entry;           ///< the PTX entry: <kernel>_<id>
   uint32_t threads = 0;        ///< threads per program (32 x num_warps)
-  uint32_t rowsPerProgram = 0; ///< query rows per program (0 for pool_keys)
+  uint32_t rowsPerProgram = 0;   ///< query rows per program (gate_topk, sparse_attention_merge)
+  uint32_t blocksPerProgram = 0; ///< key blocks per program (route_count, route_scatter)
   int64_t sharedBytes = 0;     ///< static shared memory the lowering declares
   std::vector<std::pair<std::string, int64_t>> knobs;
   std::string ptx; ///< a module whose only entry is `entry` (empty from mobaTuningSpace)
 };
 
 /// One kernel: its signature and variants. Grids: pool_keys [max blocks per
-/// sequence, Hkv, B]; gate_topk and sparse_attention_fwd
-/// [ceil(max Lq / rowsPerProgram), Hq, B].
+/// sequence, Hkv, B]; gate_topk and sparse_attention_merge
+/// [ceil(max Lq / rowsPerProgram), Hq, B]; route_count and route_scatter
+/// [ceil(max blocks per sequence / blocksPerProgram), Hq, B];
+/// sparse_attention_blocks [max blocks per sequence, Hq, B].
 struct KernelInfo {
   std::string name;
   std::vector<std::pair<std::string, std::string>> params; ///< name, tile-dialect type
@@ -62,7 +66,7 @@ struct KernelInfo {
 struct MobaKernels {
   std::vector<KernelInfo> kernels; ///< in launch order
 
-  /// The kernel named `name`; it must be one of the three.
+  /// The kernel named `name`; it must be one of the six.
   const KernelInfo &kernel(std::string_view name) const;
 };
 

@@ -195,9 +195,13 @@ ApiStatus Context::forward(const mobagen_shape &shape, const launch::ForwardBuff
   if (b.workspaceBytes < layout->totalBytes)
     return ApiStatus::error(MOBAGEN_ERROR_WORKSPACE_TOO_SMALL,
                             fmt::format("workspace_bytes = {} is less than the {} bytes this shape needs "
-                                        "(kbar {} for up to {} key blocks, selected {}; mobagen_workspace_size)",
-                                        b.workspaceBytes, layout->totalBytes, layout->kbarBytes,
-                                        layout->maxTotalBlocks, layout->selectedBytes));
+                                        "(kbar {} for up to {} key blocks, selected {}, routing {}, partial "
+                                        "results {}; mobagen_workspace_size)",
+                                        b.workspaceBytes, layout->totalBytes, layout->kbar.bytes,
+                                        layout->maxTotalBlocks, layout->selected.bytes,
+                                        layout->blockCounts.bytes + layout->blockOffsets.bytes +
+                                            layout->routed.bytes,
+                                        layout->partialOut.bytes + layout->partialLse.bytes));
   const launch::VariantChoice choice = choiceFor(sizes);
   for (size_t k = 0; k < bundle::kKernelCount; ++k)
     if (Status s = launcher_.enqueueKernel(KernelKind(k), choice[k], sizes, *layout, b, stream); !s)
@@ -279,8 +283,7 @@ ApiStatus Context::setVariant(std::string_view kernel, std::string_view variant)
     return ApiStatus::success();
   }
   return ApiStatus::error(MOBAGEN_ERROR_INVALID_ARGUMENT,
-                          fmt::format("unknown kernel '{}': expected pool_keys, gate_topk or sparse_attention_fwd",
-                                      kernel));
+                          fmt::format("unknown kernel '{}': expected one of {}", kernel, bundle::kernelNameList()));
 }
 
 void Context::setVariantSelector(VariantSelector selector) {

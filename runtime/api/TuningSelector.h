@@ -11,8 +11,8 @@
 //  - rotation: N copies of everything one run reads and writes, N from
 //    tune::rotationCopies for the L2 size, but never more than the runs that
 //    measure() makes (warm-up + repetitions): further copies would never be used;
-//  - earlier kernels: gate_topk reads kbar and sparse_attention_fwd reads
-//    selected, so before the candidates of a kernel are measured, the kernels
+//  - earlier kernels: each kernel reads what the ones before it wrote (gate_topk
+//    kbar, the routing kernels the selection, and so on), so before the candidates of a kernel are measured, the kernels
 //    before it run once on every copy with their chosen variants;
 //  - prepare loads the variant's module (a failure skips the candidate with its
 //    reason) and, for the first candidate, allocates and fills the inputs;

@@ -1,4 +1,4 @@
-//===- Bundle.cpp - Loading and validating a format-2 kernel bundle ---------===//
+//===- Bundle.cpp - Loading and validating a format-3 kernel bundle ---------===//
 #include "runtime/bundle/Bundle.h"
 
 #include <algorithm>
@@ -196,7 +196,8 @@ Status readWorkspace(const ManifestReader &r, const json &manifest) {
       return name.status();
     names.insert(*name);
   }
-  for (const char *needed : {"kbar", "selected"})
+  for (const char *needed :
+       {"kbar", "selected", "block_counts", "block_offsets", "routed", "partial_out", "partial_lse"})
     if (!names.count(needed))
       return r.error("workspace", fmt::format("has no buffer named \"{}\"", needed));
   return Status::success();
@@ -246,9 +247,13 @@ Expected<KernelVariant> readVariant(const ManifestReader &r, const json &v, cons
   if (threads % 32 != 0)
     return r.error(field + ".threads", fmt::format("= {} is invalid: must be a multiple of 32 in [32, 1024]",
                                                    threads));
-  const bool pool = kernel == kKernelNames[size_t(KernelKind::PoolKeys)];
-  MOBAGEN_ASSIGN_OR_RETURN(rows, r.integer(v, "rows_per_program", field + ".rows_per_program", pool ? 0 : 1,
-                                           pool ? 0 : 65536));
+  const size_t kind = size_t(std::find(kKernelNames.begin(), kKernelNames.end(), kernel) - kKernelNames.begin());
+  const bool byRows = kKernelGridX[kind] == GridX::QueryRows;
+  const bool byBlocks = kKernelGridX[kind] == GridX::BlockGroups;
+  MOBAGEN_ASSIGN_OR_RETURN(rows, r.integer(v, "rows_per_program", field + ".rows_per_program", byRows ? 1 : 0,
+                                           byRows ? 65536 : 0));
+  MOBAGEN_ASSIGN_OR_RETURN(blocks, r.integer(v, "blocks_per_program", field + ".blocks_per_program",
+                                             byBlocks ? 1 : 0, byBlocks ? 65536 : 0));
   MOBAGEN_ASSIGN_OR_RETURN(dynamicShared, r.integer(v, "dynamic_shared_bytes", field + ".dynamic_shared_bytes",
                                                     0, INT32_MAX));
   if (const json *knobs = ManifestReader::member(v, "knobs")) {
@@ -283,6 +288,7 @@ Expected<KernelVariant> readVariant(const ManifestReader &r, const json &v, cons
   variant.ptxFile = ptxFile;
   variant.threads = uint32_t(threads);
   variant.rowsPerProgram = uint32_t(rows);
+  variant.blocksPerProgram = uint32_t(blocks);
   variant.dynamicSharedBytes = uint32_t(dynamicShared);
   return variant;
 }
@@ -296,9 +302,8 @@ Expected<BundleKernel> readKernel(const ManifestReader &r, const json &k, size_t
   MOBAGEN_ASSIGN_OR_RETURN(name, r.string(k, "name", field + ".name"));
   if (name != kKernelNames[index])
     return r.error(field + ".name",
-                   fmt::format("= \"{}\" is out of launch order: expected \"{}\" (order: pool_keys, gate_topk, "
-                               "sparse_attention_fwd)",
-                               name, kKernelNames[index]));
+                   fmt::format("= \"{}\" is out of launch order: expected \"{}\" (order: {})", name,
+                               kKernelNames[index], kernelNameList()));
   kernel.name = name;
   const json *params = ManifestReader::member(k, "params");
   if (!params)
@@ -414,9 +419,8 @@ Expected<Bundle> load(const std::string &origin, const FileSource &source) {
   if (!kernels->is_array())
     return r.wrongType("kernels", *kernels, "an array");
   if (kernels->size() != kKernelCount)
-    return r.error("kernels", fmt::format("has {} entries; expected {} (pool_keys, gate_topk, "
-                                          "sparse_attention_fwd)",
-                                          kernels->size(), kKernelCount));
+    return r.error("kernels", fmt::format("has {} entries; expected {} ({})", kernels->size(), kKernelCount,
+                                          kernelNameList()));
   std::map<std::string, std::string, std::less<>> files;
   files.emplace(std::string(kManifest), std::move(*text));
   std::array<BundleKernel, kKernelCount> parsed;
@@ -537,6 +541,13 @@ size_t ptxEntryCount(std::string_view ptx) {
   size_t n = 0;
   forEachEntry(ptx, [&](std::string_view) { ++n; });
   return n;
+}
+
+std::string kernelNameList() {
+  std::string list;
+  for (std::string_view name : kKernelNames)
+    list += fmt::format("{}{}", list.empty() ? "" : ", ", name);
+  return list;
 }
 
 } // namespace mobagen::bundle

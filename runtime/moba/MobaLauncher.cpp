@@ -2,6 +2,7 @@
 #include "runtime/moba/MobaLauncher.h"
 
 #include <algorithm>
+#include <tuple>
 
 namespace mobagen::launch {
 namespace {
@@ -76,7 +77,23 @@ Status validateShape(const bundle::BundleConfig &config, const VarlenShape &s) {
                           s.totalK, s.batch, s.maxSeqlenK, s.batch * s.maxSeqlenK);
   if (s.totalQ > 0 && s.totalK == 0)
     return Status::errorf("total_q = {} with total_k = 0: the queries have no keys", s.totalQ);
-  (void)config;
+  // The kernels index q, out, k, v and the routing buffers with int32 element
+  // offsets (each factor is below 2^31, so the products fit int64).
+  const int64_t qElements = s.totalQ * config.numQHeads * config.headDim;
+  if (qElements > kInt32Max)
+    return Status::errorf("total_q * num_q_heads * head_dim = {} * {} * {} = {} exceeds {} (the kernels index q "
+                          "and out with int32 element offsets)",
+                          s.totalQ, config.numQHeads, config.headDim, qElements, kInt32Max);
+  const int64_t kvElements = s.totalK * config.numKvHeads * config.headDim;
+  if (kvElements > kInt32Max)
+    return Status::errorf("total_k * num_kv_heads * head_dim = {} * {} * {} = {} exceeds {} (the kernels index k "
+                          "and v with int32 element offsets)",
+                          s.totalK, config.numKvHeads, config.headDim, kvElements, kInt32Max);
+  const int64_t slots = s.totalQ * config.numQHeads * config.topK;
+  if (slots > kInt32Max)
+    return Status::errorf("total_q * num_q_heads * top_k = {} * {} * {} = {} exceeds {} (the selection and the "
+                          "routing lists use int32 indices)",
+                          s.totalQ, config.numQHeads, config.topK, slots, kInt32Max);
   return Status::success();
 }
 
@@ -93,19 +110,25 @@ Expected<WorkspaceLayout> workspaceLayout(const bundle::BundleConfig &c, const V
   MOBAGEN_RETURN_IF_ERROR(validateShape(c, s));
   WorkspaceLayout w;
   w.maxTotalBlocks = maxTotalKeyBlocks(s, c.blockSize);
-  auto kbar = bytesOf("kbar", {w.maxTotalBlocks, c.numKvHeads, c.headDim, 4});
-  if (!kbar)
-    return kbar.status();
-  auto selected = bytesOf("selected", {s.totalQ, c.numQHeads, c.topK, 4});
-  if (!selected)
-    return selected.status();
-  w.kbarOffset = 0;
-  w.kbarBytes = *kbar;
-  w.selectedOffset = (w.kbarBytes + kWorkspaceAlign - 1) / kWorkspaceAlign * kWorkspaceAlign;
-  w.selectedBytes = *selected;
-  if (__builtin_add_overflow(w.selectedOffset, w.selectedBytes, &w.totalBytes) ||
-      w.totalBytes > uint64_t(INT64_MAX))
-    return Status::errorf("the workspace would exceed {} bytes", INT64_MAX);
+  const std::tuple<const char *, WorkspaceLayout::Buffer *, std::initializer_list<int64_t>> buffers[] = {
+      {"kbar", &w.kbar, {w.maxTotalBlocks, c.numKvHeads, c.headDim, 4}},
+      {"selected", &w.selected, {s.totalQ, c.numQHeads, c.topK, 4}},
+      {"block_counts", &w.blockCounts, {w.maxTotalBlocks, c.numQHeads, 4}},
+      {"block_offsets", &w.blockOffsets, {w.maxTotalBlocks, c.numQHeads, 4}},
+      {"routed", &w.routed, {s.totalQ, c.numQHeads, c.topK, 4}},
+      {"partial_out", &w.partialOut, {s.totalQ, c.numQHeads, c.topK, c.headDim, 4}},
+      {"partial_lse", &w.partialLse, {s.totalQ, c.numQHeads, c.topK, 4}}};
+  uint64_t end = 0;
+  for (const auto &[name, buffer, factors] : buffers) {
+    auto bytes = bytesOf(name, factors);
+    if (!bytes)
+      return bytes.status();
+    buffer->offset = (end + kWorkspaceAlign - 1) / kWorkspaceAlign * kWorkspaceAlign;
+    buffer->bytes = *bytes;
+    if (__builtin_add_overflow(buffer->offset, buffer->bytes, &end) || end > uint64_t(INT64_MAX))
+      return Status::errorf("the workspace would exceed {} bytes", INT64_MAX);
+  }
+  w.totalBytes = end;
   return w;
 }
 
@@ -153,17 +176,35 @@ device::LaunchConfig MobaLauncher::launchConfig(KernelKind kernel, size_t varian
   device::LaunchConfig launch;
   launch.block = {v.threads, 1, 1};
   launch.dynamicSharedBytes = v.dynamicSharedBytes;
-  if (kernel == KernelKind::PoolKeys)
-    launch.grid = {uint32_t(ceilDiv(s.maxSeqlenK, c.blockSize)), uint32_t(c.numKvHeads), uint32_t(s.batch)};
-  else
-    launch.grid = {uint32_t(ceilDiv(s.maxSeqlenQ, v.rowsPerProgram)), uint32_t(c.numQHeads), uint32_t(s.batch)};
+  const int64_t keyBlocks = ceilDiv(s.maxSeqlenK, c.blockSize);
+  int64_t x = 0;
+  switch (bundle::kKernelGridX[size_t(kernel)]) {
+  case bundle::GridX::KeyBlocks:
+    x = keyBlocks;
+    break;
+  case bundle::GridX::QueryRows:
+    x = ceilDiv(s.maxSeqlenQ, v.rowsPerProgram);
+    break;
+  case bundle::GridX::BlockGroups:
+    x = ceilDiv(keyBlocks, v.blocksPerProgram);
+    break;
+  }
+  if (kernel != KernelKind::PoolKeys && s.maxSeqlenQ == 0)
+    x = 0; // no query rows: nothing to select, route or attend
+  const int64_t heads = kernel == KernelKind::PoolKeys ? c.numKvHeads : c.numQHeads;
+  launch.grid = {uint32_t(x), uint32_t(heads), uint32_t(s.batch)};
   return launch;
 }
 
-device::KernelArgs MobaLauncher::kernelArgs(KernelKind kernel, const VarlenShape &s, const WorkspaceLayout &layout,
+device::KernelArgs MobaLauncher::kernelArgs(KernelKind kernel, const VarlenShape &s, const WorkspaceLayout &w,
                                             const ForwardBuffers &b) const {
-  const device::DevicePtr kbar = b.workspace + layout.kbarOffset;
-  const device::DevicePtr selected = b.workspace + layout.selectedOffset;
+  const device::DevicePtr kbar = b.workspace + w.kbar.offset;
+  const device::DevicePtr selected = b.workspace + w.selected.offset;
+  const device::DevicePtr counts = b.workspace + w.blockCounts.offset;
+  const device::DevicePtr offsets = b.workspace + w.blockOffsets.offset;
+  const device::DevicePtr routed = b.workspace + w.routed.offset;
+  const device::DevicePtr partialOut = b.workspace + w.partialOut.offset;
+  const device::DevicePtr partialLse = b.workspace + w.partialLse.offset;
   device::KernelArgs args;
   switch (kernel) {
   case KernelKind::PoolKeys:
@@ -172,9 +213,19 @@ device::KernelArgs MobaLauncher::kernelArgs(KernelKind kernel, const VarlenShape
   case KernelKind::GateTopK:
     args.add(b.q).add(kbar).add(selected).add(b.cuSeqlensQ).add(b.cuSeqlensK);
     break;
-  case KernelKind::SparseAttentionFwd:
-    args.add(b.q).add(b.k).add(b.v).add(selected).add(b.out).add(b.lse).add(b.cuSeqlensQ).add(b.cuSeqlensK)
-        .add(int32_t(s.totalQ));
+  case KernelKind::RouteCount:
+    args.add(selected).add(counts).add(b.cuSeqlensQ).add(b.cuSeqlensK);
+    break;
+  case KernelKind::RouteScatter:
+    args.add(selected).add(counts).add(offsets).add(routed).add(b.cuSeqlensQ).add(b.cuSeqlensK);
+    break;
+  case KernelKind::SparseAttentionBlocks:
+    args.add(b.q).add(b.k).add(b.v).add(counts).add(offsets).add(routed).add(partialOut).add(partialLse)
+        .add(b.cuSeqlensQ).add(b.cuSeqlensK);
+    break;
+  case KernelKind::SparseAttentionMerge:
+    args.add(b.q).add(b.k).add(b.v).add(selected).add(partialOut).add(partialLse).add(b.out).add(b.lse)
+        .add(b.cuSeqlensQ).add(b.cuSeqlensK).add(int32_t(s.totalQ));
     break;
   }
   return args;

@@ -1,9 +1,10 @@
-//===- MobaLauncher.h - Enqueues a bundle's three kernels for a varlen batch --===//
+//===- MobaLauncher.h - Enqueues a bundle's kernels for a varlen batch --===//
 //
 // Given a Device and a Bundle, loads the chosen variant of each kernel (each
 // module once, on first use), sizes the workspace and the grids from the batch's
-// host-side sizes, and enqueues pool_keys, gate_topk and sparse_attention_fwd on
-// a stream (docs/bundle.md, docs/api.md). The shapes are those of
+// host-side sizes, and enqueues the six kernels of a forward (pool_keys,
+// gate_topk, route_count, route_scatter, sparse_attention_blocks,
+// sparse_attention_merge) on a stream (docs/bundle.md, docs/api.md). The shapes are those of
 // FlashAttention's varlen API: device pointers to q, k, v, cu_seqlens_q,
 // cu_seqlens_k, out, lse and the workspace, and host integers batch, total_q,
 // total_k, max_seqlen_q, max_seqlen_k. max_seqlen_* may over-estimate the
@@ -44,15 +45,25 @@ struct ForwardBuffers {
   uint64_t workspaceBytes = 0;
 };
 
-/// Where the intermediate buffers sit in the workspace.
+/// Where the intermediate buffers sit in the workspace, each at a 256-byte boundary
+/// (docs/api.md): the pooled keys, the selection, the routing of query rows to
+/// key blocks, and the per-(row, head, slot) partial attention results.
 struct WorkspaceLayout {
+  struct Buffer {
+    uint64_t offset = 0, bytes = 0;
+  };
   int64_t maxTotalBlocks = 0; ///< key blocks of the batch, at most
-  uint64_t kbarOffset = 0, kbarBytes = 0;         ///< f32 [maxTotalBlocks, Hkv, D]
-  uint64_t selectedOffset = 0, selectedBytes = 0; ///< i32 [total_q, Hq, top_k]
+  Buffer kbar;         ///< f32 [maxTotalBlocks, Hkv, D]
+  Buffer selected;     ///< i32 [total_q, Hq, top_k]
+  Buffer blockCounts;  ///< i32 [maxTotalBlocks, Hq]
+  Buffer blockOffsets; ///< i32 [maxTotalBlocks, Hq]
+  Buffer routed;       ///< i32 [total_q, Hq, top_k]
+  Buffer partialOut;   ///< f32 [total_q, Hq, top_k, D]
+  Buffer partialLse;   ///< f32 [total_q, Hq, top_k]
   uint64_t totalBytes = 0;
 };
 
-/// The variant index of each kernel, in launch order; {0, 0, 0} = the defaults.
+/// The variant index of each kernel, in launch order; all 0 = the defaults.
 using VariantChoice = std::array<size_t, bundle::kKernelCount>;
 
 /// Checks the sizes: none negative, max_seqlen_* within the totals and consistent
@@ -65,8 +76,8 @@ Status validateShape(const bundle::BundleConfig &config, const VarlenShape &shap
 /// batch ceil(max_seqlen_k / block_size)). `shape` must be valid.
 int64_t maxTotalKeyBlocks(const VarlenShape &shape, int64_t blockSize);
 
-/// The workspace a forward with these sizes needs (kbar, then selected at a
-/// 256-byte boundary). Errors when the sizes are invalid or the bytes overflow.
+/// The workspace a forward with these sizes needs. Errors when the sizes are
+/// invalid or the bytes overflow.
 Expected<WorkspaceLayout> workspaceLayout(const bundle::BundleConfig &config, const VarlenShape &shape);
 
 class MobaLauncher {
@@ -91,7 +102,7 @@ public:
   Status enqueueKernel(bundle::KernelKind kernel, size_t variant, const VarlenShape &shape,
                        const WorkspaceLayout &layout, const ForwardBuffers &buffers, device::Stream stream);
 
-  /// Enqueues the three kernels. `shape` must be valid (validateShape) and the
+  /// Enqueues the kernels in launch order. `shape` must be valid (validateShape) and the
   /// workspace at least workspaceLayout(...).totalBytes; batch 0 enqueues nothing.
   Status forward(const VarlenShape &shape, const ForwardBuffers &buffers, const VariantChoice &choice,
                  device::Stream stream);

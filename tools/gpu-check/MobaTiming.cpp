@@ -1,11 +1,11 @@
 //===- MobaTiming.cpp - Times a bundle's MoBA forward at long contexts -------===//
 //
-// mobagen-gpu-timing loads a kernel bundle (format 2, or format 1 as `mobagen
-// generate` wrote it before variants), fills random q, k, v once at the largest
-// size, and for each sequence length times the three launches of one prefill
-// forward (pool_keys, gate_topk, sparse_attention_fwd on one stream) with
-// Device::measure: CUDA events on a GPU, the cost model on the emulator. It
-// prints one JSON object per size; tools/gpu-check/summary.py tabulates them.
+// mobagen-gpu-timing loads a kernel bundle with the runtime's loader, fills
+// random q, k, v once at the largest size, and for each sequence length times the
+// launches of one prefill forward (the runtime's MobaLauncher, one stream), and
+// each kernel alone, with Device::measure: CUDA events on a GPU, the cost model
+// on the emulator. It prints one JSON object per size; tools/gpu-check/summary.py
+// tabulates them.
 //
 // Correctness is not its job (`mobagen run --check` proves the kernels); it
 // only checks that the launches succeed and that the output was written.
@@ -24,7 +24,9 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "runtime/bundle/Bundle.h"
 #include "runtime/device/OpenDevice.h"
+#include "runtime/moba/MobaLauncher.h"
 #include "runtime/support/FloatFormats.h"
 
 namespace mobagen::gpucheck {
@@ -50,126 +52,30 @@ struct Options {
   double slowForwardSeconds = 1.0;
 };
 
-/// One kernel of the bundle as launched: its module, entry and launch shape.
-struct KernelLaunch {
-  std::string name, variant, entry;
-  device::ModuleId module = 0;
-  uint32_t threads = 0;
-  int64_t rowsPerProgram = 0;
-  uint32_t dynamicSharedBytes = 0;
-};
-
-struct Bundle {
-  int formatVersion = 0;
-  int64_t blockSize = 0, topK = 0, headDim = 0, numQHeads = 0, numKvHeads = 0;
-  bool causal = true;
-  DType dtype = DType::BF16;
-  std::string target;
-  KernelLaunch pool, gate, attention;
-};
-
-Expected<std::string> readFile(const std::string &path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    return Status::errorf("cannot read {}", path);
-  return std::string(std::istreambuf_iterator<char>(in), {});
+/// The variant of each kernel that --variant asks for (KERNEL=ID), else the first.
+Expected<launch::VariantChoice> chooseVariants(const bundle::Bundle &b, const std::vector<std::string> &wanted) {
+  launch::VariantChoice choice{};
+  for (const std::string &w : wanted) {
+    const size_t eq = w.find('=');
+    const std::string kernel = w.substr(0, eq), id = eq == std::string::npos ? "" : w.substr(eq + 1);
+    auto k = std::find(bundle::kKernelNames.begin(), bundle::kKernelNames.end(), kernel);
+    if (eq == std::string::npos || k == bundle::kKernelNames.end())
+      return Status::errorf("--variant '{}' is not KERNEL=ID with KERNEL one of {}", w, bundle::kernelNameList());
+    const size_t index = size_t(k - bundle::kKernelNames.begin());
+    auto v = b.kernels()[index].findVariant(id);
+    if (!v)
+      return Status::errorf("{}: kernel {} has no variant '{}'", b.origin(), kernel, id);
+    choice[index] = *v;
+  }
+  return choice;
 }
 
-/// Loads the bundle's manifest and the PTX of the chosen variant of each kernel.
-Expected<Bundle> loadBundle(const Options &o, device::Device &dev) {
-  const std::string manifestPath = o.bundle + "/manifest.json";
-  auto text = readFile(manifestPath);
-  if (!text)
-    return text.status();
-  const json manifest = json::parse(*text, nullptr, /*allow_exceptions=*/false);
-  if (manifest.is_discarded() || !manifest.is_object())
-    return Status::errorf("{}: not a JSON object", manifestPath);
-  Bundle b;
-  try {
-    b.formatVersion = manifest.at("format_version").get<int>();
-    if (b.formatVersion != 1 && b.formatVersion != 2)
-      return Status::errorf("{}: format_version {} is not 1 or 2", manifestPath, b.formatVersion);
-    const json &c = manifest.at("config");
-    b.blockSize = c.at("block_size").get<int64_t>();
-    b.topK = c.at("top_k").get<int64_t>();
-    b.headDim = c.at("head_dim").get<int64_t>();
-    b.numQHeads = c.at("num_q_heads").get<int64_t>();
-    b.numKvHeads = c.at("num_kv_heads").get<int64_t>();
-    b.causal = c.at("causal").get<bool>();
-    b.target = c.at("target").get<std::string>();
-    const auto dtype = parseDType(c.at("dtype").get<std::string>());
-    if (!dtype)
-      return Status::errorf("{}: config.dtype '{}' is not bf16 or fp16", manifestPath,
-                            c.at("dtype").get<std::string>());
-    b.dtype = *dtype;
-
-    std::map<std::string, device::ModuleId> loaded; // PTX file -> module
-    auto load = [&](const std::string &file) -> Expected<device::ModuleId> {
-      if (auto it = loaded.find(file); it != loaded.end())
-        return it->second;
-      auto ptx = readFile(o.bundle + "/" + file);
-      if (!ptx)
-        return ptx.status();
-      auto module = dev.loadModule(*ptx, file);
-      if (module)
-        loaded[file] = *module;
-      return module;
-    };
-    for (const json &k : manifest.at("kernels")) {
-      KernelLaunch launch;
-      launch.name = k.at("name").get<std::string>();
-      KernelLaunch *slot = launch.name == "pool_keys"              ? &b.pool
-                           : launch.name == "gate_topk"            ? &b.gate
-                           : launch.name == "sparse_attention_fwd" ? &b.attention
-                                                                   : nullptr;
-      if (!slot)
-        continue; // a kernel this forward does not launch
-      std::string file;
-      if (b.formatVersion == 1) {
-        launch.entry = launch.name;
-        launch.variant = "default";
-        file = manifest.at("ptx").get<std::string>();
-        launch.threads = 1;
-        for (const json &d : k.at("block"))
-          launch.threads *= d.get<uint32_t>();
-        const json &knobs = k.at("knobs");
-        launch.rowsPerProgram = knobs.contains("block_m") ? knobs.at("block_m").get<int64_t>() : 0;
-      } else {
-        const json &variants = k.at("variants");
-        if (!variants.is_array() || variants.empty())
-          return Status::errorf("{}: kernel {} has no variants", manifestPath, launch.name);
-        const json *chosen = &variants.front();
-        for (const std::string &wanted : o.variants)
-          if (wanted.rfind(launch.name + "=", 0) == 0) {
-            const std::string id = wanted.substr(launch.name.size() + 1);
-            auto it = std::find_if(variants.begin(), variants.end(),
-                                   [&](const json &v) { return v.at("id").get<std::string>() == id; });
-            if (it == variants.end())
-              return Status::errorf("{}: kernel {} has no variant '{}'", manifestPath, launch.name, id);
-            chosen = &*it;
-          }
-        launch.variant = chosen->at("id").get<std::string>();
-        launch.entry = chosen->at("entry").get<std::string>();
-        file = chosen->at("ptx").get<std::string>();
-        launch.threads = chosen->at("threads").get<uint32_t>();
-        launch.rowsPerProgram = chosen->at("rows_per_program").get<int64_t>();
-        launch.dynamicSharedBytes = chosen->value("dynamic_shared_bytes", 0u);
-      }
-      if (launch.name != "pool_keys" && launch.rowsPerProgram <= 0)
-        return Status::errorf("{}: kernel {} has no positive rows per program", manifestPath, launch.name);
-      auto module = load(file);
-      if (!module)
-        return module.status();
-      launch.module = *module;
-      *slot = launch;
-    }
-  } catch (const json::exception &e) {
-    return Status::errorf("{}: {}", manifestPath, e.what());
-  }
-  for (const KernelLaunch *k : {&b.pool, &b.gate, &b.attention})
-    if (k->entry.empty())
-      return Status::errorf("{}: the bundle lacks one of pool_keys, gate_topk, sparse_attention_fwd", manifestPath);
-  return b;
+/// "w2/m16w2/...": the chosen variant of each kernel, in launch order.
+std::string variantIds(const bundle::Bundle &b, const launch::VariantChoice &choice) {
+  std::string ids;
+  for (size_t k = 0; k < bundle::kKernelCount; ++k)
+    ids += fmt::format("{}{}", k ? "/" : "", b.kernels()[k].variants[choice[k]].id);
+  return ids;
 }
 
 /// Random dtype values in [-1, 1), filled on every hardware thread.
@@ -198,7 +104,7 @@ double median(std::vector<double> v) {
 /// Useful attention FLOPs of one prefill sequence of length n (DESIGN.md section 4:
 /// 4 * D per attended key, per row and head). Exact when causal; non-causal counts
 /// top_k full blocks.
-double usefulFlops(const Bundle &b, int64_t n) {
+double usefulFlops(const bundle::BundleConfig &b, int64_t n) {
   double keys = 0;
   const int64_t blocks = (n + b.blockSize - 1) / b.blockSize;
   for (int64_t p = 0; p < n; ++p) {
@@ -212,24 +118,28 @@ double usefulFlops(const Bundle &b, int64_t n) {
   return 4.0 * double(b.headDim) * keys * double(b.numQHeads);
 }
 
-uint32_t ceilDiv(int64_t a, int64_t b) { return static_cast<uint32_t>((a + b - 1) / b); }
-
 int run(const Options &o) {
   auto fail = [](const Status &s) {
     fmt::print(stderr, "mobagen-gpu-timing: error: {}\n", s.message());
     return 1;
   };
-  auto choice = device::parseDeviceChoice(o.device);
-  if (!choice)
-    return fail(choice.status());
-  auto opened = device::openDevice(*choice);
+  auto deviceChoice = device::parseDeviceChoice(o.device);
+  if (!deviceChoice)
+    return fail(deviceChoice.status());
+  auto opened = device::openDevice(*deviceChoice);
   if (!opened)
     return fail(opened.status());
   device::Device &dev = **opened;
-  auto bundle = loadBundle(o, dev);
-  if (!bundle)
-    return fail(bundle.status());
-  const Bundle &b = *bundle;
+  auto loaded = bundle::Bundle::fromDirectory(o.bundle);
+  if (!loaded)
+    return fail(loaded.status());
+  const bundle::Bundle &theBundle = *loaded;
+  const bundle::BundleConfig &b = theBundle.config();
+  auto chosen = chooseVariants(theBundle, o.variants);
+  if (!chosen)
+    return fail(chosen.status());
+  const launch::VariantChoice choice = *chosen;
+  launch::MobaLauncher launcher(dev, theBundle);
   if (o.seqlens.empty() || o.batch < 1 || o.repetitions < 1 || o.warmup < 0)
     return fail(Status::error("need at least one --seqlen, --batch >= 1, --repetitions >= 1, --warmup >= 0"));
   const int64_t maxN = *std::max_element(o.seqlens.begin(), o.seqlens.end());
@@ -242,7 +152,10 @@ int run(const Options &o) {
 
   const size_t qCount = size_t(maxTotal * b.numQHeads * b.headDim);
   const size_t kvCount = size_t(maxTotal * b.numKvHeads * b.headDim);
-  const int64_t maxBlocksTotal = o.batch * ((maxN + b.blockSize - 1) / b.blockSize);
+  auto maxLayout = launch::workspaceLayout(
+      b, {.batch = o.batch, .totalQ = maxTotal, .totalK = maxTotal, .maxSeqlenQ = maxN, .maxSeqlenK = maxN});
+  if (!maxLayout)
+    return fail(maxLayout.status());
   std::vector<DevicePtr> owned;
   auto allocate = [&](size_t bytes) -> Expected<DevicePtr> {
     auto p = dev.allocate(bytes);
@@ -265,10 +178,9 @@ int run(const Options &o) {
   auto v = upload(randomTensor(kvCount, b.dtype, o.seed * 3 + 2));
   auto out = allocate(qCount * 2);
   auto lse = allocate(size_t(maxTotal * b.numQHeads) * 4);
-  auto selected = allocate(size_t(maxTotal * b.numQHeads * b.topK) * 4);
-  auto kbar = allocate(size_t(maxBlocksTotal * b.numKvHeads * b.headDim) * 4);
+  auto workspace = allocate(size_t(maxLayout->totalBytes));
   auto cu = allocate(size_t(o.batch + 1) * 4);
-  for (const auto *p : {&q, &k, &v, &out, &lse, &selected, &kbar, &cu})
+  for (const auto *p : {&q, &k, &v, &out, &lse, &workspace, &cu})
     if (!*p) {
       release();
       return fail(p->status());
@@ -302,35 +214,19 @@ int run(const Options &o) {
     for (int64_t i = 0; i <= o.batch; ++i)
       cuHost[size_t(i)] = int32_t(i * n);
     Status s = dev.copyToDevice(*cu, cuHost.data(), cuHost.size() * 4);
-    const auto dim = [](int64_t x) { return static_cast<uint32_t>(x); };
-    const device::LaunchConfig poolLaunch{{dim((n + b.blockSize - 1) / b.blockSize), dim(b.numKvHeads), dim(o.batch)},
-                                          {b.pool.threads},
-                                          b.pool.dynamicSharedBytes};
-    const device::LaunchConfig gateLaunch{{ceilDiv(n, b.gate.rowsPerProgram), dim(b.numQHeads), dim(o.batch)},
-                                          {b.gate.threads},
-                                          b.gate.dynamicSharedBytes};
-    const device::LaunchConfig attentionLaunch{
-        {ceilDiv(n, b.attention.rowsPerProgram), dim(b.numQHeads), dim(o.batch)},
-        {b.attention.threads},
-        b.attention.dynamicSharedBytes};
-    const auto poolArgs = device::KernelArgs().add(*k).add(*kbar).add(*cu);
-    const auto gateArgs = device::KernelArgs().add(*q).add(*kbar).add(*selected).add(*cu).add(*cu);
-    const auto attentionArgs = device::KernelArgs().add(*q).add(*k).add(*v).add(*selected).add(*out).add(*lse)
-                                   .add(*cu).add(*cu).add(int32_t(total));
-    auto enqueuePool = [&] {
-      return dev.enqueue(b.pool.module, b.pool.entry, poolLaunch, poolArgs, 0).withContext("pool_keys: ");
-    };
-    auto enqueueGate = [&] {
-      return dev.enqueue(b.gate.module, b.gate.entry, gateLaunch, gateArgs, 0).withContext("gate_topk: ");
-    };
-    auto enqueueAttention = [&] {
-      return dev.enqueue(b.attention.module, b.attention.entry, attentionLaunch, attentionArgs, 0)
-          .withContext("sparse_attention_fwd: ");
-    };
-    auto forward = [&]() -> Status {
-      MOBAGEN_RETURN_IF_ERROR(enqueuePool());
-      MOBAGEN_RETURN_IF_ERROR(enqueueGate());
-      return enqueueAttention();
+    const launch::VarlenShape shape{
+        .batch = o.batch, .totalQ = total, .totalK = total, .maxSeqlenQ = n, .maxSeqlenK = n};
+    auto layout = launch::workspaceLayout(b, shape);
+    if (s && !layout)
+      s = layout.status();
+    const launch::ForwardBuffers buffers{.q = *q, .k = *k, .v = *v, .cuSeqlensQ = *cu, .cuSeqlensK = *cu,
+                                         .out = *out, .lse = *lse, .workspace = *workspace,
+                                         .workspaceBytes = maxLayout->totalBytes};
+    auto forward = [&]() -> Status { return launcher.forward(shape, buffers, choice, 0); };
+    auto kernelAlone = [&](size_t kernel) {
+      return [&, kernel]() -> Status {
+        return launcher.enqueueKernel(bundle::KernelKind(kernel), choice[kernel], shape, *layout, buffers, 0);
+      };
     };
 
     // One checked run first: the output's head, poisoned before, must be written and finite.
@@ -365,18 +261,17 @@ int run(const Options &o) {
                 {"block_size", b.blockSize},
                 {"top_k", b.topK},
                 {"causal", b.causal},
-                {"variants", fmt::format("{}/{}/{}", b.pool.variant, b.gate.variant, b.attention.variant)},
+                {"variants", variantIds(theBundle, choice)},
                 {"useful_flops", usefulFlops(b, n) * double(o.batch)}};
     // A slow forward (the checked run warmed it up) gets 2 runs and no breakdown.
     const bool slow = checkedSeconds > o.slowForwardSeconds;
     const int warmup = slow ? 0 : o.warmup;
     const int repetitions = slow ? std::min(o.repetitions, 2) : o.repetitions;
     row["checked_run_seconds"] = checkedSeconds;
-    std::vector<std::pair<const char *, std::function<Status()>>> measured{{"forward", forward}};
+    std::vector<std::pair<std::string, std::function<Status()>>> measured{{"forward", forward}};
     if (!slow)
-      measured.insert(measured.end(), {{"pool_keys", enqueuePool},
-                                       {"gate_topk", enqueueGate},
-                                       {"sparse_attention_fwd", enqueueAttention}});
+      for (size_t kernel = 0; kernel < bundle::kKernelCount; ++kernel)
+        measured.emplace_back(std::string(bundle::kKernelNames[kernel]), kernelAlone(kernel));
     if (s) {
       for (const auto &[name, work] : measured) {
         auto m = dev.measure(work, warmup, repetitions, 0);
@@ -386,7 +281,7 @@ int run(const Options &o) {
         }
         row["unit"] = m->unit;
         row[fmt::format("{}_median", name)] = median(m->samples);
-        if (std::string_view(name) == "forward") {
+        if (name == "forward") {
           row["samples"] = m->samples;
           row["min"] = *std::min_element(m->samples.begin(), m->samples.end());
         }
@@ -416,7 +311,7 @@ int run(const Options &o) {
 
 int main(int argc, char **argv) {
   mobagen::gpucheck::Options o;
-  CLI::App app{"Times a kernel bundle's MoBA prefill forward (pool_keys, gate_topk, sparse_attention_fwd)\n"
+  CLI::App app{"Times a kernel bundle's MoBA prefill forward (all of its kernels, and each alone)\n"
                "on random inputs; prints one JSON object per sequence length.",
                "mobagen-gpu-timing"};
   app.add_option("--bundle", o.bundle, "Kernel bundle directory (manifest.json, PTX)")->required();

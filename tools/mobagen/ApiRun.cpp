@@ -140,7 +140,7 @@ Expected<reference::MobaOutput> runMobaThroughApi(const MobaInputs &in, const re
   const size_t selectedCount = size_t(s.totalQ * s.numQHeads * params.topK);
   auto outBits = buffers.download<uint16_t>(*out, outCount);
   auto lseValues = buffers.download<float>(*lse, size_t(s.numQHeads * s.totalQ));
-  auto blocks = buffers.download<int32_t>(*workspace + layout->selectedOffset, shape.batch ? selectedCount : 0);
+  auto blocks = buffers.download<int32_t>(*workspace + layout->selected.offset, shape.batch ? selectedCount : 0);
   if (!outBits)
     return outBits.status();
   if (!lseValues)

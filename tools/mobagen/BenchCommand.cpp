@@ -174,7 +174,7 @@ Expected<Row> benchOne(api::Context &ctx, const UniformBatch &batch, const Bench
   std::vector<int32_t> selected(size_t(s.total_q * c.num_q_heads * c.top_k));
   if (!selected.empty())
     MOBAGEN_RETURN_IF_ERROR(
-        device.copyToHost(selected.data(), b.workspace + layout->selectedOffset, selected.size() * 4));
+        device.copyToHost(selected.data(), b.workspace + layout->selected.offset, selected.size() * 4));
   row.usefulFlops = usefulFlops(c, batch, selected);
   // Dense attention once per shape, after the selection was read (it rewrites out and lse).
   if (dense && !denseMedian) {
@@ -313,7 +313,7 @@ std::function<int()> addBenchCommand(CLI::App &app) {
   bench->footer("Runs the forward for --batch sequences of each --seqlen (queries = keys) with the tuned\n"
                 "variants when --cache-dir holds them (mobagen tune), else the defaults; with\n"
                 "--all-variants also with each variant of each kernel. Prints shape, variants\n"
-                "(pool_keys/gate_topk/sparse_attention_fwd), the median time (ms on a GPU, model-us on the\n"
+                "(one id per kernel, in launch order), the median time (ms on a GPU, model-us on the\n"
                 "emulator), the useful FLOPs (4 * D per attended key, per query row and head, counted from\n"
                 "the selection the forward wrote), their rate, and with --dense-ptx the speed-up over dense\n"
                 "attention on the same inputs and device. --json FILE writes the same rows.\n"

@@ -1,4 +1,4 @@
-//===- InProcessBundle.cpp - Bundle format 2: manifest, PTX and cubins -------===//
+//===- InProcessBundle.cpp - Bundle format 3: manifest, PTX and cubins -------===//
 #include "tools/mobagen/InProcessBundle.h"
 
 #include <fstream>
@@ -15,7 +15,26 @@ namespace {
 nlohmann::json gridOf(const compiler::KernelInfo &k) {
   if (k.name == "pool_keys")
     return {"max_blocks_per_sequence", "num_kv_heads", "batch"};
+  if (k.name == "sparse_attention_blocks")
+    return {"max_blocks_per_sequence", "num_q_heads", "batch"};
+  if (k.name == "route_count" || k.name == "route_scatter")
+    return {"ceil(max_blocks_per_sequence / blocks_per_program)", "num_q_heads", "batch"};
   return {"ceil(max_seqlen_q / rows_per_program)", "num_q_heads", "batch"};
+}
+
+/// The workspace's buffers (the manifest's "workspace"), in the launcher's order.
+nlohmann::json workspaceOf() {
+  auto buffer = [](const char *name, const char *dtype, std::vector<const char *> shape) {
+    return nlohmann::json{{"name", name}, {"dtype", dtype}, {"shape", shape}};
+  };
+  return nlohmann::json::array(
+      {buffer("kbar", "f32", {"total_blocks", "num_kv_heads", "head_dim"}),
+       buffer("selected", "i32", {"total_q", "num_q_heads", "top_k"}),
+       buffer("block_counts", "i32", {"total_blocks", "num_q_heads"}),
+       buffer("block_offsets", "i32", {"total_blocks", "num_q_heads"}),
+       buffer("routed", "i32", {"total_q", "num_q_heads", "top_k"}),
+       buffer("partial_out", "f32", {"total_q", "num_q_heads", "top_k", "head_dim"}),
+       buffer("partial_lse", "f32", {"total_q", "num_q_heads", "top_k"})});
 }
 
 } // namespace
@@ -29,7 +48,7 @@ Expected<BundleFiles> generateBundle(const compiler::MobaKernelConfig &config, c
   const auto &c = config;
   nlohmann::json manifest = {
       {"format", "mobagen-bundle"},
-      {"format_version", 2},
+      {"format_version", 3},
       {"mobagen_version", MOBAGEN_VERSION},
       {"compiler", fmt::format("mobagen {}, LLVM {} NVPTX", MOBAGEN_VERSION,
                                compiler::llvmVersion())},
@@ -43,11 +62,7 @@ Expected<BundleFiles> generateBundle(const compiler::MobaKernelConfig &config, c
         {"dtype", std::string(dtypeName(c.dtype))},
         {"target", c.target},
         {"scale", c.scale ? nlohmann::json(*c.scale) : nlohmann::json(nullptr)}}},
-      {"workspace",
-       {{{"name", "kbar"},
-         {"dtype", "f32"},
-         {"shape", {"total_blocks", "num_kv_heads", "head_dim"}}},
-        {{"name", "selected"}, {"dtype", "i32"}, {"shape", {"total_q", "num_q_heads", "top_k"}}}}},
+      {"workspace", workspaceOf()},
       {"kernels", nlohmann::json::array()}};
 
   BundleFiles files; // manifest.json goes first, once complete
@@ -63,6 +78,7 @@ Expected<BundleFiles> generateBundle(const compiler::MobaKernelConfig &config, c
                                 {"ptx", ptxName},
                                 {"threads", v.threads},
                                 {"rows_per_program", v.rowsPerProgram},
+                                {"blocks_per_program", v.blocksPerProgram},
                                 {"dynamic_shared_bytes", 0},
                                 {"knobs", nlohmann::json::object()}};
       for (const auto &[knob, value] : v.knobs)

@@ -11,6 +11,8 @@
 #include "compiler/Conversion/Passes.h"
 
 #include "mlir/IR/SymbolTable.h"
+#include <algorithm>
+#include <functional>
 #include "llvm/Support/FormatVariadic.h"
 
 namespace mobagen::compiler {
@@ -22,9 +24,13 @@ using namespace mlir;
 
 MobaTuning defaultMobaTuning(moba::ConfigAttr config) {
   MobaTuning tuning;
-  // 8 x 8 at every head dim: 16 x 8 at D 64 holds 64 tile elements per thread and
-  // spills (docs/perf.md); the tuning space keeps 16-row tiles with 8 warps.
-  tuning.attention = {.blockM = 8, .blockN = 8, .numWarps = 4};
+  // Key tiles no wider than the block (keys past a block's end are masked work).
+  // 64 query rows at D 64; 32 at D 128, where the [64, 128] f32 accumulator's
+  // staging alone would take 34 KiB of the 48 (TuningSpace.h).
+  const int64_t keys = std::min<int64_t>(config.getBlockSize(), 32);
+  const int64_t rows = config.getHeadDim() > 64 ? 32 : 64;
+  tuning.blocks = {.blockM = rows, .blockN = keys, .numWarps = 4};
+  tuning.merge = {.blockM = rows, .blockN = keys, .numWarps = 4};
   return tuning;
 }
 
@@ -40,13 +46,16 @@ instantiateMobaKernels(ModuleOp module, moba::ConfigAttr config, unsigned which,
     symbols.push_back(FlatSymbolRefAttr::get(*kernel));
     return success();
   };
-  if ((which & kPoolKeys) && failed(add(templates::buildPoolKeys(module, config, tuning.pool))))
-    return failure();
-  if ((which & kGateTopK) && failed(add(templates::buildGateTopK(module, config, tuning.gate))))
-    return failure();
-  if ((which & kSparseAttention) &&
-      failed(add(templates::buildSparseAttentionFwd(module, config, tuning.attention))))
-    return failure();
+  const std::pair<unsigned, std::function<FailureOr<func::FuncOp>()>> builders[] = {
+      {kPoolKeys, [&] { return templates::buildPoolKeys(module, config, tuning.pool); }},
+      {kGateTopK, [&] { return templates::buildGateTopK(module, config, tuning.gate); }},
+      {kRouteCount, [&] { return templates::buildRouteCount(module, config, tuning.route); }},
+      {kRouteScatter, [&] { return templates::buildRouteScatter(module, config, tuning.route); }},
+      {kSparseBlocks, [&] { return templates::buildSparseAttentionBlocks(module, config, tuning.blocks); }},
+      {kSparseMerge, [&] { return templates::buildSparseAttentionMerge(module, config, tuning.merge); }}};
+  for (const auto &[kernel, build] : builders)
+    if ((which & kernel) && failed(add(build())))
+      return failure();
   return symbols;
 }
 
@@ -86,7 +95,7 @@ struct InstantiateMobaKernelsPass
       if (inserted && built.size() > 1)
         it->second.suffix = llvm::formatv("_{0}", built.size() - 1).str();
       SmallVector<Attribute> symbols;
-      for (unsigned kernel : {kPoolKeys, kGateTopK, kSparseAttention}) {
+      for (unsigned kernel : {kPoolKeys, kGateTopK, kRouteCount, kRouteScatter, kSparseBlocks, kSparseMerge}) {
         if (!(which & kernel))
           continue;
         FlatSymbolRefAttr &symbol = it->second.kernels[kernel];

@@ -4,24 +4,39 @@
 #include "dialect/moba/IR/MobaDialect.h"
 #include "templates/GateTopK.h"
 #include "templates/PoolKeys.h"
-#include "templates/SparseAttentionFwd.h"
+#include "templates/RouteBlocks.h"
+#include "templates/SparseAttentionBlocks.h"
+#include "templates/SparseAttentionMerge.h"
 
 #include "mlir/IR/BuiltinOps.h"
 
 namespace mobagen::compiler {
 
-/// The tuning the kernels use until the autotuner picks per shape: small tiles,
-/// because the baseline lowering keeps every tile element in registers and stages
-/// cross-thread operands in static shared memory (48 KiB at most). The attention
-/// kernel's [block_m, block_n, D] f32 tile is 32 KiB at 16 x 8 x 64 and 8 x 8 x 128.
+/// The tuning the kernels use until the autotuner picks per shape. The baseline
+/// lowering keeps every tile element in registers and stages cross-thread operands
+/// in static shared memory (48 KiB at most), so the tiles stay small; the two
+/// attention kernels take their dots on tensor cores (docs/design/mma-layout.md).
 struct MobaTuning {
   templates::PoolKeysTuning pool{.blockRows = 16, .numWarps = 2};
   templates::GateTopKTuning gate{.blockM = 16, .blockN = 16, .numWarps = 2};
-  templates::SparseAttentionTuning attention;
+  templates::RouteTuning route{.blockRows = 32, .blocks = 32, .numWarps = 4};
+  templates::SparseBlocksTuning blocks;
+  templates::SparseMergeTuning merge;
 };
 MobaTuning defaultMobaTuning(moba::ConfigAttr config);
 
-enum MobaKernel : unsigned { kPoolKeys = 1, kGateTopK = 2, kSparseAttention = 4, kAllKernels = 7 };
+/// The kernels, as bits of a mask, in launch order.
+enum MobaKernel : unsigned {
+  kPoolKeys = 1,
+  kGateTopK = 2,
+  kRouteCount = 4,
+  kRouteScatter = 8,
+  kSparseBlocks = 16,
+  kSparseMerge = 32,
+  /// What moba.sparse_attention_fwd needs: routing, routed blocks, current block + merge.
+  kSparseAttention = kRouteCount | kRouteScatter | kSparseBlocks | kSparseMerge,
+  kAllKernels = 63,
+};
 
 /// Builds the kernels in `which` (a MobaKernel mask) for `config` into `module`;
 /// `suffix` is appended to their names. Returns their symbols in kernel order.

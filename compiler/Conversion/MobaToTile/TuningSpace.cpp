@@ -2,13 +2,14 @@
 //
 // Candidates are listed in the order an autotuner should try them (default, then
 // neighbours of the default); those that break a limit of TuningSpace.h are left
-// out, so the space shrinks with the head dimension (the attention tile at D 128
-// fits 48 KiB only as 8 x 8).
+// out, so the space shrinks with the head dimension and the block size.
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/Conversion/MobaToTile/TuningSpace.h"
 
 #include <algorithm>
+#include <tuple>
+#include <type_traits>
 
 #include "llvm/Support/FormatVariadic.h"
 
@@ -16,7 +17,9 @@ namespace mobagen::compiler {
 
 using templates::GateTopKTuning;
 using templates::PoolKeysTuning;
-using templates::SparseAttentionTuning;
+using templates::RouteTuning;
+using templates::SparseBlocksTuning;
+using templates::SparseMergeTuning;
 
 std::string variantId(const PoolKeysTuning &t) { return llvm::formatv("w{0}", t.numWarps).str(); }
 
@@ -24,7 +27,15 @@ std::string variantId(const GateTopKTuning &t) {
   return llvm::formatv("m{0}w{1}", t.blockM, t.numWarps).str();
 }
 
-std::string variantId(const SparseAttentionTuning &t) {
+std::string variantId(const RouteTuning &t) {
+  return llvm::formatv("r{0}b{1}w{2}", t.blockRows, t.blocks, t.numWarps).str();
+}
+
+std::string variantId(const SparseBlocksTuning &t) {
+  return llvm::formatv("m{0}n{1}w{2}", t.blockM, t.blockN, t.numWarps).str();
+}
+
+std::string variantId(const SparseMergeTuning &t) {
   return llvm::formatv("m{0}n{1}w{2}", t.blockM, t.blockN, t.numWarps).str();
 }
 
@@ -36,8 +47,34 @@ int64_t stagingBytes(moba::ConfigAttr config, const GateTopKTuning &t) {
   return (t.blockM + t.blockN) * config.getHeadDim() * 4;
 }
 
-int64_t stagingBytes(moba::ConfigAttr config, const SparseAttentionTuning &t) {
-  return t.blockM * t.blockN * config.getHeadDim() * 4;
+int64_t stagingBytes(moba::ConfigAttr, const RouteTuning &t) {
+  return (t.blockRows * t.blockRows + t.blockRows * t.blocks) * 4;
+}
+
+namespace {
+
+/// A staged row of `n` elements: rows whose length is a multiple of 16 elements get
+/// 8 more, so that ldmatrix's rows fall in different banks (docs/design/mma-layout.md).
+int64_t paddedRow(int64_t n) { return n % 16 == 0 ? n + 8 : n; }
+
+/// One mma.sync dot's staging: A [m, k] and B [k, n] in the 2-byte dtype, C [m, n] f32.
+int64_t mmaDotBytes(int64_t m, int64_t n, int64_t k) {
+  return m * paddedRow(k) * 2 + k * paddedRow(n) * 2 + m * paddedRow(n) * 4;
+}
+
+/// Both attention kernels: S = Q K^T ([bm, D] x [D, bn]) and O += P V ([bm, bn] x [bn, D]).
+int64_t attentionStagingBytes(int64_t headDim, int64_t bm, int64_t bn) {
+  return std::max(mmaDotBytes(bm, bn, headDim), mmaDotBytes(bm, headDim, bn));
+}
+
+} // namespace
+
+int64_t stagingBytes(moba::ConfigAttr config, const SparseBlocksTuning &t) {
+  return attentionStagingBytes(config.getHeadDim(), t.blockM, t.blockN);
+}
+
+int64_t stagingBytes(moba::ConfigAttr config, const SparseMergeTuning &t) {
+  return attentionStagingBytes(config.getHeadDim(), t.blockM, t.blockN);
 }
 
 namespace {
@@ -58,7 +95,7 @@ void addIfValid(std::vector<TuningVariant<Tuning>> &space, moba::ConfigAttr conf
 
 MobaTuningSpace mobaTuningSpace(moba::ConfigAttr config) {
   const MobaTuning byDefault = defaultMobaTuning(config);
-  const int64_t headDim = config.getHeadDim(), blockSize = config.getBlockSize();
+  const int64_t blockSize = config.getBlockSize();
   MobaTuningSpace space;
 
   for (int64_t warps : {byDefault.pool.numWarps, int64_t{4}, int64_t{8}, int64_t{1}})
@@ -70,18 +107,26 @@ MobaTuningSpace mobaTuningSpace(moba::ConfigAttr config) {
                           {int64_t{32}, int64_t{4}}, {int64_t{64}, int64_t{8}}})
     addIfValid(space.gate, config, {.blockM = m, .blockN = gate.blockN, .numWarps = warps}, true);
 
-  const SparseAttentionTuning att = byDefault.attention;
-  const SparseAttentionTuning candidates[] = {
-      att,          {8, 8, 4},  {8, 8, 8},  {8, 8, 2},  {16, 8, 8}, {16, 8, 4},
-      {8, 16, 4},   {8, 16, 8}, {16, 16, 8}, {32, 8, 8}, {16, 8, 2}};
-  for (const SparseAttentionTuning &t : candidates) {
-    if (space.attention.size() == 8)
-      break;
-    const int64_t slots = t.blockM * t.blockN * headDim / (32 * t.numWarps);
-    addIfValid(space.attention, config, t,
-               t.blockN <= blockSize && (slots <= kMaxAttentionTileSlots ||
-                                         variantId(t) == variantId(att)));
-  }
+  for (auto [rows, blocks, warps] :
+       {std::tuple{byDefault.route.blockRows, byDefault.route.blocks, byDefault.route.numWarps},
+        {int64_t{64}, int64_t{32}, int64_t{4}}, {int64_t{32}, int64_t{64}, int64_t{4}},
+        {int64_t{16}, int64_t{16}, int64_t{2}}})
+    addIfValid(space.route, config, {.blockRows = rows, .blocks = blocks, .numWarps = warps}, true);
+
+  // Both attention kernels: the default, then taller and shorter query tiles and
+  // wider key tiles; at most 6 variants each.
+  const std::pair<int64_t, int64_t> tiles[] = {{64, 32}, {32, 32}, {64, 16}, {32, 64},
+                                               {64, 64}, {16, 32}, {128, 32}};
+  auto addAttention = [&](auto &variants, const auto &defaultTuning) {
+    using Tuning = std::decay_t<decltype(defaultTuning)>;
+    addIfValid(variants, config, defaultTuning, true);
+    for (auto [m, n] : tiles)
+      if (variants.size() < 6)
+        addIfValid(variants, config, Tuning{.blockM = m, .blockN = n, .numWarps = m >= 128 ? 8 : 4},
+                   n <= blockSize);
+  };
+  addAttention(space.blocks, byDefault.blocks);
+  addAttention(space.merge, byDefault.merge);
   return space;
 }
 

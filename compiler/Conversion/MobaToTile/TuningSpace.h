@@ -10,14 +10,12 @@
 // - the template's knob rules (power-of-two tile extents, 1..16 warps);
 // - at most 8 warps: at up to 255 registers a thread, 256 threads already take
 //   65280 of an SM's 65536 registers;
-// - the baseline lowering's static shared memory (one staging buffer as large as
-//   the kernel's largest cross-thread operand) at most 48 KiB, the most a kernel
-//   may declare statically;
-// - the attention kernel holds at most 32 elements of its [block_m, block_n, D]
-//   tile per thread: at 64, ptxas spills at D 64 (m16n8w4, m8n16w4) or sits at
-//   249 of 255 registers (docs/perf.md). The default (m8n8w4) holds 32 at D 64
-//   and 64 at D 128 without spilling; it is kept at every head dim, since it is
-//   what the pass and `mobagen run` use until the autotuner picks.
+// - the lowering's static shared memory at most 48 KiB, the most a kernel may
+//   declare statically (stagingBytes, an upper bound of what it declares);
+// - the two attention kernels' key tiles no wider than the block size (keys past a
+//   block's end are masked work).
+// Every variant of the space assembles without spills for sm_80 and sm_90
+// (scripts/kernel-resources.sh, the table in docs/perf.md).
 //
 //===----------------------------------------------------------------------===//
 #pragma once
@@ -31,33 +29,41 @@ namespace mobagen::compiler {
 
 constexpr int64_t kMaxStaticSharedBytes = 48 * 1024;
 constexpr int64_t kMaxTuningWarps = 8;
-constexpr int64_t kMaxAttentionTileSlots = 32;
 
 template <typename Tuning> struct TuningVariant {
   std::string id;
   Tuning tuning;
 };
 
-/// Every kernel's variants for one configuration, default first.
+/// Every kernel's variants for one configuration, default first. route_count and
+/// route_scatter share one space (and the program layout it implies).
 struct MobaTuningSpace {
   std::vector<TuningVariant<templates::PoolKeysTuning>> pool;
   std::vector<TuningVariant<templates::GateTopKTuning>> gate;
-  std::vector<TuningVariant<templates::SparseAttentionTuning>> attention;
+  std::vector<TuningVariant<templates::RouteTuning>> route;
+  std::vector<TuningVariant<templates::SparseBlocksTuning>> blocks;
+  std::vector<TuningVariant<templates::SparseMergeTuning>> merge;
 };
 MobaTuningSpace mobaTuningSpace(moba::ConfigAttr config);
 
 /// Variant ids: pool `w<num_warps>`; gate `m<block_m>w<num_warps>` (block_n stays
-/// 16); attention `m<block_m>n<block_n>w<num_warps>`.
+/// 16); route `r<block_rows>b<blocks>w<num_warps>`; the attention kernels
+/// `m<block_m>n<block_n>w<num_warps>`.
 std::string variantId(const templates::PoolKeysTuning &tuning);
 std::string variantId(const templates::GateTopKTuning &tuning);
-std::string variantId(const templates::SparseAttentionTuning &tuning);
+std::string variantId(const templates::RouteTuning &tuning);
+std::string variantId(const templates::SparseBlocksTuning &tuning);
+std::string variantId(const templates::SparseMergeTuning &tuning);
 
-/// The static shared memory (bytes) the baseline lowering gives each kernel: its
+/// The static shared memory (bytes) the lowering gives each kernel, at most: its
 /// largest staged operand (pool: the [block_rows, D] f32 rows summed; gate: the
-/// dot's [block_m, D] and [D, block_n] f32 operands together; attention: the
-/// [block_m, block_n, D] f32 products reduced over D).
+/// dot's [block_m, D] and [D, block_n] f32 operands together; route: the
+/// [block_rows, block_rows] x [block_rows, blocks] f32 prefix-sum dot; attention:
+/// the padded tensor-core operand tiles of one dot, docs/design/mma-layout.md).
 int64_t stagingBytes(moba::ConfigAttr config, const templates::PoolKeysTuning &tuning);
 int64_t stagingBytes(moba::ConfigAttr config, const templates::GateTopKTuning &tuning);
-int64_t stagingBytes(moba::ConfigAttr config, const templates::SparseAttentionTuning &tuning);
+int64_t stagingBytes(moba::ConfigAttr config, const templates::RouteTuning &tuning);
+int64_t stagingBytes(moba::ConfigAttr config, const templates::SparseBlocksTuning &tuning);
+int64_t stagingBytes(moba::ConfigAttr config, const templates::SparseMergeTuning &tuning);
 
 } // namespace mobagen::compiler

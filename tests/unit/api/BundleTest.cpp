@@ -63,11 +63,21 @@ TEST(Bundle, LoadsConfigKernelsAndVariants) {
   EXPECT_EQ(gate.variants[1].id, "m16w4");
   EXPECT_EQ(gate.variants[1].rowsPerProgram, 16u);
   EXPECT_EQ(gate.params.size(), 5u);
-  const bundle::BundleKernel &attention = b->kernel(KernelKind::SparseAttentionFwd);
-  ASSERT_EQ(attention.variants.size(), 1u);
-  EXPECT_EQ(attention.variants[0].id, "m8n8w4");
-  EXPECT_EQ(attention.params.size(), 9u);
-  EXPECT_TRUE(bundle::ptxDeclaresEntry(b->ptx(KernelKind::SparseAttentionFwd, 0), "sparse_attention_fwd_m8n8w4"));
+  const bundle::BundleKernel &count = b->kernel(KernelKind::RouteCount);
+  ASSERT_EQ(count.variants.size(), 1u);
+  EXPECT_EQ(count.variants[0].id, "r32b32w4");
+  EXPECT_EQ(count.variants[0].blocksPerProgram, 32u);
+  EXPECT_EQ(count.variants[0].rowsPerProgram, 0u);
+  EXPECT_EQ(count.params.size(), 4u);
+  EXPECT_EQ(b->kernel(KernelKind::RouteScatter).params.size(), 6u);
+  const bundle::BundleKernel &blocks = b->kernel(KernelKind::SparseAttentionBlocks);
+  ASSERT_EQ(blocks.variants.size(), 1u);
+  EXPECT_EQ(blocks.variants[0].id, "m64n16w4"); // key tiles no wider than the 16-key blocks
+  EXPECT_EQ(blocks.params.size(), 11u);
+  const bundle::BundleKernel &merge = b->kernel(KernelKind::SparseAttentionMerge);
+  EXPECT_EQ(merge.variants[0].rowsPerProgram, 64u);
+  EXPECT_EQ(merge.params.size(), 12u);
+  EXPECT_TRUE(bundle::ptxDeclaresEntry(b->ptx(KernelKind::SparseAttentionMerge, 0), "sparse_attention_merge_m64n16w4"));
   EXPECT_EQ(bundle::ptxEntryCount(b->ptx(KernelKind::GateTopK, 1)), 1u);
 }
 
@@ -152,7 +162,7 @@ TEST(BundleErrors, FormatAndVersion) {
                 .find("manifest.json: format = \"onnx\" is not a mobagen kernel bundle"),
             std::string::npos);
   const std::string v1 = loadError("v1", [](json &m) { m["format_version"] = 1; });
-  EXPECT_NE(v1.find("format_version = 1 is not supported: this runtime reads format 2"), std::string::npos) << v1;
+  EXPECT_NE(v1.find("format_version = 1 is not supported: this runtime reads format 3"), std::string::npos) << v1;
   const std::string text = loadError("v-text", [](json &m) { m["format_version"] = "2"; });
   EXPECT_NE(text.find("format_version = \"2\" has type string; expected an integer"), std::string::npos) << text;
   const std::string missing = loadError("no-version", [](json &m) { m.erase("mobagen_version"); });
@@ -194,11 +204,16 @@ TEST(BundleErrors, WorkspaceAndKernelList) {
       {[](json &m) { m["workspace"] = {{"kbar", "f32"}, {"selected", "i32"}}; }, // format 1's object
        "workspace = {\"kbar\":\"f32\",\"selected\":\"i32\"} has type object; expected an array of buffers"},
       {[](json &m) { m["kernels"].erase(2); },
-       "kernels has 2 entries; expected 3 (pool_keys, gate_topk, sparse_attention_fwd)"},
+       "kernels has 2 entries; expected 6 (pool_keys, gate_topk, route_count, route_scatter, "
+       "sparse_attention_blocks, sparse_attention_merge)"},
       {[](json &m) { std::swap(m["kernels"][0], m["kernels"][1]); },
        "kernels[0].name = \"gate_topk\" is out of launch order: expected \"pool_keys\""},
-      {[](json &m) { m["kernels"][2]["params"].erase(8); },
-       "kernels[2].params has 8 entries; sparse_attention_fwd takes 9"},
+      {[](json &m) { m["kernels"][4]["params"].erase(8); },
+       "kernels[4].params has 10 entries; sparse_attention_blocks takes 11"},
+      {[](json &m) { m["kernels"][2]["variants"][0]["blocks_per_program"] = 0; },
+       "kernels[2].variants[0].blocks_per_program = 0 is out of range: must be in [1, 65536]"},
+      {[](json &m) { m["kernels"][5]["variants"][0]["blocks_per_program"] = 4; },
+       "kernels[5].variants[0].blocks_per_program = 4 is out of range: must be in [0, 0]"},
       {[](json &m) { m["kernels"][1]["grid"] = {"x"}; }, "kernels[1].grid = [\"x\"] has type array; expected an "
                                                           "array of 3 dimensions"},
       {[](json &m) { m["kernels"][1]["variants"] = json::array(); },
@@ -276,7 +291,7 @@ TEST(BundleErrors, EmbeddedFiles) {
   files.push_back(files[1]);
   auto dup = Bundle::fromFiles(views(files), "dup_bundle");
   ASSERT_FALSE(dup);
-  EXPECT_NE(dup.status().message().find("bundle 'dup_bundle': file 6 is named \"" + files[1].first +
+  EXPECT_NE(dup.status().message().find("bundle 'dup_bundle': file 9 is named \"" + files[1].first +
                                         "\", like an earlier file"),
             std::string::npos)
       << dup.status().message();
@@ -284,7 +299,7 @@ TEST(BundleErrors, EmbeddedFiles) {
   files.pop_back(); // the last variant's PTX
   auto missing = Bundle::fromFiles(views(files), "short_bundle");
   ASSERT_FALSE(missing);
-  EXPECT_NE(missing.status().message().find("no file named \"sparse_attention_fwd.m8n8w4.ptx\" among the bundle's 5 "
+  EXPECT_NE(missing.status().message().find("no file named \"sparse_attention_merge.m64n16w4.ptx\" among the bundle's 8 "
                                             "files"),
             std::string::npos)
       << missing.status().message();

@@ -1,4 +1,4 @@
-//===- TestBundles.h - Format-2 bundles generated once per test process ------===//
+//===- TestBundles.h - Format-3 bundles generated once per test process ------===//
 //
 // The runtime's tests load bundles the compiler builds in process
 // (tools/mobagen/InProcessBundle.h) for a small configuration, with two variants
@@ -26,7 +26,7 @@ struct TestBundle {
 };
 
 /// block 16, top-k 3, D 64, Hq 4, Hkv 2, causal, bf16, sm_80; pool_keys w2 and
-/// w4, gate_topk m16w2 and m16w4, sparse_attention_fwd m8n8w4.
+/// w4, gate_topk m16w2 and m16w4, the other four kernels in their defaults.
 const TestBundle &smallBundle();
 
 /// A fresh, empty directory for one test.

@@ -9,7 +9,7 @@ import sys
 
 d = sys.argv[1]
 m = json.load(open(os.path.join(d, "manifest.json")))
-assert m["format"] == "mobagen-bundle" and m["format_version"] == 2
+assert m["format"] == "mobagen-bundle" and m["format_version"] == 3
 assert m["compiler"].startswith("mobagen ") and "NVPTX" in m["compiler"]
 assert [w["name"] for w in m["workspace"]] == ["kbar", "selected"]
 names = [k["name"] for k in m["kernels"]]

@@ -98,6 +98,9 @@ public:
   /// The variants a forward of `shape` runs now.
   launch::VariantChoice choiceFor(const launch::VarlenShape &shape) const;
 
+  /// The launcher of the context's kernels (single kernels, e.g. for counters).
+  launch::MobaLauncher &launcher() { return launcher_; }
+
 private:
   Context(std::shared_ptr<device::Device> device, bundle::Bundle bundle);
   /// The shape's heads / head dim / dtype against the config, then its sizes.

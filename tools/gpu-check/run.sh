@@ -253,7 +253,7 @@ else
   # Every variant of the tuned kernels at one size: what the autotuner will choose between.
   step timing-variants 90 continue bash -c "
     set -euo pipefail
-    for kernel in gate_topk sparse_attention_fwd; do
+    for kernel in gate_topk sparse_attention_blocks sparse_attention_merge; do
       for id in \$('$python' -c 'import json, sys; m = json.load(open(sys.argv[1])); print(*[v[\"id\"] for k in m[\"kernels\"] if k[\"name\"] == sys.argv[2] for v in k.get(\"variants\", [])])' '$pack/bundles/timing/manifest.json' \$kernel); do
         '$timing' --device cuda --bundle '$pack/bundles/timing' --variant \$kernel=\$id --seqlen 32768 \
           --warmup 1 --repetitions 3 --slow-forward 60 --seed '$seed' --json '$out/variants.jsonl'

@@ -15,6 +15,10 @@ import json
 import sys
 
 
+# The kernels of a forward, in launch order (runtime/bundle/Bundle.h).
+KERNELS = ("pool_keys", "gate_topk", "route_count", "route_scatter", "sparse_attention_blocks",
+           "sparse_attention_merge")
+
 def read_rows(paths):
     rows = []
     for path in paths:
@@ -70,8 +74,8 @@ def main():
     for r in read_rows([a.variants] if a.variants else []):
         if "error" in r:
             continue
-        pool, gate, attention = r.get("variants", "//").split("/")
-        for kernel, vid in (("gate_topk", gate), ("sparse_attention_fwd", attention)):
+        ids = r.get("variants", "").split("/")
+        for kernel, vid in zip(KERNELS, ids):
             key = f"{kernel}_median"
             if key in r:
                 per_kernel.setdefault((kernel, r["seqlen"], r.get("unit") or "ms"), {})[vid] = r[key]
@@ -103,15 +107,14 @@ def main():
         if "block_size" in first:
             title += f", block {first['block_size']}, top-k {first['top_k']}, causal prefill"
     print(title)
-    header = ["tokens", "mobagen ms", "TFLOP/s", "pool/gate/attn ms", "flex-moba ms", "TFLOP/s",
+    header = ["tokens", "mobagen ms", "TFLOP/s", "per-kernel ms", "flex-moba ms", "TFLOP/s",
               "sdpa ms", "TFLOP/s", "vs flex", "vs sdpa"]
     table = []
     for n in seqlens:
         m, fx, sd = mob.get(n), by_impl.get("flex-moba", {}).get(n), by_impl.get("sdpa", {}).get(n)
         parts = "-"
         if m and "error" not in m and "pool_keys_median" in m:
-            parts = "/".join(f"{m[k + '_median']:.2f}"
-                             for k in ("pool_keys", "gate_topk", "sparse_attention_fwd"))
+            parts = "/".join(f"{m[k + '_median']:.2f}" for k in KERNELS if k + "_median" in m)
 
         def speedup(base):
             ok = m and base and "error" not in m and "error" not in base and \

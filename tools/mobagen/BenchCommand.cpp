@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "runtime/api/TuningSelector.h"
+#include "runtime/emulator/Emulator.h"
 #include "runtime/support/FloatFormats.h"
 #include "tools/mobagen/Commands.h"
 #include "tools/mobagen/TuneContext.h"
@@ -36,6 +37,7 @@ struct BenchOptions {
   std::string densePtx;
   int64_t denseBlockM = 64;
   int64_t denseWarps = 4;
+  bool counters = false;
 };
 
 /// The dense flash-attention kernel, loaded on the bench's device.
@@ -52,6 +54,9 @@ struct Row {
   std::string unit;
   double usefulFlops = 0;
   std::optional<double> denseMedian; ///< the dense kernel's, same unit
+  /// With --counters: each kernel's emulator counters, in launch order.
+  std::vector<emu::Counters> counters;
+  double minimumBytes = 0; ///< q, k, v read once; out and lse written once
 };
 
 /// The device buffers of one shape, freed with the object.
@@ -176,6 +181,24 @@ Expected<Row> benchOne(api::Context &ctx, const UniformBatch &batch, const Bench
     MOBAGEN_RETURN_IF_ERROR(
         device.copyToHost(selected.data(), b.workspace + layout->selected.offset, selected.size() * 4));
   row.usefulFlops = usefulFlops(c, batch, selected);
+  if (o.counters) {
+    // Each kernel once more, alone, on the inputs the forward left: what it executed.
+    auto *emulator = dynamic_cast<emu::EmulatorDevice *>(&device);
+    if (!emulator)
+      return Status::errorf("--counters needs the emulator (--device emulator); the device is {}", device.name());
+    const launch::VarlenShape shape{s.batch, s.total_q, s.total_k, s.max_seqlen_q, s.max_seqlen_k};
+    for (size_t k = 0; k < bundle::kKernelCount; ++k) {
+      MOBAGEN_RETURN_IF_ERROR(
+          ctx.launcher().enqueueKernel(bundle::KernelKind(k), row.choice[k], shape, *layout, b, 0));
+      MOBAGEN_RETURN_IF_ERROR(device.synchronize(0));
+      row.counters.push_back(ctx.launcher().launchConfig(bundle::KernelKind(k), row.choice[k], shape).grid.count()
+                                 ? emulator->counters()
+                                 : emu::Counters{});
+    }
+    const double elementBytes = 2;
+    row.minimumBytes = double(q.size() + k.size() + v.size() + q.size()) * elementBytes +
+                       double(s.total_q * c.num_q_heads) * 4;
+  }
   // Dense attention once per shape, after the selection was read (it rewrites out and lse).
   if (dense && !denseMedian) {
     auto d = timeDense(device, *dense, c, s, b, o);
@@ -193,6 +216,51 @@ std::string variantsText(const api::Context &ctx, const launch::VariantChoice &c
     text += (k ? "/" : "") + ctx.bundle().kernels()[k].variants[choice[k]].id;
   return text;
 }
+
+/// The --counters table of one row, and its JSON: per kernel what the emulator
+/// counted; then the MMA work efficiency (useful FLOPs over the tensor-core FLOPs
+/// of the whole forward) and the global bytes over the minimum.
+void printCounters(const api::Context &ctx, const Row &r, nlohmann::json &json) {
+  fmt::print("\ncounters, batch {} x seqlen {} (variants {}):\n", r.batch.shape.batch, r.batch.shape.max_seqlen_q,
+             variantsText(ctx, r.choice));
+  fmt::print("  {:<24} {:>14} {:>14} {:>14} {:>12} {:>10}\n", "kernel", "warp_instr", "tc_flops", "global_read",
+             "global_write", "bank_confl");
+  emu::Counters total;
+  nlohmann::json kernels = nlohmann::json::object();
+  for (size_t k = 0; k < r.counters.size(); ++k) {
+    const emu::Counters &c = r.counters[k];
+    total.add(c);
+    fmt::print("  {:<24} {:>14} {:>14} {:>14} {:>12} {:>10}\n", bundle::kKernelNames[k], c.totalWarpInstructions(),
+               c.tensorCoreFlops, c.globalBytesRead, c.globalBytesWritten, c.sharedBankConflicts);
+    kernels[std::string(bundle::kKernelNames[k])] = {{"warp_instructions", c.totalWarpInstructions()},
+                                                      {"tensor_core_flops", c.tensorCoreFlops},
+                                                      {"global_bytes_read", c.globalBytesRead},
+                                                      {"global_bytes_written", c.globalBytesWritten},
+                                                      {"shared_bank_conflicts", c.sharedBankConflicts}};
+  }
+  const double efficiency = total.tensorCoreFlops ? r.usefulFlops / double(total.tensorCoreFlops) : 0.0;
+  const double bytes = double(total.globalBytesRead + total.globalBytesWritten);
+  const double overMinimum = r.minimumBytes > 0 ? bytes / r.minimumBytes : 0.0;
+  fmt::print("  MMA work efficiency: {:.1f}% ({:.0f} useful FLOPs / {} tensor-core FLOPs)\n", 100 * efficiency,
+             r.usefulFlops, total.tensorCoreFlops);
+  fmt::print("  global bytes: {:.0f}, {:.2f}x the minimum {:.0f} (q, k, v read once, out and lse written once)\n",
+             bytes, overMinimum, r.minimumBytes);
+  fmt::print("  shared-memory bank conflicts: {}\n", total.sharedBankConflicts);
+  for (nlohmann::json &j : json)
+    if (j["seqlen_q"] == r.batch.shape.max_seqlen_q && j["batch"] == r.batch.shape.batch &&
+        j["variants"] == [&] {
+          nlohmann::json v;
+          for (size_t k = 0; k < bundle::kKernelCount; ++k)
+            v[std::string(bundle::kKernelNames[k])] = ctx.bundle().kernels()[k].variants[r.choice[k]].id;
+          return v;
+        }())
+      j["counters"] = {{"kernels", kernels},
+                       {"mma_work_efficiency", efficiency},
+                       {"global_bytes", bytes},
+                       {"global_bytes_over_minimum", overMinimum},
+                       {"shared_bank_conflicts", total.sharedBankConflicts}};
+}
+
 
 int benchCommand(const BenchOptions &o) {
   auto fail = [](const Status &s) {
@@ -259,7 +327,7 @@ int benchCommand(const BenchOptions &o) {
   const bool model = !rows.empty() && rows.front().unit == "model-us";
   const char *rateName = model ? "model-TFLOP/s" : "TFLOP/s";
   fmt::print("mobagen bench: device {}, {}\n", ctx.device().name(), ctx.bundle().config().canonical());
-  fmt::print("{:>6} {:>8} {:>8} {:<32} {:>12} {:>14} {:>14} {:>9}\n", "batch", "seqlen_q", "seqlen_k", "variants",
+  fmt::print("{:>6} {:>8} {:>8} {:<44} {:>12} {:>14} {:>14} {:>9}\n", "batch", "seqlen_q", "seqlen_k", "variants",
              rows.empty() ? "time" : fmt::format("time ({})", rows.front().unit), "useful_flops", rateName,
              "vs_dense");
   nlohmann::json json = nlohmann::json::array();
@@ -270,7 +338,7 @@ int benchCommand(const BenchOptions &o) {
     std::optional<double> speedup;
     if (r.denseMedian && r.median > 0)
       speedup = *r.denseMedian / r.median;
-    fmt::print("{:>6} {:>8} {:>8} {:<32} {:>12.4g} {:>14.0f} {:>14.4g} {:>9}\n", r.batch.shape.batch,
+    fmt::print("{:>6} {:>8} {:>8} {:<44} {:>12.4g} {:>14.0f} {:>14.4g} {:>9}\n", r.batch.shape.batch,
                r.batch.shape.max_seqlen_q, r.batch.shape.max_seqlen_k, variantsText(ctx, r.choice), r.median,
                r.usefulFlops, rate, speedup ? fmt::format("{:.3g}x", *speedup) : std::string("n/a*"));
     nlohmann::json variants;
@@ -288,6 +356,9 @@ int benchCommand(const BenchOptions &o) {
                     {"dense_time", r.denseMedian ? nlohmann::json(*r.denseMedian) : nlohmann::json(nullptr)},
                     {"speedup_vs_dense", speedup ? nlohmann::json(*speedup) : nlohmann::json(nullptr)}});
   }
+  if (o.counters)
+    for (const Row &r : rows)
+      printCounters(ctx, r, json);
   if (model)
     fmt::print("model-us and model-TFLOP/s come from the emulator's cost model (docs/tuning.md), not a clock.\n");
   if (!dense)
@@ -334,6 +405,9 @@ std::function<int()> addBenchCommand(CLI::App &app) {
                     "--mlir-to-ptx; docs/perf.md)");
   bench->add_option("--dense-block-m", o.denseBlockM, "The dense kernel's --block-m")->capture_default_str();
   bench->add_option("--dense-warps", o.denseWarps, "The dense kernel's --num-warps")->capture_default_str();
+  bench->add_flag("--counters", o.counters,
+                  "On the emulator: run each kernel once more and print what it executed (tensor-core FLOPs, "
+                  "global bytes, bank conflicts), the MMA work efficiency and the global bytes over the minimum");
   return [options] { return benchCommand(*options); };
 }
 

@@ -8,6 +8,8 @@
 //       [--block-m=16] [--block-n=16] [--num-warps=4]
 //   mobagen-template sparse-attention-fwd --config='#moba.config<...>'
 //       [--block-m=16] [--block-n=16] [--num-warps=4]
+//   mobagen-template sparse-attention-blocks --config='#moba.config<...>'
+//       [--block-m=64] [--block-n=64] [--num-warps=4]   (block-m 32 by default at D 128)
 //
 // Builds the kernel with the C++ DSL for the given config and tuning knobs,
 // verifies it and prints it (parseable by mobagen-opt). Exit status 1 with a
@@ -18,6 +20,7 @@
 #include "templates/FlashAttentionFwd.h"
 #include "templates/GateTopK.h"
 #include "templates/PoolKeys.h"
+#include "templates/SparseAttentionBlocks.h"
 #include "templates/SparseAttentionFwd.h"
 
 #include "dialect/moba/IR/MobaDialect.h"
@@ -37,7 +40,7 @@ namespace cl = llvm::cl;
 namespace {
 cl::opt<std::string> templateName(cl::Positional, cl::Required,
                                   cl::desc("<template: flash-attention-fwd | pool-keys | gate-topk | "
-                                           "sparse-attention-fwd>"));
+                                           "sparse-attention-fwd | sparse-attention-blocks>"));
 cl::opt<std::string> configText("config", cl::Required,
                                 cl::desc("the #moba.config<...> to instantiate"));
 cl::opt<int64_t> blockM("block-m", cl::init(64), cl::desc("query rows per program"));
@@ -54,10 +57,11 @@ int main(int argc, char **argv) {
   cl::ParseCommandLineOptions(argc, argv, "mobagen kernel template printer\n");
 
   if (templateName != "flash-attention-fwd" && templateName != "pool-keys" &&
-      templateName != "gate-topk" && templateName != "sparse-attention-fwd") {
+      templateName != "gate-topk" && templateName != "sparse-attention-fwd" &&
+      templateName != "sparse-attention-blocks") {
     llvm::errs() << "mobagen-template: error: unknown template '" << templateName
                  << "'; known: flash-attention-fwd, pool-keys, gate-topk, "
-                    "sparse-attention-fwd\n";
+                    "sparse-attention-fwd, sparse-attention-blocks\n";
     return 1;
   }
 
@@ -82,6 +86,18 @@ int main(int argc, char **argv) {
     built = mobagen::templates::buildGateTopK(*module, config, {blockM, blockN, numWarps});
   else if (templateName == "sparse-attention-fwd")
     built = mobagen::templates::buildSparseAttentionFwd(*module, config, {blockM, blockN, numWarps});
+  else if (templateName == "sparse-attention-blocks") {
+    // Knobs not given take the head dim's default.
+    mobagen::templates::SparseBlocksTuning tuning =
+        mobagen::templates::defaultSparseBlocksTuning(config);
+    if (blockM.getNumOccurrences())
+      tuning.blockM = blockM;
+    if (blockN.getNumOccurrences())
+      tuning.blockN = blockN;
+    if (numWarps.getNumOccurrences())
+      tuning.numWarps = numWarps;
+    built = mobagen::templates::buildSparseAttentionBlocks(*module, config, tuning);
+  }
   else
     built = mobagen::templates::buildFlashAttentionFwd(
         *module, config, {blockM, blockN, numWarps, numStages});

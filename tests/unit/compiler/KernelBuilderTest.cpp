@@ -11,6 +11,7 @@
 #include "templates/FlashAttentionFwd.h"
 #include "templates/GateTopK.h"
 #include "templates/PoolKeys.h"
+#include "templates/SparseAttentionBlocks.h"
 #include "templates/SparseAttentionFwd.h"
 #include "templates/dsl/KernelBuilder.h"
 
@@ -279,6 +280,44 @@ TEST_F(KernelBuilderTest, MobaTemplatesRefuseBadTuning) {
       << messages;
   EXPECT_TRUE(failed(buildGateTopK(*module, config, {.numWarps = 3})));
   EXPECT_NE(messages.find("num_warps = 3 is invalid"), std::string::npos) << messages;
+}
+
+// sparse_attention_blocks builds and verifies at each head dim's default tuning,
+// with its two products as tile.dot on the dtype (what dot=mma takes), and
+// refuses tiles outside [16, 128].
+TEST_F(KernelBuilderTest, SparseAttentionBlocksBuildsWithTwoDtypeDots) {
+  for (const MobaCase c : {MobaCase{"bf16", 64, true, 8}, MobaCase{"f16", 128, false, 3}}) {
+    Type dtype = std::string(c.dtype) == "bf16" ? Type(BFloat16Type::get(&context))
+                                                : Type(Float16Type::get(&context));
+    auto config = moba::ConfigAttr::get(&context, 128, c.topK, c.headDim, 8, 2, c.causal, dtype,
+                                        "sm_80", nullptr);
+    SparseBlocksTuning tuning = defaultSparseBlocksTuning(config);
+    EXPECT_EQ(tuning.blockM, c.headDim == 64 ? 64 : 32);
+    EXPECT_EQ(tuning.blockN, 64);
+    FailureOr<func::FuncOp> kernel = buildSparseAttentionBlocks(*module, config, tuning);
+    ASSERT_TRUE(succeeded(kernel));
+    EXPECT_TRUE(succeeded(verify(*module))) << messages;
+    int dots = 0;
+    kernel->walk([&](tile::DotOp dot) {
+      ++dots;
+      auto a = cast<RankedTensorType>(dot.getA().getType());
+      EXPECT_EQ(a.getElementType(), dtype);
+      EXPECT_TRUE(cast<RankedTensorType>(dot.getType()).getElementType().isF32());
+    });
+    EXPECT_EQ(dots, 2);
+    kernel->erase(); // the next case defines the same symbol
+  }
+
+  auto config = moba::ConfigAttr::get(&context, 64, 3, 128, 8, 2, true,
+                                      BFloat16Type::get(&context), "sm_80", nullptr);
+  EXPECT_TRUE(failed(buildSparseAttentionBlocks(*module, config, {.blockM = 8})));
+  EXPECT_NE(messages.find("block_m = 8 is invalid: must be a power of two in [16, 128]"),
+            std::string::npos)
+      << messages;
+  EXPECT_TRUE(failed(buildSparseAttentionBlocks(*module, config, {.blockN = 256})));
+  EXPECT_NE(messages.find("block_n = 256 is invalid: must be a power of two in [16, 128]"),
+            std::string::npos)
+      << messages;
 }
 
 } // namespace

@@ -24,13 +24,13 @@ using namespace mlir;
 
 MobaTuning defaultMobaTuning(moba::ConfigAttr config) {
   MobaTuning tuning;
-  // Key tiles no wider than the block (keys past a block's end are masked work).
-  // 64 query rows at D 64; 32 at D 128, where the [64, 128] f32 accumulator's
-  // staging alone would take 34 KiB of the 48 (TuningSpace.h).
-  const int64_t keys = std::min<int64_t>(config.getBlockSize(), 32);
-  const int64_t rows = config.getHeadDim() > 64 ? 32 : 64;
-  tuning.blocks = {.blockM = rows, .blockN = keys, .numWarps = 4};
-  tuning.merge = {.blockM = rows, .blockN = keys, .numWarps = 4};
+  // The templates' defaults for the head dim (64 query rows at D 64, 32 at D 128,
+  // where 64 rows would stage more than 48 KiB), with key tiles no wider than the
+  // block: keys past a block's end are masked work.
+  const int64_t blockSize = config.getBlockSize();
+  tuning.blocks = templates::defaultSparseBlocksTuning(config);
+  tuning.blocks.blockN = std::min(tuning.blocks.blockN, blockSize);
+  tuning.merge = {.blockM = tuning.blocks.blockM, .blockN = tuning.blocks.blockN, .numWarps = 4};
   return tuning;
 }
 

@@ -8,6 +8,8 @@
 //       [--block-m=16] [--block-n=16] [--num-warps=4]
 //   mobagen-template sparse-attention-fwd --config='#moba.config<...>'
 //       [--block-m=16] [--block-n=16] [--num-warps=4]
+//   mobagen-template sparse-attention-merge --config='#moba.config<...>'
+//       [--block-m=64] [--block-n=64] [--num-warps=4]
 //
 // Builds the kernel with the C++ DSL for the given config and tuning knobs,
 // verifies it and prints it (parseable by mobagen-opt). Exit status 1 with a
@@ -19,6 +21,7 @@
 #include "templates/GateTopK.h"
 #include "templates/PoolKeys.h"
 #include "templates/SparseAttentionFwd.h"
+#include "templates/SparseAttentionMerge.h"
 
 #include "dialect/moba/IR/MobaDialect.h"
 #include "dialect/tile/IR/TileDialect.h"
@@ -37,7 +40,7 @@ namespace cl = llvm::cl;
 namespace {
 cl::opt<std::string> templateName(cl::Positional, cl::Required,
                                   cl::desc("<template: flash-attention-fwd | pool-keys | gate-topk | "
-                                           "sparse-attention-fwd>"));
+                                           "sparse-attention-fwd | sparse-attention-merge>"));
 cl::opt<std::string> configText("config", cl::Required,
                                 cl::desc("the #moba.config<...> to instantiate"));
 cl::opt<int64_t> blockM("block-m", cl::init(64), cl::desc("query rows per program"));
@@ -54,10 +57,11 @@ int main(int argc, char **argv) {
   cl::ParseCommandLineOptions(argc, argv, "mobagen kernel template printer\n");
 
   if (templateName != "flash-attention-fwd" && templateName != "pool-keys" &&
-      templateName != "gate-topk" && templateName != "sparse-attention-fwd") {
+      templateName != "gate-topk" && templateName != "sparse-attention-fwd" &&
+      templateName != "sparse-attention-merge") {
     llvm::errs() << "mobagen-template: error: unknown template '" << templateName
                  << "'; known: flash-attention-fwd, pool-keys, gate-topk, "
-                    "sparse-attention-fwd\n";
+                    "sparse-attention-fwd, sparse-attention-merge\n";
     return 1;
   }
 
@@ -82,6 +86,9 @@ int main(int argc, char **argv) {
     built = mobagen::templates::buildGateTopK(*module, config, {blockM, blockN, numWarps});
   else if (templateName == "sparse-attention-fwd")
     built = mobagen::templates::buildSparseAttentionFwd(*module, config, {blockM, blockN, numWarps});
+  else if (templateName == "sparse-attention-merge")
+    built = mobagen::templates::buildSparseAttentionMerge(*module, config,
+                                                          {blockM, blockN, numWarps});
   else
     built = mobagen::templates::buildFlashAttentionFwd(
         *module, config, {blockM, blockN, numWarps, numStages});

@@ -9,7 +9,7 @@
 //   mobagen-template sparse-attention-fwd --config='#moba.config<...>'
 //       [--block-m=16] [--block-n=16] [--num-warps=4]
 //   mobagen-template sparse-attention-merge --config='#moba.config<...>'
-//       [--block-m=64] [--block-n=64] [--num-warps=4]
+//       [--block-m=64] [--block-n=32] [--num-warps=8]
 //
 // Builds the kernel with the C++ DSL for the given config and tuning knobs,
 // verifies it and prints it (parseable by mobagen-opt). Exit status 1 with a
@@ -86,9 +86,17 @@ int main(int argc, char **argv) {
     built = mobagen::templates::buildGateTopK(*module, config, {blockM, blockN, numWarps});
   else if (templateName == "sparse-attention-fwd")
     built = mobagen::templates::buildSparseAttentionFwd(*module, config, {blockM, blockN, numWarps});
-  else if (templateName == "sparse-attention-merge")
-    built = mobagen::templates::buildSparseAttentionMerge(*module, config,
-                                                          {blockM, blockN, numWarps});
+  else if (templateName == "sparse-attention-merge") {
+    // Knobs not given keep the template's own defaults (SparseAttentionMerge.h).
+    mobagen::templates::SparseMergeTuning tuning;
+    if (blockM.getNumOccurrences())
+      tuning.blockM = blockM;
+    if (blockN.getNumOccurrences())
+      tuning.blockN = blockN;
+    if (numWarps.getNumOccurrences())
+      tuning.numWarps = numWarps;
+    built = mobagen::templates::buildSparseAttentionMerge(*module, config, tuning);
+  }
   else
     built = mobagen::templates::buildFlashAttentionFwd(
         *module, config, {blockM, blockN, numWarps, numStages});

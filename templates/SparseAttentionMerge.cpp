@@ -80,12 +80,15 @@ mobagen::templates::buildSparseAttentionMerge(ModuleOp module, moba::ConfigAttr 
   if (causal) {
     Tile qTile = kb.load(q + prog.qOffsets, rowOk.expandDims(1), 0.0); // [bm, D] dtype
     Tile currentStart = currentBlock * bs;
-    // Keys [c(first row) * Bs, p(last valid row)] of this tile; empty for a
+    // Keys [c(first row) * Bs, p(last valid row)] of this tile; none for a
     // program past the end of the sequence (first row >= Lq).
     Tile firstRow = prog.mBlock * bm;
     Tile lastRow = kb.minimum(firstRow + bm, prog.qLen) - 1;
     Tile keyBegin = ((kLen - prog.qLen + firstRow) / bs) * bs;
-    Tile keyEnd = kLen - prog.qLen + lastRow + 1; // <= Lk
+    // (kb.where on scalars does not verify: 0 or 1 times Lk stands for the select.)
+    Tile hasRows = kb.maximum(kb.minimum(prog.qLen - firstRow, kb.constant(1, i32)),
+                              kb.constant(0, i32));
+    Tile keyEnd = kb.minimum(kLen - prog.qLen + lastRow + 1, hasRows * kLen); // <= Lk
     Tile kvHeadOffset = prog.kvHead * headDim;
     SmallVector<Tile> state = kb.forLoop(
         keyBegin, keyEnd, kb.constant(bn, i32), {acc, m, l},

@@ -69,8 +69,8 @@ mobagen::templates::buildSparseAttentionMerge(ModuleOp module, moba::ConfigAttr 
   const QueryBlockProgram prog = queryBlockProgram(kb, config, cuQ, cuK, bm);
   const Tile &rows = prog.rows, &rowOk = prog.rowOk, &dims = prog.dims;
   const Tile &kLen = prog.kLen, &position = prog.position;
-  // Each row's current block, as its first key position; a row past the sequence
-  // has p >= Lk, so its current block is past every key and it stays masked.
+  // Each row's current block c = floor(p / Bs). Rows past the end of the sequence
+  // (p >= Lk) compute on masked loads like the others; nothing of them is stored.
   Tile currentBlock = position / bs;
 
   Tile acc = kb.full({bm, headDim}, 0.0, f32);

@@ -10,6 +10,8 @@
 //       [--block-m=16] [--block-n=16] [--num-warps=4]
 //   mobagen-template sparse-attention-blocks --config='#moba.config<...>'
 //       [--block-m=64] [--block-n=64] [--num-warps=4]   (block-m 32 by default at D 128)
+//   mobagen-template sparse-attention-merge --config='#moba.config<...>'
+//       [--block-m=64] [--block-n=32] [--num-warps=8]
 //
 // Builds the kernel with the C++ DSL for the given config and tuning knobs,
 // verifies it and prints it (parseable by mobagen-opt). Exit status 1 with a
@@ -22,6 +24,7 @@
 #include "templates/PoolKeys.h"
 #include "templates/SparseAttentionBlocks.h"
 #include "templates/SparseAttentionFwd.h"
+#include "templates/SparseAttentionMerge.h"
 
 #include "dialect/moba/IR/MobaDialect.h"
 #include "dialect/tile/IR/TileDialect.h"
@@ -40,7 +43,8 @@ namespace cl = llvm::cl;
 namespace {
 cl::opt<std::string> templateName(cl::Positional, cl::Required,
                                   cl::desc("<template: flash-attention-fwd | pool-keys | gate-topk | "
-                                           "sparse-attention-fwd | sparse-attention-blocks>"));
+                                           "sparse-attention-fwd | sparse-attention-blocks | "
+                                           "sparse-attention-merge>"));
 cl::opt<std::string> configText("config", cl::Required,
                                 cl::desc("the #moba.config<...> to instantiate"));
 cl::opt<int64_t> blockM("block-m", cl::init(64), cl::desc("query rows per program"));
@@ -58,10 +62,10 @@ int main(int argc, char **argv) {
 
   if (templateName != "flash-attention-fwd" && templateName != "pool-keys" &&
       templateName != "gate-topk" && templateName != "sparse-attention-fwd" &&
-      templateName != "sparse-attention-blocks") {
+      templateName != "sparse-attention-blocks" && templateName != "sparse-attention-merge") {
     llvm::errs() << "mobagen-template: error: unknown template '" << templateName
                  << "'; known: flash-attention-fwd, pool-keys, gate-topk, "
-                    "sparse-attention-fwd, sparse-attention-blocks\n";
+                    "sparse-attention-fwd, sparse-attention-blocks, sparse-attention-merge\n";
     return 1;
   }
 
@@ -86,17 +90,21 @@ int main(int argc, char **argv) {
     built = mobagen::templates::buildGateTopK(*module, config, {blockM, blockN, numWarps});
   else if (templateName == "sparse-attention-fwd")
     built = mobagen::templates::buildSparseAttentionFwd(*module, config, {blockM, blockN, numWarps});
-  else if (templateName == "sparse-attention-blocks") {
-    // Knobs not given take the head dim's default.
-    mobagen::templates::SparseBlocksTuning tuning =
-        mobagen::templates::defaultSparseBlocksTuning(config);
+  else if (templateName == "sparse-attention-blocks" || templateName == "sparse-attention-merge") {
+    // Knobs not given take the template's default (per head dim for the blocks kernel).
+    mobagen::templates::SparseBlocksTuning blocks = mobagen::templates::defaultSparseBlocksTuning(config);
+    mobagen::templates::SparseMergeTuning merge;
+    const bool isBlocks = templateName == "sparse-attention-blocks";
+    int64_t m = isBlocks ? blocks.blockM : merge.blockM, n = isBlocks ? blocks.blockN : merge.blockN;
+    int64_t w = isBlocks ? blocks.numWarps : merge.numWarps;
     if (blockM.getNumOccurrences())
-      tuning.blockM = blockM;
+      m = blockM;
     if (blockN.getNumOccurrences())
-      tuning.blockN = blockN;
+      n = blockN;
     if (numWarps.getNumOccurrences())
-      tuning.numWarps = numWarps;
-    built = mobagen::templates::buildSparseAttentionBlocks(*module, config, tuning);
+      w = numWarps;
+    built = isBlocks ? mobagen::templates::buildSparseAttentionBlocks(*module, config, {m, n, w})
+                     : mobagen::templates::buildSparseAttentionMerge(*module, config, {m, n, w});
   }
   else
     built = mobagen::templates::buildFlashAttentionFwd(

@@ -159,6 +159,21 @@ TEST_F(KernelBuilderTest, ArgmaxMinAndEqualityKeepTheirTypes) {
   EXPECT_TRUE(succeeded(verify(*module))) << messages;
 }
 
+TEST_F(KernelBuilderTest, FloatToIntIsFPToSI) {
+  KernelBuilder kb(*module, "k", {});
+  Tile counts = kb.full({16, 32}, 3.0, f32()).to(i32());
+  Tile scalar = kb.constant(2.5, f32()).to(i32());
+  Tile half = kb.full({8}, 1.0, f16()).to(i32());
+  kb.finish();
+  EXPECT_EQ(typeOf(counts), "tensor<16x32xi32>");
+  EXPECT_EQ(typeOf(scalar), "i32");
+  EXPECT_EQ(typeOf(half), "tensor<8xi32>");
+  EXPECT_TRUE(counts.value().getDefiningOp<arith::FPToSIOp>());
+  EXPECT_TRUE(scalar.value().getDefiningOp<arith::FPToSIOp>());
+  EXPECT_EQ(count<arith::FPToSIOp>(), 3);
+  EXPECT_TRUE(succeeded(verify(*module))) << messages;
+}
+
 TEST_F(KernelBuilderTest, RankMismatchIsReportedByTheVerifier) {
   KernelBuilder kb(*module, "k", {});
   (void)(kb.arange(0, 64) + kb.arange(0, 32).expandDims(0));

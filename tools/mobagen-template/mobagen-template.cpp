@@ -8,6 +8,8 @@
 //       [--block-m=16] [--block-n=16] [--num-warps=4]
 //   mobagen-template sparse-attention-fwd --config='#moba.config<...>'
 //       [--block-m=16] [--block-n=16] [--num-warps=4]
+//   mobagen-template route-count|route-scatter --config='#moba.config<...>'
+//       [--block-rows=32] [--blocks=32] [--num-warps=4]
 //
 // Builds the kernel with the C++ DSL for the given config and tuning knobs,
 // verifies it and prints it (parseable by mobagen-opt). Exit status 1 with a
@@ -18,6 +20,7 @@
 #include "templates/FlashAttentionFwd.h"
 #include "templates/GateTopK.h"
 #include "templates/PoolKeys.h"
+#include "templates/RouteBlocks.h"
 #include "templates/SparseAttentionFwd.h"
 
 #include "dialect/moba/IR/MobaDialect.h"
@@ -37,7 +40,7 @@ namespace cl = llvm::cl;
 namespace {
 cl::opt<std::string> templateName(cl::Positional, cl::Required,
                                   cl::desc("<template: flash-attention-fwd | pool-keys | gate-topk | "
-                                           "sparse-attention-fwd>"));
+                                           "sparse-attention-fwd | route-count | route-scatter>"));
 cl::opt<std::string> configText("config", cl::Required,
                                 cl::desc("the #moba.config<...> to instantiate"));
 cl::opt<int64_t> blockM("block-m", cl::init(64), cl::desc("query rows per program"));
@@ -46,7 +49,10 @@ cl::opt<int64_t> numWarps("num-warps", cl::init(4), cl::desc("warps per program"
 cl::opt<int64_t> numStages("num-stages", cl::init(2),
                            cl::desc("software-pipelining depth of the key loop"));
 cl::opt<int64_t> blockRows("block-rows", cl::init(32),
-                           cl::desc("key rows summed per iteration (pool-keys)"));
+                           cl::desc("key rows summed per iteration (pool-keys), query rows "
+                                    "read per iteration (route-count, route-scatter)"));
+cl::opt<int64_t> blocks("blocks", cl::init(32),
+                        cl::desc("key blocks per program (route-count, route-scatter)"));
 } // namespace
 
 int main(int argc, char **argv) {
@@ -54,10 +60,11 @@ int main(int argc, char **argv) {
   cl::ParseCommandLineOptions(argc, argv, "mobagen kernel template printer\n");
 
   if (templateName != "flash-attention-fwd" && templateName != "pool-keys" &&
-      templateName != "gate-topk" && templateName != "sparse-attention-fwd") {
+      templateName != "gate-topk" && templateName != "sparse-attention-fwd" &&
+      templateName != "route-count" && templateName != "route-scatter") {
     llvm::errs() << "mobagen-template: error: unknown template '" << templateName
                  << "'; known: flash-attention-fwd, pool-keys, gate-topk, "
-                    "sparse-attention-fwd\n";
+                    "sparse-attention-fwd, route-count, route-scatter\n";
     return 1;
   }
 
@@ -80,6 +87,10 @@ int main(int argc, char **argv) {
     built = mobagen::templates::buildPoolKeys(*module, config, {blockRows, numWarps});
   else if (templateName == "gate-topk")
     built = mobagen::templates::buildGateTopK(*module, config, {blockM, blockN, numWarps});
+  else if (templateName == "route-count")
+    built = mobagen::templates::buildRouteCount(*module, config, {blockRows, blocks, numWarps});
+  else if (templateName == "route-scatter")
+    built = mobagen::templates::buildRouteScatter(*module, config, {blockRows, blocks, numWarps});
   else if (templateName == "sparse-attention-fwd")
     built = mobagen::templates::buildSparseAttentionFwd(*module, config, {blockM, blockN, numWarps});
   else

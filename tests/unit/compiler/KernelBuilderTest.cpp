@@ -11,6 +11,7 @@
 #include "templates/FlashAttentionFwd.h"
 #include "templates/GateTopK.h"
 #include "templates/PoolKeys.h"
+#include "templates/RouteBlocks.h"
 #include "templates/SparseAttentionFwd.h"
 #include "templates/dsl/KernelBuilder.h"
 
@@ -276,6 +277,40 @@ INSTANTIATE_TEST_SUITE_P(Configs, MobaTemplatesTest,
                                            MobaCase{"f16", 128, false, 1},
                                            MobaCase{"bf16", 64, true, 64}),
                          mobaCaseName);
+
+TEST_F(KernelBuilderTest, RouteTemplatesBuildAndVerify) {
+  for (bool causal : {true, false}) {
+    auto config = moba::ConfigAttr::get(&context, 64, 3, 128, 8, 2, causal,
+                                        BFloat16Type::get(&context), "sm_80", nullptr);
+    for (RouteTuning tuning : {RouteTuning{}, RouteTuning{16, 128, 2}, RouteTuning{128, 16, 8}}) {
+      OwningOpRef<ModuleOp> m = ModuleOp::create(UnknownLoc::get(&context));
+      ASSERT_TRUE(succeeded(buildRouteCount(*m, config, tuning)));
+      ASSERT_TRUE(succeeded(buildRouteScatter(*m, config, tuning)));
+      EXPECT_TRUE(succeeded(verify(*m))) << messages;
+      // route_scatter: one dot (the hits above each hit) and its float -> int conversion.
+      int dots = 0, conversions = 0;
+      m->walk([&](tile::DotOp) { ++dots; });
+      m->walk([&](arith::FPToSIOp) { ++conversions; });
+      EXPECT_EQ(dots, 1);
+      EXPECT_EQ(conversions, 1);
+    }
+  }
+}
+
+TEST_F(KernelBuilderTest, RouteTemplatesRefuseBadTuning) {
+  auto config = moba::ConfigAttr::get(&context, 64, 3, 128, 8, 2, true,
+                                      BFloat16Type::get(&context), "sm_80", nullptr);
+  EXPECT_TRUE(failed(buildRouteCount(*module, config, {.blockRows = 8})));
+  EXPECT_NE(messages.find("block_rows = 8 is invalid: must be a power of two in [16, 128]"),
+            std::string::npos)
+      << messages;
+  EXPECT_TRUE(failed(buildRouteScatter(*module, config, {.blocks = 48})));
+  EXPECT_NE(messages.find("blocks = 48 is invalid: must be a power of two in [16, 128]"),
+            std::string::npos)
+      << messages;
+  EXPECT_TRUE(failed(buildRouteScatter(*module, config, {.numWarps = 3})));
+  EXPECT_NE(messages.find("num_warps = 3 is invalid"), std::string::npos) << messages;
+}
 
 TEST_F(KernelBuilderTest, MobaTemplatesRefuseBadTuning) {
   auto config = moba::ConfigAttr::get(&context, 64, 3, 128, 8, 2, true,

@@ -24,6 +24,8 @@
 
 #include "templates/VarlenProgram.h"
 
+#include <algorithm>
+
 using namespace mlir;
 using namespace mobagen;
 using namespace mobagen::templates;
@@ -42,7 +44,6 @@ struct RouteProgram {
   Tile blockOk;            // [blocks] j < n_b
   Tile active;             // 1 when the program has blocks (x * blocks < n_b), else 0
   Tile rowBegin, rowEnd;   // the query rows that can route to the chunk
-  Tile columns;            // [blocks] 0 .. blocks - 1
 };
 
 RouteProgram routeProgram(KernelBuilder &kb, moba::ConfigAttr config, const Tile &cuQ,
@@ -56,8 +57,7 @@ RouteProgram routeProgram(KernelBuilder &kb, moba::ConfigAttr config, const Tile
   Tile kLen = kb.load(cuK + (seq + 1)) - kb.load(cuK + seq);
   Tile numBlocks = blockCount(kLen, bs);
   Tile chunkStart = x * blocks;
-  Tile columns = kb.arange(0, blocks);
-  Tile blockIds = chunkStart + columns;
+  Tile blockIds = chunkStart + kb.arange(0, blocks);
   Tile zero = kb.constant(0, i32);
   // min(max(n_b - x * blocks, 0), 1): a program past the sequence's blocks visits
   // no rows (and, in route_scatter, no earlier chunks) and stores nothing.
@@ -72,7 +72,7 @@ RouteProgram routeProgram(KernelBuilder &kb, moba::ConfigAttr config, const Tile
   }
   Tile firstBlock = blocksBefore(kb, cuK, seq, bs);
   return {head,     qStart,   qLen,     kLen,         firstBlock, numBlocks, chunkStart,
-          blockIds, blockIds < numBlocks, active, rowBegin, active * qLen, columns};
+          blockIds, blockIds < numBlocks, active, rowBegin, active * qLen};
 }
 
 /// [block_rows, blocks] i32: the slot through which each row of `rows` is routed
@@ -101,12 +101,24 @@ Tile routedSlots(KernelBuilder &kb, moba::ConfigAttr config, const RouteProgram 
       })[0];
 }
 
+/// The knobs: powers of two, block_rows in [16, 64] and blocks in [16, 128], and
+/// the [block_rows, block_rows] and [block_rows, blocks] tiles at most 4096
+/// elements (route_scatter's dot then stages within 48 KiB of shared memory and
+/// runs on tensor cores) and at most 64 elements per thread (no spills).
 LogicalResult checkTuning(ModuleOp module, const RouteTuning &tuning) {
-  if (failed(checkTileExtent(module, "block_rows", tuning.blockRows, 16, 128)) ||
+  if (failed(checkTileExtent(module, "block_rows", tuning.blockRows, 16, 64)) ||
       failed(checkTileExtent(module, "blocks", tuning.blocks, 16, 128)) ||
       failed(tile::verifyNumWarps(tuning.numWarps, [&] { return emitError(module.getLoc()); })))
     return failure();
-  return success();
+  const int64_t largest = tuning.blockRows * std::max(tuning.blockRows, tuning.blocks);
+  const int64_t most = std::min<int64_t>(4096, 64 * 32 * tuning.numWarps);
+  if (largest <= most)
+    return success();
+  return emitError(module.getLoc())
+         << "block_rows = " << tuning.blockRows << ", blocks = " << tuning.blocks
+         << ", num_warps = " << tuning.numWarps
+         << " is invalid: block_rows * max(block_rows, blocks) = " << largest
+         << " must be at most min(4096, 2048 * num_warps) = " << most;
 }
 
 /// block_counts / block_offsets element offsets of the given global blocks.
@@ -165,28 +177,28 @@ FailureOr<func::FuncOp> mobagen::templates::buildRouteScatter(ModuleOp module,
   const int64_t topK = config.getTopK(), qHeads = config.getNumQHeads();
 
   const RouteProgram prog = routeProgram(kb, config, cuQ, cuK, blocks);
-  const Tile &columns = prog.columns;
+  constexpr int64_t kPiece = 16; // earlier blocks summed per step of the offsets loop
 
-  // The (sequence, head) region, then the counts of the sequence's blocks before
-  // the chunk (whole earlier chunks, all < n_b), then the exclusive prefix of the
-  // counts within the chunk.
+  // offset_j = region + the counts of the sequence's blocks j' < j: a loop over
+  // the blocks before the chunk's end, 16 at a time, adding the counts of the
+  // blocks before each j (a [16, blocks] tile, whatever the chunk's width).
   Tile region = (prog.qStart * qHeads + prog.head * prog.qLen) * topK;
-  Tile earlier = kb.forLoop(
-      kb.constant(0, i32), prog.chunkStart * prog.active, kb.constant(blocks, i32), {region},
-      [&](Tile c0, ArrayRef<Tile> carried) -> SmallVector<Tile> {
-        Tile chunk = kb.load(blockCounts + perBlockHead(config, prog, c0 + columns));
-        return {carried[0] + kb.sum(chunk, 0)};
+  Tile piece = kb.arange(0, kPiece);
+  Tile offsets = kb.forLoop(
+      kb.constant(0, i32), prog.active * (prog.chunkStart + blocks),
+      kb.constant(kPiece, i32), {region + kb.full({blocks}, 0, i32)},
+      [&](Tile p0, ArrayRef<Tile> carried) -> SmallVector<Tile> {
+        Tile earlier = p0 + piece; // [16] j'
+        Tile counts = kb.load(blockCounts + perBlockHead(config, prog, earlier),
+                              earlier < prog.numBlocks, 0);
+        Tile before = earlier.expandDims(1) < prog.blockIds.expandDims(0); // [j', j]
+        return {carried[0] +
+                kb.sum(kb.where(before, counts.expandDims(1).broadcastTo({kPiece, blocks}), 0),
+                       0)};
       })[0];
-  Tile own = kb.load(blockCounts + perBlockHead(config, prog, prog.blockIds), prog.blockOk, 0);
-  Tile before = columns.expandDims(1) < columns.expandDims(0); // [j', j]: j' < j
-  Tile prefix = kb.sum(kb.where(before, own.expandDims(1).broadcastTo({blocks, blocks}), 0), 0);
-  Tile offsets = prefix + earlier;
   kb.store(blockOffsets + perBlockHead(config, prog, prog.blockIds), offsets, prog.blockOk);
 
   Tile rowIds = kb.arange(0, br);
-  // [r, r']: 1 where r' < r, so lower . hits counts the hits above each row.
-  Tile lower = kb.where(rowIds.expandDims(0) < rowIds.expandDims(1), kb.full({br, br}, 1.0, f16),
-                        0.0);
   kb.forLoop(
       prog.rowBegin, prog.rowEnd, kb.constant(br, i32), {offsets},
       [&](Tile r0, ArrayRef<Tile> carried) -> SmallVector<Tile> {
@@ -194,6 +206,10 @@ FailureOr<func::FuncOp> mobagen::templates::buildRouteScatter(ModuleOp module,
         Tile rows = r0 + rowIds;
         Tile via = routedSlots(kb, config, prog, selected, rows, br, blocks);
         Tile hit = kb.constant(0, i32) <= via;
+        // [r, r']: 1 where r' < r, so lower . hits counts the hits above each row.
+        // Built here rather than before the loop, so that it is not live across it.
+        Tile lower = kb.where(rowIds.expandDims(0) < rowIds.expandDims(1),
+                              kb.full({br, br}, 1.0, f16), 0.0);
         Tile above = kb.dot(lower, kb.where(hit, kb.full({br, blocks}, 1.0, f16), 0.0),
                             kb.full({br, blocks}, 0.0, f32))
                          .to(i32);

@@ -282,7 +282,7 @@ TEST_F(KernelBuilderTest, RouteTemplatesBuildAndVerify) {
   for (bool causal : {true, false}) {
     auto config = moba::ConfigAttr::get(&context, 64, 3, 128, 8, 2, causal,
                                         BFloat16Type::get(&context), "sm_80", nullptr);
-    for (RouteTuning tuning : {RouteTuning{}, RouteTuning{16, 128, 2}, RouteTuning{128, 16, 8}}) {
+    for (RouteTuning tuning : {RouteTuning{}, RouteTuning{16, 128, 1}, RouteTuning{64, 64, 2}}) {
       OwningOpRef<ModuleOp> m = ModuleOp::create(UnknownLoc::get(&context));
       ASSERT_TRUE(succeeded(buildRouteCount(*m, config, tuning)));
       ASSERT_TRUE(succeeded(buildRouteScatter(*m, config, tuning)));
@@ -301,11 +301,25 @@ TEST_F(KernelBuilderTest, RouteTemplatesRefuseBadTuning) {
   auto config = moba::ConfigAttr::get(&context, 64, 3, 128, 8, 2, true,
                                       BFloat16Type::get(&context), "sm_80", nullptr);
   EXPECT_TRUE(failed(buildRouteCount(*module, config, {.blockRows = 8})));
-  EXPECT_NE(messages.find("block_rows = 8 is invalid: must be a power of two in [16, 128]"),
+  EXPECT_NE(messages.find("block_rows = 8 is invalid: must be a power of two in [16, 64]"),
             std::string::npos)
       << messages;
   EXPECT_TRUE(failed(buildRouteScatter(*module, config, {.blocks = 48})));
   EXPECT_NE(messages.find("blocks = 48 is invalid: must be a power of two in [16, 128]"),
+            std::string::npos)
+      << messages;
+  EXPECT_TRUE(failed(buildRouteCount(*module, config, {.blockRows = 128})));
+  EXPECT_NE(messages.find("block_rows = 128 is invalid: must be a power of two in [16, 64]"),
+            std::string::npos)
+      << messages;
+  EXPECT_TRUE(failed(buildRouteScatter(*module, config, {.blockRows = 64, .blocks = 128})));
+  EXPECT_NE(messages.find("block_rows = 64, blocks = 128, num_warps = 4 is invalid: block_rows * "
+                          "max(block_rows, blocks) = 8192 must be at most min(4096, 2048 * "
+                          "num_warps) = 4096"),
+            std::string::npos)
+      << messages;
+  EXPECT_TRUE(failed(buildRouteScatter(*module, config, {.blocks = 128, .numWarps = 1})));
+  EXPECT_NE(messages.find("= 4096 must be at most min(4096, 2048 * num_warps) = 2048"),
             std::string::npos)
       << messages;
   EXPECT_TRUE(failed(buildRouteScatter(*module, config, {.numWarps = 3})));

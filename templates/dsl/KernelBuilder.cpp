@@ -53,6 +53,8 @@ Tile Tile::to(Type element) const {
   }
   if (isa<IntegerType>(from) && isa<FloatType>(element))
     return {*kb, arith::SIToFPOp::create(b, result, v)};
+  if (isa<FloatType>(from) && isa<IntegerType>(element))
+    return {*kb, arith::FPToSIOp::create(b, result, v)};
   if (from.getIntOrFloatBitWidth() < element.getIntOrFloatBitWidth())
     return {*kb, arith::ExtSIOp::create(b, result, v)};
   return {*kb, arith::TruncIOp::create(b, result, v)};

@@ -50,7 +50,8 @@ public:
   Tile expandDims(int32_t axis) const;
   /// Splats a scalar, or repeats size-1 dimensions, up to `shape`.
   Tile broadcastTo(llvm::ArrayRef<int64_t> shape) const;
-  /// Converts the elements: float <-> float, int -> float, int <-> int.
+  /// Converts the elements: float <-> float, int -> float, float -> int (signed,
+  /// rounding toward zero), int <-> int.
   Tile to(mlir::Type elementType) const;
 
   KernelBuilder &builder() const { return *kb; }

@@ -8,6 +8,8 @@
 //       [--block-m=16] [--block-n=16] [--num-warps=4]
 //   mobagen-template sparse-attention-fwd --config='#moba.config<...>'
 //       [--block-m=16] [--block-n=16] [--num-warps=4]
+//   mobagen-template route-count|route-scatter --config='#moba.config<...>'
+//       [--block-rows=32] [--blocks=32] [--num-warps=4]
 //   mobagen-template sparse-attention-blocks --config='#moba.config<...>'
 //       [--block-m=64] [--block-n=64] [--num-warps=4]   (block-m 32 by default at D 128)
 //   mobagen-template sparse-attention-merge --config='#moba.config<...>'
@@ -22,6 +24,7 @@
 #include "templates/FlashAttentionFwd.h"
 #include "templates/GateTopK.h"
 #include "templates/PoolKeys.h"
+#include "templates/RouteBlocks.h"
 #include "templates/SparseAttentionBlocks.h"
 #include "templates/SparseAttentionFwd.h"
 #include "templates/SparseAttentionMerge.h"
@@ -44,7 +47,7 @@ namespace {
 cl::opt<std::string> templateName(cl::Positional, cl::Required,
                                   cl::desc("<template: flash-attention-fwd | pool-keys | gate-topk | "
                                            "sparse-attention-fwd | sparse-attention-blocks | "
-                                           "sparse-attention-merge>"));
+                                           "sparse-attention-merge | route-count | route-scatter>"));
 cl::opt<std::string> configText("config", cl::Required,
                                 cl::desc("the #moba.config<...> to instantiate"));
 cl::opt<int64_t> blockM("block-m", cl::init(64), cl::desc("query rows per program"));
@@ -53,7 +56,10 @@ cl::opt<int64_t> numWarps("num-warps", cl::init(4), cl::desc("warps per program"
 cl::opt<int64_t> numStages("num-stages", cl::init(2),
                            cl::desc("software-pipelining depth of the key loop"));
 cl::opt<int64_t> blockRows("block-rows", cl::init(32),
-                           cl::desc("key rows summed per iteration (pool-keys)"));
+                           cl::desc("key rows summed per iteration (pool-keys), query rows "
+                                    "read per iteration (route-count, route-scatter)"));
+cl::opt<int64_t> blocks("blocks", cl::init(32),
+                        cl::desc("key blocks per program (route-count, route-scatter)"));
 } // namespace
 
 int main(int argc, char **argv) {
@@ -62,10 +68,12 @@ int main(int argc, char **argv) {
 
   if (templateName != "flash-attention-fwd" && templateName != "pool-keys" &&
       templateName != "gate-topk" && templateName != "sparse-attention-fwd" &&
-      templateName != "sparse-attention-blocks" && templateName != "sparse-attention-merge") {
+      templateName != "sparse-attention-blocks" && templateName != "sparse-attention-merge" &&
+      templateName != "route-count" && templateName != "route-scatter") {
     llvm::errs() << "mobagen-template: error: unknown template '" << templateName
                  << "'; known: flash-attention-fwd, pool-keys, gate-topk, "
-                    "sparse-attention-fwd, sparse-attention-blocks, sparse-attention-merge\n";
+                    "sparse-attention-fwd, sparse-attention-blocks, sparse-attention-merge, "
+                    "route-count, route-scatter\n";
     return 1;
   }
 
@@ -88,6 +96,10 @@ int main(int argc, char **argv) {
     built = mobagen::templates::buildPoolKeys(*module, config, {blockRows, numWarps});
   else if (templateName == "gate-topk")
     built = mobagen::templates::buildGateTopK(*module, config, {blockM, blockN, numWarps});
+  else if (templateName == "route-count")
+    built = mobagen::templates::buildRouteCount(*module, config, {blockRows, blocks, numWarps});
+  else if (templateName == "route-scatter")
+    built = mobagen::templates::buildRouteScatter(*module, config, {blockRows, blocks, numWarps});
   else if (templateName == "sparse-attention-fwd")
     built = mobagen::templates::buildSparseAttentionFwd(*module, config, {blockM, blockN, numWarps});
   else if (templateName == "sparse-attention-blocks" || templateName == "sparse-attention-merge") {

@@ -30,7 +30,8 @@ MobaTuning defaultMobaTuning(moba::ConfigAttr config) {
   const int64_t blockSize = config.getBlockSize();
   tuning.blocks = templates::defaultSparseBlocksTuning(config);
   tuning.blocks.blockN = std::min(tuning.blocks.blockN, blockSize);
-  tuning.merge = {.blockM = tuning.blocks.blockM, .blockN = tuning.blocks.blockN, .numWarps = 4};
+  tuning.merge = templates::SparseMergeTuning{};
+  tuning.merge.blockN = std::min(tuning.merge.blockN, blockSize);
   return tuning;
 }
 

@@ -11,6 +11,7 @@
 #include "templates/FlashAttentionFwd.h"
 #include "templates/GateTopK.h"
 #include "templates/PoolKeys.h"
+#include "templates/RouteBlocks.h"
 #include "templates/SparseAttentionBlocks.h"
 #include "templates/SparseAttentionFwd.h"
 #include "templates/dsl/KernelBuilder.h"
@@ -160,6 +161,21 @@ TEST_F(KernelBuilderTest, ArgmaxMinAndEqualityKeepTheirTypes) {
   EXPECT_TRUE(succeeded(verify(*module))) << messages;
 }
 
+TEST_F(KernelBuilderTest, FloatToIntIsFPToSI) {
+  KernelBuilder kb(*module, "k", {});
+  Tile counts = kb.full({16, 32}, 3.0, f32()).to(i32());
+  Tile scalar = kb.constant(2.5, f32()).to(i32());
+  Tile half = kb.full({8}, 1.0, f16()).to(i32());
+  kb.finish();
+  EXPECT_EQ(typeOf(counts), "tensor<16x32xi32>");
+  EXPECT_EQ(typeOf(scalar), "i32");
+  EXPECT_EQ(typeOf(half), "tensor<8xi32>");
+  EXPECT_TRUE(counts.value().getDefiningOp<arith::FPToSIOp>());
+  EXPECT_TRUE(scalar.value().getDefiningOp<arith::FPToSIOp>());
+  EXPECT_EQ(count<arith::FPToSIOp>(), 3);
+  EXPECT_TRUE(succeeded(verify(*module))) << messages;
+}
+
 TEST_F(KernelBuilderTest, RankMismatchIsReportedByTheVerifier) {
   KernelBuilder kb(*module, "k", {});
   (void)(kb.arange(0, 64) + kb.arange(0, 32).expandDims(0));
@@ -262,6 +278,54 @@ INSTANTIATE_TEST_SUITE_P(Configs, MobaTemplatesTest,
                                            MobaCase{"f16", 128, false, 1},
                                            MobaCase{"bf16", 64, true, 64}),
                          mobaCaseName);
+
+TEST_F(KernelBuilderTest, RouteTemplatesBuildAndVerify) {
+  for (bool causal : {true, false}) {
+    auto config = moba::ConfigAttr::get(&context, 64, 3, 128, 8, 2, causal,
+                                        BFloat16Type::get(&context), "sm_80", nullptr);
+    for (RouteTuning tuning : {RouteTuning{}, RouteTuning{16, 128, 1}, RouteTuning{64, 64, 2}}) {
+      OwningOpRef<ModuleOp> m = ModuleOp::create(UnknownLoc::get(&context));
+      ASSERT_TRUE(succeeded(buildRouteCount(*m, config, tuning)));
+      ASSERT_TRUE(succeeded(buildRouteScatter(*m, config, tuning)));
+      EXPECT_TRUE(succeeded(verify(*m))) << messages;
+      // route_scatter: one dot (the hits above each hit) and its float -> int conversion.
+      int dots = 0, conversions = 0;
+      m->walk([&](tile::DotOp) { ++dots; });
+      m->walk([&](arith::FPToSIOp) { ++conversions; });
+      EXPECT_EQ(dots, 1);
+      EXPECT_EQ(conversions, 1);
+    }
+  }
+}
+
+TEST_F(KernelBuilderTest, RouteTemplatesRefuseBadTuning) {
+  auto config = moba::ConfigAttr::get(&context, 64, 3, 128, 8, 2, true,
+                                      BFloat16Type::get(&context), "sm_80", nullptr);
+  EXPECT_TRUE(failed(buildRouteCount(*module, config, {.blockRows = 8})));
+  EXPECT_NE(messages.find("block_rows = 8 is invalid: must be a power of two in [16, 64]"),
+            std::string::npos)
+      << messages;
+  EXPECT_TRUE(failed(buildRouteScatter(*module, config, {.blocks = 48})));
+  EXPECT_NE(messages.find("blocks = 48 is invalid: must be a power of two in [16, 128]"),
+            std::string::npos)
+      << messages;
+  EXPECT_TRUE(failed(buildRouteCount(*module, config, {.blockRows = 128})));
+  EXPECT_NE(messages.find("block_rows = 128 is invalid: must be a power of two in [16, 64]"),
+            std::string::npos)
+      << messages;
+  EXPECT_TRUE(failed(buildRouteScatter(*module, config, {.blockRows = 64, .blocks = 128})));
+  EXPECT_NE(messages.find("block_rows = 64, blocks = 128, num_warps = 4 is invalid: block_rows * "
+                          "max(block_rows, blocks) = 8192 must be at most min(4096, 2048 * "
+                          "num_warps) = 4096"),
+            std::string::npos)
+      << messages;
+  EXPECT_TRUE(failed(buildRouteScatter(*module, config, {.blocks = 128, .numWarps = 1})));
+  EXPECT_NE(messages.find("= 4096 must be at most min(4096, 2048 * num_warps) = 2048"),
+            std::string::npos)
+      << messages;
+  EXPECT_TRUE(failed(buildRouteScatter(*module, config, {.numWarps = 3})));
+  EXPECT_NE(messages.find("num_warps = 3 is invalid"), std::string::npos) << messages;
+}
 
 TEST_F(KernelBuilderTest, MobaTemplatesRefuseBadTuning) {
   auto config = moba::ConfigAttr::get(&context, 64, 3, 128, 8, 2, true,

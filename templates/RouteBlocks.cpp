@@ -9,14 +9,14 @@
 //                                  block at most once per row)
 //
 // route_count sums the hits (via >= 0) down the rows. route_scatter first turns
-// the counts into the chunk's offsets (the counts of the sequence's earlier
-// chunks, then an exclusive prefix within the chunk), then gives each hit its
-// place in its block's list: the number of hits above it in its column of the
-// tile, plus the hits of the earlier row tiles. The count above is an exclusive
-// prefix sum down the rows: one tile.dot of the strictly lower triangular
-// [block_rows, block_rows] matrix of ones with the 0/1 hits, both f16 with an f32
-// accumulator, so it runs on tensor cores and is exact (every product is 0 or 1,
-// every sum an integer <= block_rows). Rows are visited in ascending order, so
+// the counts into the chunk's offsets (the region's start plus the counts of the
+// sequence's blocks before each block, summed 16 blocks at a time), then gives
+// each hit its place in its block's list: the number of hits above it in its
+// column of the tile, plus the hits of the earlier row tiles. The count above is
+// an exclusive prefix sum down the rows: one tile.dot of the strictly lower
+// triangular [block_rows, block_rows] matrix of ones with the 0/1 hits, both f16
+// with an f32 accumulator, so it runs on tensor cores and is exact (every product
+// is 0 or 1, every sum an integer <= block_rows). Rows are visited in ascending order, so
 // every list is in ascending row order, with no atomics.
 //
 //===----------------------------------------------------------------------===//
@@ -121,7 +121,8 @@ LogicalResult checkTuning(ModuleOp module, const RouteTuning &tuning) {
          << " must be at most min(4096, 2048 * num_warps) = " << most;
 }
 
-/// block_counts / block_offsets element offsets of the given global blocks.
+/// Element offsets in block_counts / block_offsets of the sequence's blocks
+/// `localBlocks` (global block blocksBefore(b) + j) for the program's head.
 Tile perBlockHead(moba::ConfigAttr config, const RouteProgram &prog, const Tile &localBlocks) {
   return (prog.firstBlock + localBlocks) * config.getNumQHeads() + prog.head;
 }

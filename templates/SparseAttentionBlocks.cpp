@@ -32,12 +32,6 @@ using namespace mobagen;
 using namespace mobagen::templates;
 using tile::ProgramAxis;
 
-SparseBlocksTuning mobagen::templates::defaultSparseBlocksTuning(moba::ConfigAttr config) {
-  if (config.getHeadDim() > 64)
-    return {/*blockM=*/32, /*blockN=*/64, /*numWarps=*/4};
-  return {};
-}
-
 FailureOr<func::FuncOp>
 mobagen::templates::buildSparseAttentionBlocks(ModuleOp module, moba::ConfigAttr config,
                                                const SparseBlocksTuning &tuning) {

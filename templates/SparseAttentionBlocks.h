@@ -20,11 +20,12 @@
 //
 // grid = [max_b ceil(Lk_b / block_size), Hq, B].
 //
-// Default tuning per head dim (defaultSparseBlocksTuning): {64, 64, 4} at D 64,
-// {32, 64, 4} at D 128. At D 128 a 64-row tile's dots would stage more than the
-// 48 KiB of static shared memory (A + B + C: 54,272 bytes for q.k^T) and fall
-// back to FMA loops that spill; 32 rows keep both dots on mma.sync with 39,424
-// bytes. Both defaults assemble for sm_80 and sm_90 without spills.
+// Default tuning {32, 64, 4} at both head dims: 64-row tiles with 4 warps spill
+// (the [64, D] f32 accumulator and the probabilities live in registers), and at
+// D 128 a 64 x 64 tile's q.k^T staging (54,272 bytes) exceeds the 48 KiB of static
+// shared memory, so its dots would fall back to FMA loops. 32 x 64 keeps both
+// dots on mma.sync (39,424 bytes at D 128) and assembles for sm_80 and sm_90
+// without spills (docs/perf.md).
 //
 //===----------------------------------------------------------------------===//
 #pragma once
@@ -37,13 +38,10 @@
 namespace mobagen::templates {
 
 struct SparseBlocksTuning {
-  int64_t blockM = 64; ///< routed query rows per tile
+  int64_t blockM = 32; ///< routed query rows per tile
   int64_t blockN = 64; ///< keys per loop iteration
   int64_t numWarps = 4;
 };
-
-/// The default knobs for `config`'s head dim (see the header comment).
-SparseBlocksTuning defaultSparseBlocksTuning(moba::ConfigAttr config);
 
 mlir::FailureOr<mlir::func::FuncOp> buildSparseAttentionBlocks(mlir::ModuleOp module,
                                                                moba::ConfigAttr config,

@@ -11,7 +11,7 @@
 //   mobagen-template route-count|route-scatter --config='#moba.config<...>'
 //       [--block-rows=32] [--blocks=32] [--num-warps=4]
 //   mobagen-template sparse-attention-blocks --config='#moba.config<...>'
-//       [--block-m=64] [--block-n=64] [--num-warps=4]   (block-m 32 by default at D 128)
+//       [--block-m=32] [--block-n=64] [--num-warps=4]
 //   mobagen-template sparse-attention-merge --config='#moba.config<...>'
 //       [--block-m=64] [--block-n=32] [--num-warps=8]
 //
@@ -103,8 +103,8 @@ int main(int argc, char **argv) {
   else if (templateName == "sparse-attention-fwd")
     built = mobagen::templates::buildSparseAttentionFwd(*module, config, {blockM, blockN, numWarps});
   else if (templateName == "sparse-attention-blocks" || templateName == "sparse-attention-merge") {
-    // Knobs not given take the template's default (per head dim for the blocks kernel).
-    mobagen::templates::SparseBlocksTuning blocks = mobagen::templates::defaultSparseBlocksTuning(config);
+    // Knobs not given take the template's defaults.
+    mobagen::templates::SparseBlocksTuning blocks;
     mobagen::templates::SparseMergeTuning merge;
     const bool isBlocks = templateName == "sparse-attention-blocks";
     int64_t m = isBlocks ? blocks.blockM : merge.blockM, n = isBlocks ? blocks.blockN : merge.blockN;

@@ -24,11 +24,10 @@ using namespace mlir;
 
 MobaTuning defaultMobaTuning(moba::ConfigAttr config) {
   MobaTuning tuning;
-  // The templates' defaults for the head dim (64 query rows at D 64, 32 at D 128,
-  // where 64 rows would stage more than 48 KiB), with key tiles no wider than the
-  // block: keys past a block's end are masked work.
+  // The templates' defaults (SparseAttentionBlocks.h, SparseAttentionMerge.h), with
+  // key tiles no wider than the block: keys past a block's end are masked work.
   const int64_t blockSize = config.getBlockSize();
-  tuning.blocks = templates::defaultSparseBlocksTuning(config);
+  tuning.blocks = templates::SparseBlocksTuning{};
   tuning.blocks.blockN = std::min(tuning.blocks.blockN, blockSize);
   tuning.merge = templates::SparseMergeTuning{};
   tuning.merge.blockN = std::min(tuning.merge.blockN, blockSize);

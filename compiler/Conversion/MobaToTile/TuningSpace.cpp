@@ -47,10 +47,6 @@ int64_t stagingBytes(moba::ConfigAttr config, const GateTopKTuning &t) {
   return (t.blockM + t.blockN) * config.getHeadDim() * 4;
 }
 
-int64_t stagingBytes(moba::ConfigAttr, const RouteTuning &t) {
-  return (t.blockRows * t.blockRows + t.blockRows * t.blocks) * 4;
-}
-
 namespace {
 
 /// A staged row of `n` elements: rows whose length is a multiple of 16 elements get
@@ -68,6 +64,12 @@ int64_t attentionStagingBytes(int64_t headDim, int64_t bm, int64_t bn) {
 }
 
 } // namespace
+
+int64_t stagingBytes(moba::ConfigAttr, const RouteTuning &t) {
+  // route_scatter's prefix-sum dot: [rows, rows] x [rows, blocks] in f16 (route_count
+  // has no dot and stages less).
+  return mmaDotBytes(t.blockRows, t.blocks, t.blockRows);
+}
 
 int64_t stagingBytes(moba::ConfigAttr config, const SparseBlocksTuning &t) {
   return attentionStagingBytes(config.getHeadDim(), t.blockM, t.blockN);
@@ -114,19 +116,23 @@ MobaTuningSpace mobaTuningSpace(moba::ConfigAttr config) {
     addIfValid(space.route, config, {.blockRows = rows, .blocks = blocks, .numWarps = warps}, true);
 
   // Both attention kernels: the default, then taller and shorter query tiles and
-  // wider key tiles; at most 6 variants each.
-  const std::pair<int64_t, int64_t> tiles[] = {{64, 32}, {32, 32}, {64, 16}, {32, 64},
-                                               {64, 64}, {16, 32}, {128, 32}};
-  auto addAttention = [&](auto &variants, const auto &defaultTuning) {
+  // wider key tiles; at most 6 variants each. 64-row tiles take 8 warps: with 4,
+  // the [64, D] f32 accumulator and the probabilities spill (docs/perf.md).
+  // Left out because ptxas spills them at D 128: blocks 64 x 32 with 8 warps, merge
+  // 32 x 64 with 4 or 8 warps.
+  const std::tuple<int64_t, int64_t, int64_t> blockTiles[] = {
+      {32, 64, 4}, {64, 64, 8}, {32, 32, 4}, {16, 32, 4}, {64, 16, 8}, {128, 32, 8}};
+  const std::tuple<int64_t, int64_t, int64_t> mergeTiles[] = {
+      {64, 32, 8}, {32, 32, 4}, {64, 64, 8}, {64, 16, 8}, {16, 32, 4}, {128, 32, 8}};
+  auto addAttention = [&](auto &variants, const auto &defaultTuning, const auto &tiles) {
     using Tuning = std::decay_t<decltype(defaultTuning)>;
     addIfValid(variants, config, defaultTuning, true);
-    for (auto [m, n] : tiles)
+    for (auto [m, n, warps] : tiles)
       if (variants.size() < 6)
-        addIfValid(variants, config, Tuning{.blockM = m, .blockN = n, .numWarps = m >= 128 ? 8 : 4},
-                   n <= blockSize);
+        addIfValid(variants, config, Tuning{.blockM = m, .blockN = n, .numWarps = warps}, n <= blockSize);
   };
-  addAttention(space.blocks, byDefault.blocks);
-  addAttention(space.merge, byDefault.merge);
+  addAttention(space.blocks, byDefault.blocks, blockTiles);
+  addAttention(space.merge, byDefault.merge, mergeTiles);
   return space;
 }
 

@@ -57,9 +57,10 @@ std::string variantId(const templates::SparseMergeTuning &tuning);
 
 /// The static shared memory (bytes) the lowering gives each kernel, at most: its
 /// largest staged operand (pool: the [block_rows, D] f32 rows summed; gate: the
-/// dot's [block_m, D] and [D, block_n] f32 operands together; route: the
-/// [block_rows, block_rows] x [block_rows, blocks] f32 prefix-sum dot; attention:
-/// the padded tensor-core operand tiles of one dot, docs/design/mma-layout.md).
+/// dot's [block_m, D] and [D, block_n] f32 operands together; route: route_scatter's
+/// [block_rows, block_rows] x [block_rows, blocks] prefix-sum dot on tensor cores;
+/// attention: the larger of its two tensor-core dots. A tensor-core dot stages A and
+/// B in the dtype and C in f32, rows padded as docs/design/mma-layout.md says).
 int64_t stagingBytes(moba::ConfigAttr config, const templates::PoolKeysTuning &tuning);
 int64_t stagingBytes(moba::ConfigAttr config, const templates::GateTopKTuning &tuning);
 int64_t stagingBytes(moba::ConfigAttr config, const templates::RouteTuning &tuning);

@@ -1,8 +1,8 @@
 //===- TuningSpaceTest.cpp - the MoBA kernels' tuning variants ---------------===//
 //
 // The tuning space for a configuration: the default first, ids made of the knobs
-// and unique, only variants within the limits (warps, static shared memory, the
-// attention tile per thread), the shared-memory prediction equal to what the
+// and unique, only variants within the limits (warps, static shared memory, key
+// tiles within the block), the shared-memory prediction equal to what the
 // lowering declares, and the pipeline emitting one PTX module per variant whose
 // only entry is <kernel>_<id>.
 //
@@ -59,7 +59,7 @@ protected:
     if (failed(build(*module)))
       return -1;
     PassManager pm(&context);
-    pm.addPass(createConvertTileToNVVM(ConvertTileToNVVMOptions{4}));
+    pm.addPass(createConvertTileToNVVM(ConvertTileToNVVMOptions{4, "mma"})); // as the pipeline lowers
     if (failed(pm.run(*module)))
       return -2;
     int64_t bytes = 0;
@@ -86,30 +86,41 @@ TEST_F(TuningSpaceTest, DefaultComesFirstAndIdsAreTheKnobs) {
     const MobaTuning byDefault = defaultMobaTuning(config(d));
     ASSERT_FALSE(space.pool.empty());
     ASSERT_FALSE(space.gate.empty());
-    ASSERT_FALSE(space.attention.empty());
+    ASSERT_FALSE(space.route.empty());
+    ASSERT_FALSE(space.blocks.empty());
+    ASSERT_FALSE(space.merge.empty());
     EXPECT_EQ(space.pool.front().id, variantId(byDefault.pool));
     EXPECT_EQ(space.gate.front().id, variantId(byDefault.gate));
-    EXPECT_EQ(space.attention.front().id, variantId(byDefault.attention));
-    EXPECT_EQ(space.attention.front().tuning.blockM, byDefault.attention.blockM);
+    EXPECT_EQ(space.route.front().id, variantId(byDefault.route));
+    EXPECT_EQ(space.blocks.front().id, variantId(byDefault.blocks));
+    EXPECT_EQ(space.merge.front().id, variantId(byDefault.merge));
   }
   EXPECT_EQ(variantId(templates::PoolKeysTuning{.blockRows = 16, .numWarps = 4}), "w4");
   EXPECT_EQ(variantId(templates::GateTopKTuning{.blockM = 32, .blockN = 16, .numWarps = 4}),
             "m32w4");
-  EXPECT_EQ(variantId(templates::SparseAttentionTuning{.blockM = 16, .blockN = 8, .numWarps = 8}),
-            "m16n8w8");
+  EXPECT_EQ(variantId(templates::RouteTuning{.blockRows = 64, .blocks = 32, .numWarps = 4}),
+            "r64b32w4");
+  EXPECT_EQ(variantId(templates::SparseBlocksTuning{.blockM = 32, .blockN = 64, .numWarps = 4}),
+            "m32n64w4");
+  EXPECT_EQ(variantId(templates::SparseMergeTuning{.blockM = 64, .blockN = 32, .numWarps = 8}),
+            "m64n32w8");
 }
 
 TEST_F(TuningSpaceTest, TheSpaceOfEachHeadDim) {
   const MobaTuningSpace d64 = mobaTuningSpace(config(64));
   EXPECT_EQ(idsOf(d64.pool), (std::vector<std::string>{"w2", "w4", "w8", "w1"}));
   EXPECT_EQ(idsOf(d64.gate), (std::vector<std::string>{"m16w2", "m16w4", "m32w4", "m64w8"}));
-  EXPECT_EQ(idsOf(d64.attention),
-            (std::vector<std::string>{"m8n8w4", "m8n8w8", "m16n8w8", "m8n16w8"}));
-  // At D 128 only the 8 x 8 attention tile fits 48 KiB, and 2 warps would hold 64
-  // of its elements per thread.
+  EXPECT_EQ(idsOf(d64.route), (std::vector<std::string>{"r32b32w4", "r64b32w4", "r32b64w4", "r16b16w2"}));
+  EXPECT_EQ(idsOf(d64.blocks), (std::vector<std::string>{"m32n64w4", "m64n64w8", "m32n32w4", "m16n32w4", "m64n16w8"}));
+  EXPECT_EQ(idsOf(d64.merge), (std::vector<std::string>{"m64n32w8", "m32n32w4", "m64n64w8", "m64n16w8", "m16n32w4"}));
+  // At D 128 the 64-row tiles with 64 keys stage more than 48 KiB.
   const MobaTuningSpace d128 = mobaTuningSpace(config(128));
-  EXPECT_EQ(idsOf(d128.attention), (std::vector<std::string>{"m8n8w4", "m8n8w8"}));
+  EXPECT_EQ(idsOf(d128.blocks), (std::vector<std::string>{"m32n64w4", "m32n32w4", "m16n32w4", "m64n16w8"}));
+  EXPECT_EQ(idsOf(d128.merge), (std::vector<std::string>{"m64n32w8", "m32n32w4", "m64n16w8", "m16n32w4"}));
   EXPECT_EQ(idsOf(d128.gate), (std::vector<std::string>{"m16w2", "m16w4", "m32w4", "m64w8"}));
+  // Key tiles stay within the block: 16-key blocks keep only 16-key tiles.
+  for (const auto &v : mobaTuningSpace(config(64, 16)).blocks)
+    EXPECT_EQ(v.tuning.blockN, 16) << v.id;
 }
 
 TEST_F(TuningSpaceTest, EveryVariantIsWithinTheLimits) {
@@ -120,30 +131,30 @@ TEST_F(TuningSpaceTest, EveryVariantIsWithinTheLimits) {
       const MobaTuningSpace space = mobaTuningSpace(c);
       EXPECT_LE(space.pool.size(), 4u);
       EXPECT_LE(space.gate.size(), 4u);
-      EXPECT_LE(space.attention.size(), 8u);
-      for (const auto &ids : {idsOf(space.pool), idsOf(space.gate), idsOf(space.attention)}) {
+      EXPECT_LE(space.route.size(), 4u);
+      EXPECT_LE(space.blocks.size(), 6u);
+      EXPECT_LE(space.merge.size(), 6u);
+      for (const auto &ids : {idsOf(space.pool), idsOf(space.gate), idsOf(space.route),
+                              idsOf(space.blocks), idsOf(space.merge)}) {
         EXPECT_EQ(std::set<std::string>(ids.begin(), ids.end()).size(), ids.size());
         for (const std::string &id : ids)
           EXPECT_TRUE(std::regex_match(id, idPattern)) << id;
       }
-      for (const auto &v : space.pool) {
-        EXPECT_LE(v.tuning.numWarps, kMaxTuningWarps);
-        EXPECT_LE(stagingBytes(c, v.tuning), kMaxStaticSharedBytes);
-      }
-      for (const auto &v : space.gate) {
-        EXPECT_LE(v.tuning.numWarps, kMaxTuningWarps);
-        EXPECT_LE(stagingBytes(c, v.tuning), kMaxStaticSharedBytes);
-      }
-      for (size_t i = 0; i < space.attention.size(); ++i) {
-        const auto &t = space.attention[i].tuning;
-        EXPECT_LE(t.numWarps, kMaxTuningWarps);
-        EXPECT_LE(t.blockN, bs);
-        EXPECT_LE(stagingBytes(c, t), kMaxStaticSharedBytes) << space.attention[i].id;
-        if (i > 0) { // the default is kept whatever it holds per thread
-          EXPECT_LE(t.blockM * t.blockN * d / (32 * t.numWarps), kMaxAttentionTileSlots)
-              << space.attention[i].id;
+      auto withinLimits = [&](const auto &variants) {
+        for (const auto &v : variants) {
+          EXPECT_LE(v.tuning.numWarps, kMaxTuningWarps) << v.id;
+          EXPECT_LE(stagingBytes(c, v.tuning), kMaxStaticSharedBytes) << v.id;
         }
-      }
+      };
+      withinLimits(space.pool);
+      withinLimits(space.gate);
+      withinLimits(space.route);
+      withinLimits(space.blocks);
+      withinLimits(space.merge);
+      for (const auto &v : space.blocks)
+        EXPECT_LE(v.tuning.blockN, bs) << v.id;
+      for (const auto &v : space.merge)
+        EXPECT_LE(v.tuning.blockN, bs) << v.id;
     }
 }
 
@@ -163,12 +174,30 @@ TEST_F(TuningSpaceTest, PredictedSharedMemoryIsWhatTheLoweringDeclares) {
                 }),
                 stagingBytes(c, v.tuning))
           << "gate_topk " << v.id << " D " << d;
-    for (const auto &v : space.attention)
+    for (const auto &v : space.route) {
       EXPECT_EQ(loweredStagingBytes([&](ModuleOp m) {
-                  return templates::buildSparseAttentionFwd(m, c, v.tuning);
+                  return templates::buildRouteScatter(m, c, v.tuning);
                 }),
                 stagingBytes(c, v.tuning))
-          << "sparse_attention_fwd " << v.id << " D " << d;
+          << "route_scatter " << v.id << " D " << d;
+      const int64_t count = loweredStagingBytes([&](ModuleOp m) {
+        return templates::buildRouteCount(m, c, v.tuning);
+      });
+      EXPECT_GE(count, 0) << "route_count " << v.id;
+      EXPECT_LE(count, stagingBytes(c, v.tuning)) << "route_count " << v.id << " D " << d;
+    }
+    for (const auto &v : space.blocks)
+      EXPECT_EQ(loweredStagingBytes([&](ModuleOp m) {
+                  return templates::buildSparseAttentionBlocks(m, c, v.tuning);
+                }),
+                stagingBytes(c, v.tuning))
+          << "sparse_attention_blocks " << v.id << " D " << d;
+    for (const auto &v : space.merge)
+      EXPECT_EQ(loweredStagingBytes([&](ModuleOp m) {
+                  return templates::buildSparseAttentionMerge(m, c, v.tuning);
+                }),
+                stagingBytes(c, v.tuning))
+          << "sparse_attention_merge " << v.id << " D " << d;
   }
 }
 
@@ -179,9 +208,9 @@ TEST(MobaKernelsTest, OnePtxModulePerVariantWithItsOwnEntry) {
   ASSERT_TRUE(all.ok()) << all.status().message();
   auto space = mobaTuningSpace(c);
   ASSERT_TRUE(space.ok()) << space.status().message();
-  ASSERT_EQ(all->kernels.size(), 3u);
+  ASSERT_EQ(all->kernels.size(), 6u);
   const std::regex entry(R"(\.entry\s+(\w+)\()");
-  for (size_t k = 0; k < 3; ++k) {
+  for (size_t k = 0; k < 6; ++k) {
     const KernelInfo &kernel = all->kernels[k];
     EXPECT_EQ(kernel.name, space->kernels[k].name);
     EXPECT_FALSE(kernel.params.empty()) << kernel.name;
@@ -198,22 +227,27 @@ TEST(MobaKernelsTest, OnePtxModulePerVariantWithItsOwnEntry) {
     }
   }
   EXPECT_EQ(all->kernel("gate_topk").defaultVariant().rowsPerProgram, 16u);
-  EXPECT_EQ(all->kernel("sparse_attention_fwd").variants[1].threads, 256u);
+  EXPECT_EQ(all->kernel("route_count").defaultVariant().blocksPerProgram, 32u);
+  EXPECT_EQ(all->kernel("sparse_attention_merge").defaultVariant().threads, 256u);
+  // Both attention kernels run their dots on tensor cores.
+  for (const char *kernel : {"sparse_attention_blocks", "sparse_attention_merge"})
+    for (const KernelVariant &v : all->kernel(kernel).variants)
+      EXPECT_NE(v.ptx.find("mma.sync.aligned.m16n8k16"), std::string::npos) << kernel << " " << v.id;
 
   // One thread produces the same PTX as two.
   auto serial = generateMobaKernels(c, {.allVariants = true, .threads = 1});
   ASSERT_TRUE(serial.ok());
-  EXPECT_EQ(serial->kernels[2].variants[1].ptx, all->kernels[2].variants[1].ptx);
+  EXPECT_EQ(serial->kernels[4].variants[1].ptx, all->kernels[4].variants[1].ptx);
 }
 
 TEST(MobaKernelsTest, DefaultsOnlyOrTheSelectedVariant) {
   const MobaKernelConfig c{.blockSize = 64, .topK = 2, .headDim = 128};
-  auto defaults = generateMobaKernels(c, {.select = {{"sparse_attention_fwd", {"m8n8w8"}}}});
+  auto defaults = generateMobaKernels(c, {.select = {{"sparse_attention_blocks", {"m32n32w4"}}}});
   ASSERT_TRUE(defaults.ok()) << defaults.status().message();
   for (const KernelInfo &k : defaults->kernels)
     ASSERT_EQ(k.variants.size(), 1u) << k.name;
   EXPECT_EQ(defaults->kernels[0].variants[0].id, "w2");
-  EXPECT_EQ(defaults->kernels[2].variants[0].entry, "sparse_attention_fwd_m8n8w8");
+  EXPECT_EQ(defaults->kernels[4].variants[0].entry, "sparse_attention_blocks_m32n32w4");
 
   auto badId = generateMobaKernels(c, {.select = {{"gate_topk", {"m7w3"}}}});
   ASSERT_FALSE(badId.ok());
@@ -233,7 +267,8 @@ TEST(MobaKernelsTest, DefaultsOnlyOrTheSelectedVariant) {
   auto badKernel = generateMobaKernels(c, {.select = {{"attention", {"m8n8w4"}}}});
   ASSERT_FALSE(badKernel.ok());
   EXPECT_EQ(badKernel.status().message(),
-            "unknown kernel 'attention' (pool_keys, gate_topk, sparse_attention_fwd)");
+            "unknown kernel 'attention' (pool_keys, gate_topk, route_count, route_scatter, "
+            "sparse_attention_blocks, sparse_attention_merge)");
   auto badConfig = mobaTuningSpace({.headDim = 96});
   ASSERT_FALSE(badConfig.ok());
   EXPECT_NE(badConfig.status().message().find("head_dim = 96"), std::string::npos);

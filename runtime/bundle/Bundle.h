@@ -63,7 +63,7 @@ constexpr std::array<std::string_view, kKernelCount> kKernelNames = {
     "pool_keys",    "gate_topk", "route_count", "route_scatter", "sparse_attention_blocks",
     "sparse_attention_merge"};
 /// Arguments each kernel takes (format 3 launch order).
-constexpr std::array<size_t, kKernelCount> kKernelParamCounts = {3, 5, 4, 6, 11, 12};
+constexpr std::array<size_t, kKernelCount> kKernelParamCounts = {3, 5, 4, 6, 10, 11};
 
 /// "pool_keys, gate_topk, ...": the kernels in launch order, for messages.
 std::string kernelNameList();

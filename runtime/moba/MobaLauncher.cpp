@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <tuple>
+#include <vector>
 
 namespace mobagen::launch {
 namespace {
@@ -32,7 +33,7 @@ bool cubinRunsOn(std::string_view target, const device::DeviceProperties &p) {
 }
 
 /// a * b * c * d bytes, or an error naming the buffer.
-Expected<uint64_t> bytesOf(std::string_view what, std::initializer_list<int64_t> factors) {
+Expected<uint64_t> bytesOf(std::string_view what, const std::vector<int64_t> &factors) {
   uint64_t product = 1;
   for (int64_t f : factors)
     if (__builtin_mul_overflow(product, uint64_t(f), &product) || product > uint64_t(INT64_MAX))
@@ -110,7 +111,7 @@ Expected<WorkspaceLayout> workspaceLayout(const bundle::BundleConfig &c, const V
   MOBAGEN_RETURN_IF_ERROR(validateShape(c, s));
   WorkspaceLayout w;
   w.maxTotalBlocks = maxTotalKeyBlocks(s, c.blockSize);
-  const std::tuple<const char *, WorkspaceLayout::Buffer *, std::initializer_list<int64_t>> buffers[] = {
+  const std::tuple<const char *, WorkspaceLayout::Buffer *, std::vector<int64_t>> buffers[] = {
       {"kbar", &w.kbar, {w.maxTotalBlocks, c.numKvHeads, c.headDim, 4}},
       {"selected", &w.selected, {s.totalQ, c.numQHeads, c.topK, 4}},
       {"block_counts", &w.blockCounts, {w.maxTotalBlocks, c.numQHeads, 4}},

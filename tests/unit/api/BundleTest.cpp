@@ -72,12 +72,12 @@ TEST(Bundle, LoadsConfigKernelsAndVariants) {
   EXPECT_EQ(b->kernel(KernelKind::RouteScatter).params.size(), 6u);
   const bundle::BundleKernel &blocks = b->kernel(KernelKind::SparseAttentionBlocks);
   ASSERT_EQ(blocks.variants.size(), 1u);
-  EXPECT_EQ(blocks.variants[0].id, "m64n16w4"); // key tiles no wider than the 16-key blocks
-  EXPECT_EQ(blocks.params.size(), 11u);
+  EXPECT_EQ(blocks.variants[0].id, "m32n16w4"); // key tiles no wider than the 16-key blocks
+  EXPECT_EQ(blocks.params.size(), 10u);
   const bundle::BundleKernel &merge = b->kernel(KernelKind::SparseAttentionMerge);
   EXPECT_EQ(merge.variants[0].rowsPerProgram, 64u);
-  EXPECT_EQ(merge.params.size(), 12u);
-  EXPECT_TRUE(bundle::ptxDeclaresEntry(b->ptx(KernelKind::SparseAttentionMerge, 0), "sparse_attention_merge_m64n16w4"));
+  EXPECT_EQ(merge.params.size(), 11u);
+  EXPECT_TRUE(bundle::ptxDeclaresEntry(b->ptx(KernelKind::SparseAttentionMerge, 0), "sparse_attention_merge_m64n16w8"));
   EXPECT_EQ(bundle::ptxEntryCount(b->ptx(KernelKind::GateTopK, 1)), 1u);
 }
 
@@ -209,7 +209,7 @@ TEST(BundleErrors, WorkspaceAndKernelList) {
       {[](json &m) { std::swap(m["kernels"][0], m["kernels"][1]); },
        "kernels[0].name = \"gate_topk\" is out of launch order: expected \"pool_keys\""},
       {[](json &m) { m["kernels"][4]["params"].erase(8); },
-       "kernels[4].params has 10 entries; sparse_attention_blocks takes 11"},
+       "kernels[4].params has 9 entries; sparse_attention_blocks takes 10"},
       {[](json &m) { m["kernels"][2]["variants"][0]["blocks_per_program"] = 0; },
        "kernels[2].variants[0].blocks_per_program = 0 is out of range: must be in [1, 65536]"},
       {[](json &m) { m["kernels"][5]["variants"][0]["blocks_per_program"] = 4; },
@@ -299,7 +299,7 @@ TEST(BundleErrors, EmbeddedFiles) {
   files.pop_back(); // the last variant's PTX
   auto missing = Bundle::fromFiles(views(files), "short_bundle");
   ASSERT_FALSE(missing);
-  EXPECT_NE(missing.status().message().find("no file named \"sparse_attention_merge.m64n16w4.ptx\" among the bundle's 8 "
+  EXPECT_NE(missing.status().message().find("no file named \"sparse_attention_merge.m64n16w8.ptx\" among the bundle's 8 "
                                             "files"),
             std::string::npos)
       << missing.status().message();

@@ -219,7 +219,7 @@ std::string variantsText(const api::Context &ctx, const launch::VariantChoice &c
 
 /// The --counters table of one row, and its JSON: per kernel what the emulator
 /// counted; then the MMA work efficiency (useful FLOPs over the tensor-core FLOPs
-/// of the whole forward) and the global bytes over the minimum.
+/// of the two attention kernels) and the global bytes over the minimum.
 void printCounters(const api::Context &ctx, const Row &r, nlohmann::json &json) {
   fmt::print("\ncounters, batch {} x seqlen {} (variants {}):\n", r.batch.shape.batch, r.batch.shape.max_seqlen_q,
              variantsText(ctx, r.choice));
@@ -238,11 +238,16 @@ void printCounters(const api::Context &ctx, const Row &r, nlohmann::json &json) 
                                                       {"global_bytes_written", c.globalBytesWritten},
                                                       {"shared_bank_conflicts", c.sharedBankConflicts}};
   }
-  const double efficiency = total.tensorCoreFlops ? r.usefulFlops / double(total.tensorCoreFlops) : 0.0;
+  // The attention's tensor-core work: the routed blocks and the current block (the
+  // routing's prefix-sum dot is bookkeeping, reported apart).
+  const uint64_t attentionFlops = r.counters[size_t(bundle::KernelKind::SparseAttentionBlocks)].tensorCoreFlops +
+                                  r.counters[size_t(bundle::KernelKind::SparseAttentionMerge)].tensorCoreFlops;
+  const double efficiency = attentionFlops ? r.usefulFlops / double(attentionFlops) : 0.0;
   const double bytes = double(total.globalBytesRead + total.globalBytesWritten);
   const double overMinimum = r.minimumBytes > 0 ? bytes / r.minimumBytes : 0.0;
-  fmt::print("  MMA work efficiency: {:.1f}% ({:.0f} useful FLOPs / {} tensor-core FLOPs)\n", 100 * efficiency,
-             r.usefulFlops, total.tensorCoreFlops);
+  fmt::print("  MMA work efficiency: {:.1f}% ({:.0f} useful FLOPs / {} tensor-core FLOPs of the attention "
+             "kernels; {} more in the routing)\n",
+             100 * efficiency, r.usefulFlops, attentionFlops, total.tensorCoreFlops - attentionFlops);
   fmt::print("  global bytes: {:.0f}, {:.2f}x the minimum {:.0f} (q, k, v read once, out and lse written once)\n",
              bytes, overMinimum, r.minimumBytes);
   fmt::print("  shared-memory bank conflicts: {}\n", total.sharedBankConflicts);
@@ -256,6 +261,7 @@ void printCounters(const api::Context &ctx, const Row &r, nlohmann::json &json) 
         }())
       j["counters"] = {{"kernels", kernels},
                        {"mma_work_efficiency", efficiency},
+                       {"attention_tensor_core_flops", attentionFlops},
                        {"global_bytes", bytes},
                        {"global_bytes_over_minimum", overMinimum},
                        {"shared_bank_conflicts", total.sharedBankConflicts}};

@@ -120,10 +120,13 @@ MobaTuningSpace mobaTuningSpace(moba::ConfigAttr config) {
   // the [64, D] f32 accumulator and the probabilities spill (docs/perf.md).
   // Left out because ptxas spills them at D 128: blocks 64 x 32 with 8 warps, merge
   // 32 x 64 with 4 or 8 warps.
+  // The 16-key tiles at the end are what 16-key blocks keep.
   const std::tuple<int64_t, int64_t, int64_t> blockTiles[] = {
-      {32, 64, 4}, {64, 64, 8}, {32, 32, 4}, {16, 32, 4}, {64, 16, 8}, {128, 32, 8}};
+      {32, 64, 4}, {64, 64, 8}, {32, 32, 4}, {16, 32, 4}, {64, 16, 8}, {128, 32, 8},
+      {32, 16, 4}, {16, 16, 4}};
   const std::tuple<int64_t, int64_t, int64_t> mergeTiles[] = {
-      {64, 32, 8}, {32, 32, 4}, {64, 64, 8}, {64, 16, 8}, {16, 32, 4}, {128, 32, 8}};
+      {64, 32, 8}, {32, 32, 4}, {64, 64, 8}, {64, 16, 8}, {16, 32, 4}, {128, 32, 8},
+      {32, 16, 4}, {16, 16, 4}};
   auto addAttention = [&](auto &variants, const auto &defaultTuning, const auto &tiles) {
     using Tuning = std::decay_t<decltype(defaultTuning)>;
     addIfValid(variants, config, defaultTuning, true);

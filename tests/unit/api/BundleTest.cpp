@@ -204,7 +204,7 @@ TEST(BundleErrors, WorkspaceAndKernelList) {
       {[](json &m) { m["workspace"] = {{"kbar", "f32"}, {"selected", "i32"}}; }, // format 1's object
        "workspace = {\"kbar\":\"f32\",\"selected\":\"i32\"} has type object; expected an array of buffers"},
       {[](json &m) { m["kernels"].erase(2); },
-       "kernels has 2 entries; expected 6 (pool_keys, gate_topk, route_count, route_scatter, "
+       "kernels has 5 entries; expected 6 (pool_keys, gate_topk, route_count, route_scatter, "
        "sparse_attention_blocks, sparse_attention_merge)"},
       {[](json &m) { std::swap(m["kernels"][0], m["kernels"][1]); },
        "kernels[0].name = \"gate_topk\" is out of launch order: expected \"pool_keys\""},

@@ -111,12 +111,12 @@ TEST_F(TuningSpaceTest, TheSpaceOfEachHeadDim) {
   EXPECT_EQ(idsOf(d64.pool), (std::vector<std::string>{"w2", "w4", "w8", "w1"}));
   EXPECT_EQ(idsOf(d64.gate), (std::vector<std::string>{"m16w2", "m16w4", "m32w4", "m64w8"}));
   EXPECT_EQ(idsOf(d64.route), (std::vector<std::string>{"r32b32w4", "r64b32w4", "r32b64w4", "r16b16w2"}));
-  EXPECT_EQ(idsOf(d64.blocks), (std::vector<std::string>{"m32n64w4", "m64n64w8", "m32n32w4", "m16n32w4", "m64n16w8"}));
-  EXPECT_EQ(idsOf(d64.merge), (std::vector<std::string>{"m64n32w8", "m32n32w4", "m64n64w8", "m64n16w8", "m16n32w4"}));
+  EXPECT_EQ(idsOf(d64.blocks), (std::vector<std::string>{"m32n64w4", "m64n64w8", "m32n32w4", "m16n32w4", "m64n16w8", "m32n16w4"}));
+  EXPECT_EQ(idsOf(d64.merge), (std::vector<std::string>{"m64n32w8", "m32n32w4", "m64n64w8", "m64n16w8", "m16n32w4", "m32n16w4"}));
   // At D 128 the 64-row tiles with 64 keys stage more than 48 KiB.
   const MobaTuningSpace d128 = mobaTuningSpace(config(128));
-  EXPECT_EQ(idsOf(d128.blocks), (std::vector<std::string>{"m32n64w4", "m32n32w4", "m16n32w4", "m64n16w8"}));
-  EXPECT_EQ(idsOf(d128.merge), (std::vector<std::string>{"m64n32w8", "m32n32w4", "m64n16w8", "m16n32w4"}));
+  EXPECT_EQ(idsOf(d128.blocks), (std::vector<std::string>{"m32n64w4", "m32n32w4", "m16n32w4", "m64n16w8", "m32n16w4", "m16n16w4"}));
+  EXPECT_EQ(idsOf(d128.merge), (std::vector<std::string>{"m64n32w8", "m32n32w4", "m64n16w8", "m16n32w4", "m32n16w4", "m16n16w4"}));
   EXPECT_EQ(idsOf(d128.gate), (std::vector<std::string>{"m16w2", "m16w4", "m32w4", "m64w8"}));
   // Key tiles stay within the block: 16-key blocks keep only 16-key tiles.
   for (const auto &v : mobaTuningSpace(config(64, 16)).blocks)

@@ -3,8 +3,10 @@ useful FLOPs given on the command line per sequence length.
 ROWS is a count, or all-variants:BUNDLE for the rows of --all-variants (the tuned
 forward plus, per kernel, each other variant of the bundle's manifest). With --dense,
 every row has a positive dense time and speed-up = dense_time / time; otherwise both
-are null. With --defaults BUNDLE, every row runs each kernel's first variant.
-Usage: check_bench_json.py FILE ROWS [--dense] [--defaults BUNDLE] SEQLEN=FLOPS..."""
+are null. With --defaults BUNDLE, every row runs each kernel's first variant. With
+--counters, every row has the emulator's counters of each kernel, and the MMA work
+efficiency is the useful FLOPs over the attention kernels' tensor-core FLOPs.
+Usage: check_bench_json.py FILE ROWS [--dense] [--counters] [--defaults BUNDLE] SEQLEN=FLOPS..."""
 import json
 import os
 import sys
@@ -23,20 +25,22 @@ else:
     expected_rows = int(sys.argv[2])
 args = sys.argv[3:]
 dense = "--dense" in args
+counters = "--counters" in args
 defaults = None
 if "--defaults" in args:
     i = args.index("--defaults")
     defaults = {k: ids[0] for k, ids in manifest_variants(args[i + 1]).items()}
     del args[i:i + 2]
-flops = {int(k): float(v) for k, v in (a.split("=") for a in args if a != "--dense")}
+flops = {int(k): float(v) for k, v in (a.split("=") for a in args if a not in ("--dense", "--counters"))}
 assert len(rows) == expected_rows, f"{len(rows)} rows, expected {expected_rows}"
 keys = {"batch", "seqlen_q", "seqlen_k", "variants", "time", "unit", "useful_flops", "tflops",
         "tflops_modeled", "dense_time", "speedup_vs_dense"}
 for r in rows:
-    assert set(r) == keys, f"keys {sorted(r)}"
+    assert set(r) == (keys | {"counters"} if counters else keys), f"keys {sorted(r)}"
     assert r["time"] > 0 and r["tflops"] > 0, r
     assert r["unit"] == "model-us" and r["tflops_modeled"] is True, r
-    assert set(r["variants"]) == {"pool_keys", "gate_topk", "sparse_attention_fwd"}, r
+    assert set(r["variants"]) == {"pool_keys", "gate_topk", "route_count", "route_scatter",
+                                  "sparse_attention_blocks", "sparse_attention_merge"}, r
     assert r["useful_flops"] == flops[r["seqlen_q"]], f"{r['useful_flops']} != {flops[r['seqlen_q']]}"
     # The rate is the FLOPs over the modeled time.
     assert abs(r["tflops"] - r["useful_flops"] / (r["time"] * 1e-6) / 1e12) <= 1e-9 * r["tflops"], r
@@ -47,4 +51,13 @@ for r in rows:
         assert abs(r["speedup_vs_dense"] - r["dense_time"] / r["time"]) <= 1e-9 * r["speedup_vs_dense"], r
     else:
         assert r["dense_time"] is None and r["speedup_vs_dense"] is None, r
+    if counters:
+        c = r["counters"]
+        assert set(c["kernels"]) == set(r["variants"]), c
+        attention = sum(c["kernels"][k]["tensor_core_flops"]
+                        for k in ("sparse_attention_blocks", "sparse_attention_merge"))
+        assert attention == c["attention_tensor_core_flops"] and attention >= r["useful_flops"], c
+        assert abs(c["mma_work_efficiency"] - r["useful_flops"] / attention) <= 1e-12, c
+        total = sum(k["global_bytes_read"] + k["global_bytes_written"] for k in c["kernels"].values())
+        assert total == c["global_bytes"], c
 print(f"check_bench_json: {len(rows)} rows ok")

@@ -1,4 +1,4 @@
-"""Checks a bundle (format v2, docs/bundle.md) against what `mobagen generate`
+"""Checks a bundle (format v3, docs/bundle.md) against what `mobagen generate`
 promises and prints the facts the tests match: per kernel its params and, per
 variant, its id, threads, rows per program and knobs (and ptxas's resources
 with --cubin)."""
@@ -11,7 +11,8 @@ d = sys.argv[1]
 m = json.load(open(os.path.join(d, "manifest.json")))
 assert m["format"] == "mobagen-bundle" and m["format_version"] == 3
 assert m["compiler"].startswith("mobagen ") and "NVPTX" in m["compiler"]
-assert [w["name"] for w in m["workspace"]] == ["kbar", "selected"]
+assert [w["name"] for w in m["workspace"]] == ["kbar", "selected", "block_counts", "block_offsets",
+                                              "routed", "partial_out", "partial_lse"]
 names = [k["name"] for k in m["kernels"]]
 print("kernels:", " ".join(names))
 files = {"manifest.json"}
@@ -30,12 +31,14 @@ for k in m["kernels"]:
         assert v["threads"] == 32 * v["knobs"]["num_warps"]
         files.add(v["ptx"])
         print(f"  {v['id']}: threads {v['threads']}, rows {v['rows_per_program']}, "
-              f"knobs {json.dumps(v['knobs'], sort_keys=True)}")
+              f"blocks {v['blocks_per_program']}, knobs {json.dumps(v['knobs'], sort_keys=True)}")
         if "cubin" in v:
             assert v["cubin"] == f"{k['name']}.{v['id']}.{m['config']['target']}.cubin"
             assert os.path.getsize(os.path.join(d, v["cubin"])) > 0
             files.add(v["cubin"])
             r = v["resources"]
+            # Every variant of the tuning space assembles without spilling.
+            assert r["spill_store_bytes"] == 0 and r["spill_load_bytes"] == 0, (v["id"], r)
             print(f"  {v['id']}: registers {r['registers']}, spills {r['spill_store_bytes']}, "
                   f"shared {r['shared_bytes']}")
 # Nothing in the directory but the manifest, its files and headers.

@@ -137,8 +137,11 @@ mobagen::templates::buildSparseAttentionBlocks(ModuleOp module, moba::ConfigAttr
         // (row * Hq + head) * top_k + slot = entry + (row * (Hq - 1) + head) * top_k.
         Tile partial = entry + (row * (qHeads - 1) + head) * topK;
         Tile outTile = acc / l.expandDims(1);
-        kb.store(partialOut + ((partial * headDim).expandDims(1) + dims.expandDims(0)), outTile,
-                 ok.expandDims(1));
+        // partial_out's element offsets in i64: top_k D floats per (row, head) pass 2^31
+        // long before q's offsets do (64K rows x 32 heads x top-k 8 x D 128).
+        Type i64 = kb.opBuilder().getI64Type();
+        Tile outOffsets = (partial.to(i64) * headDim).expandDims(1) + dims.to(i64).expandDims(0);
+        kb.store(partialOut + outOffsets, outTile, ok.expandDims(1));
         kb.store(partialLse + partial, m + kb.log2(l), ok);
         return {unchanged[0]};
       });

@@ -136,7 +136,9 @@ mobagen::templates::buildSparseAttentionMerge(ModuleOp module, moba::ConfigAttr 
         if (causal)
           routed = routed & (block < currentBlock);
         Tile lseS = kb.load(partialLse + entry, routed, -inf); // [bm], -inf: not routed
-        Tile outS = kb.load(partialOut + (entry.expandDims(1) * headDim + dims.expandDims(0)),
+        // i64 element offsets, as sparse_attention_blocks writes them.
+        Type i64 = kb.opBuilder().getI64Type();
+        Tile outS = kb.load(partialOut + (entry.to(i64).expandDims(1) * headDim + dims.to(i64).expandDims(0)),
                             routed.expandDims(1), 0.0); // [bm, D]
         Tile mNew = kb.maximum(mPrev, lseS);
         Tile mSafe = kb.maximum(mNew, kb.full({bm}, floorM, f32));

@@ -61,7 +61,9 @@ private:
   Value zeroOf(Type type);
   Value andMasks(Value a, Value c);
   Value stagingArea(int64_t offset, int64_t bytes);
-  Value stageInSharedMemory(Value tileValue, int64_t offset = 0);
+  /// Stores the tile's elements at their row-major index; with `rowPadding`, each
+  /// row of the last dimension is followed by that many unused elements.
+  Value stageInSharedMemory(Value tileValue, int64_t offset = 0, int64_t rowPadding = 0);
   Value loadStaged(Value buffer, Type element, Value index);
   Value guardedLoad(Value ptr, Type type, Value mask, Value other);
   void guardedStore(Value ptr, Value value, Value mask);
@@ -149,13 +151,25 @@ void KernelEmitter::finishStaging() {
                          Attribute(), /*alignment=*/16, /*addrSpace=*/3);
 }
 
-Value KernelEmitter::stageInSharedMemory(Value tileValue, int64_t offset) {
+/// The staging index of row-major element `linear` when each row of `rowLength`
+/// elements is followed by `rowPadding` unused ones.
+Value paddedIndex(ImplicitLocOpBuilder &b, Value linear, int64_t rowLength, int64_t rowPadding) {
+  if (rowPadding == 0)
+    return linear;
+  Value rows = arith::DivUIOp::create(b, linear, constantI32(b, rowLength));
+  return arith::AddIOp::create(b, linear, arith::MulIOp::create(b, rows, constantI32(b, rowPadding)));
+}
+
+Value KernelEmitter::stageInSharedMemory(Value tileValue, int64_t offset, int64_t rowPadding) {
   const TileLayout layout = layoutOf(tileValue.getType());
   Type element = scalarType(tileValue.getType());
-  Value buffer = stagingArea(offset, layout.elements() * stagedBytes(element));
+  const int64_t rowLength = layout.shape().empty() ? 1 : layout.shape().back();
+  const int64_t rows = layout.elements() / std::max<int64_t>(rowLength, 1);
+  Value buffer =
+      stagingArea(offset, (layout.elements() + rows * rowPadding) * stagedBytes(element));
   NVVM::Barrier0Op::create(b);
   for (int64_t slot = 0; slot < layout.slots(); ++slot) {
-    Value index = layout.linearIndex(b, tid, slot);
+    Value index = paddedIndex(b, layout.linearIndex(b, tid, slot), rowLength, rowPadding);
     Value value = at(tileValue, slot);
     Type stored = element;
     if (element.isInteger(1)) {
@@ -500,8 +514,13 @@ LogicalResult KernelEmitter::emitReduction(Operation *op, Value src, int64_t axi
                                            tile::ReduceKind kind, bool withIndex) {
   auto srcType = cast<RankedTensorType>(src.getType());
   Type element = scalarType(srcType);
-  Value buffer = stageInSharedMemory(src);
   const int64_t extent = srcType.getDimSize(axis);
+  // Along the last axis, the 32 lanes of a warp read 32 rows at the same column:
+  // with a row stride of `extent` (a power of two) they would all hit one or a few
+  // banks. One element of padding per row makes the stride odd, so they hit 32.
+  const bool alongRows = axis + 1 == srcType.getRank() && srcType.getRank() > 1;
+  const int64_t rowPadding = alongRows && extent % 2 == 0 ? 1 : 0;
+  Value buffer = stageInSharedMemory(src, 0, rowPadding);
   SmallVector<int64_t> resultShape(srcType.getShape());
   resultShape.erase(resultShape.begin() + axis);
 
@@ -518,7 +537,10 @@ LogicalResult KernelEmitter::emitReduction(Operation *op, Value src, int64_t axi
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(loop.getBody());
     index[axis] = loop.getInductionVar();
-    Value x = loadStaged(buffer, element, TileLayout::linearize(b, index, srcType.getShape()));
+    Value x = loadStaged(
+        buffer, element,
+        paddedIndex(b, TileLayout::linearize(b, index, srcType.getShape()),
+                    srcType.getShape().back(), rowPadding));
     Value acc = loop.getRegionIterArgs()[0];
     if (!withIndex) {
       scf::YieldOp::create(b, ValueRange{reductionStep(b, kind, acc, x)});

@@ -32,7 +32,9 @@ Tile Tile::expandDims(int32_t axis) const {
 }
 
 Tile Tile::broadcastTo(ArrayRef<int64_t> target) const {
-  if (shape() == target && isTile())
+  // A scalar brought to a scalar's (empty) shape stays a scalar: the dialect has
+  // no rank-0 tiles, and scalar loads, stores and selects take scalar operands.
+  if (shape() == target && (isTile() || target.empty()))
     return *this;
   auto result = RankedTensorType::get(target, elementType());
   if (!isTile())
@@ -290,9 +292,12 @@ std::pair<Tile, Tile> KernelBuilder::argmax(const Tile &x, int32_t axis) {
 }
 
 Tile KernelBuilder::where(const Tile &cond, const Tile &x, const Tile &y) {
+  // All three to one shape; on scalars this is a scalar arith.select.
   auto [a, c] = broadcastPair(x, y);
-  Tile mask = cond.broadcastTo(a.shape());
-  return {*this, arith::SelectOp::create(b, mask.value(), a.value(), c.value())};
+  auto [mask, a2] = broadcastPair(cond, a);
+  auto [a3, c2] = broadcastPair(a2, c);
+  mask = mask.broadcastTo(a3.shape());
+  return {*this, arith::SelectOp::create(b, mask.value(), a3.value(), c2.value())};
 }
 
 Tile KernelBuilder::where(const Tile &cond, const Tile &x, Literal y) {

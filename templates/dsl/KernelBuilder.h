@@ -125,7 +125,8 @@ public:
   /// A tile of `shape` with every element `value`.
   Tile full(llvm::ArrayRef<int64_t> shape, Literal value, mlir::Type elementType);
 
-  /// Masked load; `mask` and `other` are broadcast to the pointers' shape.
+  /// Masked load; `mask` and `other` are broadcast to the pointers' shape (a
+  /// scalar pointer takes a scalar mask and gives a scalar).
   Tile load(const Tile &ptr, std::optional<Tile> mask = std::nullopt,
             std::optional<Literal> other = std::nullopt);
   void store(const Tile &ptr, const Tile &value,
@@ -144,13 +145,15 @@ public:
   Tile sum(const Tile &x, int32_t axis);
   /// The largest element along `axis` and its i32 index, ties to the lowest index.
   std::pair<Tile, Tile> argmax(const Tile &x, int32_t axis);
-  /// `cond ? a : b`, elementwise, all three broadcast to one shape.
+  /// `cond ? a : b`, elementwise, all three broadcast to one shape (on three
+  /// scalars, a scalar arith.select).
   Tile where(const Tile &cond, const Tile &a, const Tile &b);
   Tile where(const Tile &cond, const Tile &a, Literal b);
   Tile where(const Tile &cond, Literal a, const Tile &b);
 
   /// `for (iv = lower; iv < upper; iv += step)` carrying `init`; `body` returns
-  /// the next values of the carried tiles. Returns their final values.
+  /// the next values of the carried tiles. Returns their final values. `init`
+  /// may be empty (an scf.for without iter_args; `body` returns `{}`).
   llvm::SmallVector<Tile>
   forLoop(const Tile &lower, const Tile &upper, const Tile &step,
           llvm::ArrayRef<Tile> init,

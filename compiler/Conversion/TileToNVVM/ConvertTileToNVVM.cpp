@@ -376,8 +376,12 @@ LogicalResult KernelEmitter::emitFor(scf::ForOp op) {
   auto loop = scf::ForOp::create(b, scalars.lookup(op.getLowerBound()),
                                  scalars.lookup(op.getUpperBound()), scalars.lookup(op.getStep()),
                                  inits);
+  // Without iter_args, scf.for's builder ends the body with an implicit scf.yield;
+  // the loop's own yield (built below) replaces it.
+  if (!loop.getBody()->empty() && isa<scf::YieldOp>(loop.getBody()->back()))
+    loop.getBody()->back().erase();
   OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToStart(loop.getBody());
+  b.setInsertionPointToEnd(loop.getBody());
   scalars.map(op.getInductionVar(), loop.getInductionVar());
   auto unflatten = [&](ValueRange from, ValueRange flat) {
     size_t next = 0;

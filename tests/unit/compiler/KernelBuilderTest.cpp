@@ -3,7 +3,7 @@
 // What the DSL promises beyond a one-to-one op mapping: NumPy broadcasting
 // (splat, size-1 repeat), literals typed by their partner, pointer + offset as
 // tile.addptr, masks and `other` brought to the pointers' shape, loops carrying
-// tiles, and template mistakes surfacing as verifier errors. Also builds the
+// tiles (or nothing), scalars kept scalar (load, store, where), and template mistakes surfacing as verifier errors. Also builds the
 // flash-attention template for every supported dtype / head_dim / causality.
 //
 //===----------------------------------------------------------------------===//
@@ -16,11 +16,15 @@
 #include "templates/SparseAttentionFwd.h"
 #include "templates/dsl/KernelBuilder.h"
 
+#include "compiler/Conversion/Passes.h"
+
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/Verifier.h"
+#include "mlir/Pass/PassManager.h"
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <string>
 
 using namespace mlir;
@@ -48,6 +52,18 @@ protected:
     std::string text;
     llvm::raw_string_ostream(text) << t.type();
     return text;
+  }
+  /// Whether a copy of the module lowers through the tile-to-LLVM pipeline
+  /// with `dot` (what `mobagen-opt --mobagen-tile-to-llvm` runs).
+  bool lowers(compiler::DotLowering dot) {
+    OwningOpRef<ModuleOp> copy = module->clone();
+    PassManager pm(&context);
+    compiler::buildTileToLLVMPipeline(pm, 4, dot);
+    DialectRegistry registry;
+    pm.getDependentDialects(registry);
+    context.appendDialectRegistry(registry);
+    context.loadAllAvailableDialects();
+    return succeeded(pm.run(*copy));
   }
   template <typename OpT> int count() {
     int n = 0;
@@ -133,6 +149,98 @@ TEST_F(KernelBuilderTest, ForLoopCarriesTilesAndYieldsTheBodysValues) {
   auto yield = cast<scf::YieldOp>(loop.getBody()->getTerminator());
   EXPECT_TRUE(yield.getOperand(0).getDefiningOp<arith::AddFOp>());
   EXPECT_TRUE(succeeded(verify(*module))) << messages;
+}
+
+// A scalar pointer with a scalar mask is a scalar tile.load (and tile.store):
+// the mask and `other` stay scalars rather than becoming rank-0 tiles.
+TEST_F(KernelBuilderTest, ScalarMaskedLoadAndStoreStayScalar) {
+  KernelBuilder kb(*module, "k", {{"p", tile::PointerType::get(f32())}, {"n", i32()}});
+  Tile pid = kb.programId(tile::ProgramAxis::x);
+  Tile ok = pid < kb.arg(1);
+  Tile loaded = kb.load(kb.arg(0) + pid, ok, -1.0);
+  kb.store(kb.arg(0) + pid, loaded * 2.0, ok);
+  kb.finish();
+  auto load = loaded.value().getDefiningOp<tile::LoadOp>();
+  ASSERT_TRUE(load);
+  EXPECT_EQ(typeOf(Tile(kb, load.getMask())), "i1");
+  EXPECT_EQ(typeOf(Tile(kb, load.getOther())), "f32");
+  EXPECT_EQ(typeOf(loaded), "f32");
+  EXPECT_EQ(count<tile::SplatOp>(), 0);
+  ASSERT_TRUE(succeeded(verify(*module))) << messages;
+  EXPECT_TRUE(lowers(compiler::DotLowering::fma)) << messages;
+  EXPECT_TRUE(lowers(compiler::DotLowering::mma)) << messages;
+}
+
+// where() on scalars is a scalar arith.select; a tile condition widens scalar
+// values to its shape.
+TEST_F(KernelBuilderTest, WhereOnScalarsIsAScalarSelect) {
+  KernelBuilder kb(*module, "k", {{"x", f32()}, {"n", i32()}});
+  Tile pid = kb.programId(tile::ProgramAxis::x);
+  Tile ok = pid < kb.arg(1);
+  Tile picked = kb.where(ok, kb.arg(0), 7.0);
+  Tile index = kb.where(ok, pid, kb.arg(1));
+  Tile widened = kb.where(kb.arange(0, 16) < kb.arg(1), kb.arg(0), 0.0);
+  kb.finish();
+  EXPECT_EQ(typeOf(picked), "f32");
+  EXPECT_EQ(typeOf(index), "i32");
+  EXPECT_EQ(typeOf(widened), "tensor<16xf32>");
+  auto select = picked.value().getDefiningOp<arith::SelectOp>();
+  ASSERT_TRUE(select);
+  EXPECT_EQ(select.getCondition().getType(), IntegerType::get(&context, 1));
+  EXPECT_EQ(count<arith::SelectOp>(), 3);
+  ASSERT_TRUE(succeeded(verify(*module))) << messages;
+  EXPECT_TRUE(lowers(compiler::DotLowering::fma)) << messages;
+}
+
+// A loop without carried values is an scf.for without iter_args whose body
+// ends with exactly one scf.yield (the body's ops come before it).
+TEST_F(KernelBuilderTest, ForLoopWithoutCarriedValues) {
+  KernelBuilder kb(*module, "k", {{"p", tile::PointerType::get(f32())}, {"n", i32()}});
+  scf::ForOp loop;
+  SmallVector<Tile> out = kb.forLoop(
+      kb.constant(0, i32()), kb.arg(1), kb.constant(1, i32()), {},
+      [&](Tile iv, ArrayRef<Tile> carried) -> SmallVector<Tile> {
+        EXPECT_TRUE(carried.empty());
+        Tile offsets = kb.arange(0, 16) + iv * 16;
+        kb.store(kb.arg(0) + offsets, offsets.to(f32()), offsets < kb.arg(1));
+        return {};
+      },
+      &loop);
+  kb.finish();
+  EXPECT_TRUE(out.empty());
+  ASSERT_TRUE(loop);
+  EXPECT_EQ(loop.getNumRegionIterArgs(), 0u);
+  EXPECT_EQ(count<scf::YieldOp>(), 1);
+  EXPECT_TRUE(isa<scf::YieldOp>(loop.getBody()->back()));
+  EXPECT_EQ(count<tile::StoreOp>(), 1);
+  ASSERT_TRUE(succeeded(verify(*module))) << messages;
+  EXPECT_TRUE(lowers(compiler::DotLowering::fma)) << messages;
+  EXPECT_TRUE(lowers(compiler::DotLowering::mma)) << messages;
+}
+
+// The three together in one kernel: tests/lit/conversion/Inputs/dsl-scalars.mlir
+// is this module as printed, which dsl-scalars-emulated.test runs on the emulator.
+TEST_F(KernelBuilderTest, ScalarKernelVerifiesAndLowers) {
+  Type f32Ptr = tile::PointerType::get(f32());
+  KernelBuilder kb(*module, "dsl_scalars", {{"src", f32Ptr}, {"dst", f32Ptr}, {"n", i32()}});
+  Tile pid = kb.programId(tile::ProgramAxis::x);
+  Tile ok = pid < kb.arg(2);
+  Tile v = kb.load(kb.arg(0) + pid, ok, -1.0);
+  Tile w = kb.where(ok, v * 2.0, v + 8.0);
+  kb.forLoop(kb.constant(0, i32()), kb.constant(4, i32()), kb.constant(1, i32()), {},
+             [&](Tile iv, ArrayRef<Tile>) -> SmallVector<Tile> {
+               kb.store(kb.arg(1) + (pid * 4 + iv), w + iv.to(f32()));
+               return {};
+             });
+  kb.finish();
+  ASSERT_TRUE(succeeded(verify(*module))) << messages;
+  EXPECT_TRUE(lowers(compiler::DotLowering::fma)) << messages;
+  EXPECT_TRUE(lowers(compiler::DotLowering::mma)) << messages;
+  if (const char *path = std::getenv("MOBAGEN_PRINT_DSL_SCALARS")) {
+    std::error_code ec;
+    llvm::raw_fd_ostream os(path, ec);
+    module->print(os);
+  }
 }
 
 TEST_F(KernelBuilderTest, ArgmaxMinAndEqualityKeepTheirTypes) {

@@ -9,8 +9,8 @@ prefill, a decode row over 300 keys and a 3-query chunk over 1030 keys; GQA 1 wi
 2 query and 2 kv heads, GQA 4 with 4 query heads on 1 kv head.
 
   --pairwise  a covering array: every pair of values of any two axes appears in
-              some configuration (deterministic greedy choice; what CI runs)
-  --full      all 256 (about 20 minutes on 2 cores)
+              some configuration (deterministic greedy choice), 20 configurations
+  --full      all 256 (what CI runs; 619 s on 2 cores with another job running)
 
 Usage: emulator-grid.py MOBAGEN WORK_DIR (--pairwise | --full) [--list]
 Prints one line per configuration and a summary; exits 1 on the first failure."""

@@ -59,9 +59,9 @@ RouteProgram routeProgram(KernelBuilder &kb, moba::ConfigAttr config, const Tile
   Tile chunkStart = x * blocks;
   Tile blockIds = chunkStart + kb.arange(0, blocks);
   Tile zero = kb.constant(0, i32);
-  // min(max(n_b - x * blocks, 0), 1): a program past the sequence's blocks visits
-  // no rows (and, in route_scatter, no earlier chunks) and stores nothing.
-  Tile active = kb.minimum(kb.maximum(numBlocks - chunkStart, zero), kb.constant(1, i32));
+  // 1 when the program has blocks, else 0: a program past the sequence's blocks
+  // visits no rows (and, in route_scatter, no earlier chunks) and stores nothing.
+  Tile active = kb.where(chunkStart < numBlocks, kb.constant(1, i32), zero);
   Tile rowBegin = zero;
   if (config.getCausal()) {
     // A row routes only to blocks strictly before its current block

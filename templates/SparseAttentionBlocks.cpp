@@ -73,18 +73,13 @@ mobagen::templates::buildSparseAttentionBlocks(ModuleOp module, moba::ConfigAttr
   Tile kStart = kb.load(cuK + seq), kLen = kb.load(cuK + (seq + 1)) - kStart;
   Tile kvHead = head / config.getGroupSize();
 
-  // The block's list. A program past its sequence's last block has none; it
-  // reads the counts at a clamped index that is always a real block (the
-  // previous one; block 0 when no sequence before has any: the grid is empty
-  // unless some sequence has a block) and ignores them.
+  // The block's list; a program past its sequence's last block has none and
+  // reads nothing.
   Tile numBlocks = blockCount(kLen, bs);
-  Tile zero = kb.constant(0, i32);
-  Tile inSequence = kb.maximum(kb.minimum(numBlocks - block, kb.constant(1, i32)), zero); // 1 or 0
-  Tile listBlock =
-      kb.maximum(blocksBefore(kb, cuK, seq, bs) + kb.minimum(block, numBlocks - 1), zero);
-  Tile listAt = listBlock * qHeads + head;
-  Tile count = kb.load(blockCounts + listAt) * inSequence;
-  Tile start = kb.load(blockOffsets + listAt);
+  Tile inSequence = block < numBlocks;
+  Tile listAt = (blocksBefore(kb, cuK, seq, bs) + block) * qHeads + head;
+  Tile count = kb.load(blockCounts + listAt, inSequence, 0);
+  Tile start = kb.load(blockOffsets + listAt, inSequence, 0);
 
   // The block's keys [keyBegin, keyEnd) in the sequence.
   Tile keyBegin = block * bs;
@@ -93,11 +88,9 @@ mobagen::templates::buildSparseAttentionBlocks(ModuleOp module, moba::ConfigAttr
   Tile dims = kb.arange(0, headDim), entryIds = kb.arange(0, bm), keyIds = kb.arange(0, bn);
   Tile kvHeadOffset = kvHead * headDim;
 
-  // The chunk loop carries nothing, but KernelBuilder::forLoop (scf.for with a
-  // body builder) needs one value to yield: a scalar left unchanged.
   kb.forLoop(
-      kb.constant(0, i32), count, kb.constant(bm, i32), {zero},
-      [&](Tile c0, ArrayRef<Tile> unchanged) -> SmallVector<Tile> {
+      kb.constant(0, i32), count, kb.constant(bm, i32), {},
+      [&](Tile c0, ArrayRef<Tile>) -> SmallVector<Tile> {
         Tile listed = c0 + entryIds;
         Tile ok = listed < count;
         Tile entry = kb.load(routed + (start + listed), ok, 0); // row * top_k + slot
@@ -143,7 +136,7 @@ mobagen::templates::buildSparseAttentionBlocks(ModuleOp module, moba::ConfigAttr
         Tile outOffsets = (partial.to(i64) * headDim).expandDims(1) + dims.to(i64).expandDims(0);
         kb.store(partialOut + outOffsets, outTile, ok.expandDims(1));
         kb.store(partialLse + partial, m + kb.log2(l), ok);
-        return {unchanged[0]};
+        return {};
       });
   return finishKernel(kb, config, tuning.numWarps);
 }

@@ -85,10 +85,8 @@ mobagen::templates::buildSparseAttentionMerge(ModuleOp module, moba::ConfigAttr 
     Tile firstRow = prog.mBlock * bm;
     Tile lastRow = kb.minimum(firstRow + bm, prog.qLen) - 1;
     Tile keyBegin = ((kLen - prog.qLen + firstRow) / bs) * bs;
-    // (kb.where on scalars does not verify: 0 or 1 times Lk stands for the select.)
-    Tile hasRows = kb.maximum(kb.minimum(prog.qLen - firstRow, kb.constant(1, i32)),
-                              kb.constant(0, i32));
-    Tile keyEnd = kb.minimum(kLen - prog.qLen + lastRow + 1, hasRows * kLen); // <= Lk
+    Tile keyEnd = kb.where(firstRow < prog.qLen, kLen - prog.qLen + lastRow + 1,
+                           kb.constant(0, i32)); // <= Lk
     Tile kvHeadOffset = prog.kvHead * headDim;
     SmallVector<Tile> state = kb.forLoop(
         keyBegin, keyEnd, kb.constant(bn, i32), {acc, m, l},

@@ -1,13 +1,15 @@
-//===- SparseAttentionFwd.h - MoBA sparse attention forward (kernel 3 of 3) ---===//
+//===- SparseAttentionFwd.h - row-centric MoBA sparse attention (the baseline) ===//
 //
 // Each query row attends to the keys of its selected blocks (gate_topk's output),
 // the current block only up to the row's position when causal (DESIGN.md 1.6):
 // online softmax in f32 over the row's blocks, out in the dtype and lse in f32.
 //
-// This first version is row-centric: every row gathers its own blocks' keys, so a
-// program's rows need not share blocks, and q.k and p.v are elementwise products
-// reduced over D and over the keys (no tensor cores). It is the correctness
-// baseline for the gather-by-block organization of docs/design/sparse-attention.md.
+// Row-centric: every row gathers its own blocks' keys, so a program's rows need not
+// share blocks, and q.k and p.v are elementwise products reduced over D and over the
+// keys (no tensor cores). Bundles run the routed tensor-core kernels instead
+// (RouteBlocks.h, SparseAttentionBlocks.h, SparseAttentionMerge.h;
+// docs/design/sparse-attention.md); this one stays as an independent second
+// implementation that the emulator tests compare.
 //
 // Kernel signature (one program per (query block, query head, sequence);
 // grid = [ceil(max Lq / block_m), num_q_heads, B]):

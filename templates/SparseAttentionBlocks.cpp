@@ -35,9 +35,7 @@ using tile::ProgramAxis;
 FailureOr<func::FuncOp>
 mobagen::templates::buildSparseAttentionBlocks(ModuleOp module, moba::ConfigAttr config,
                                                const SparseBlocksTuning &tuning) {
-  if (failed(checkTileExtent(module, "block_m", tuning.blockM, 16, 128)) ||
-      failed(checkTileExtent(module, "block_n", tuning.blockN, 16, 128)) ||
-      failed(tile::verifyNumWarps(tuning.numWarps, [&] { return emitError(module.getLoc()); })))
+  if (failed(checkAttentionTiles(module, tuning.blockM, tuning.blockN, tuning.numWarps)))
     return failure();
 
   MLIRContext *ctx = module.getContext();

@@ -38,9 +38,7 @@ using namespace mobagen::templates;
 FailureOr<func::FuncOp>
 mobagen::templates::buildSparseAttentionMerge(ModuleOp module, moba::ConfigAttr config,
                                               const SparseMergeTuning &tuning) {
-  if (failed(checkTileExtent(module, "block_m", tuning.blockM, 16, 128)) ||
-      failed(checkTileExtent(module, "block_n", tuning.blockN, 16, 128)) ||
-      failed(tile::verifyNumWarps(tuning.numWarps, [&] { return emitError(module.getLoc()); })))
+  if (failed(checkAttentionTiles(module, tuning.blockM, tuning.blockN, tuning.numWarps)))
     return failure();
 
   MLIRContext *ctx = module.getContext();

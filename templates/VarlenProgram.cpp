@@ -57,6 +57,14 @@ mlir::LogicalResult mobagen::templates::checkTileExtent(mlir::ModuleOp module, l
                                           << ", " << most << "]";
 }
 
+mlir::LogicalResult mobagen::templates::checkAttentionTiles(mlir::ModuleOp module, int64_t blockM,
+                                                            int64_t blockN, int64_t numWarps) {
+  if (failed(checkTileExtent(module, "block_m", blockM, 16, 128)) ||
+      failed(checkTileExtent(module, "block_n", blockN, 16, 128)))
+    return mlir::failure();
+  return tile::verifyNumWarps(numWarps, [&] { return mlir::emitError(module.getLoc()); });
+}
+
 mlir::func::FuncOp mobagen::templates::finishKernel(KernelBuilder &kb, moba::ConfigAttr config,
                                                     int64_t numWarps) {
   kb.finish();

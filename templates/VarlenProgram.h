@@ -41,6 +41,12 @@ Tile blocksBefore(KernelBuilder &kb, const Tile &cuSeqlensK, const Tile &seq, in
 mlir::LogicalResult checkTileExtent(mlir::ModuleOp module, llvm::StringRef name, int64_t value,
                                     int64_t least, int64_t most);
 
+/// The knobs of a tensor-core attention template (sparse_attention_blocks,
+/// sparse_attention_merge): block_m and block_n powers of two in [16, 128] (16: the
+/// smallest mma.sync tile), num_warps per the tile dialect; a diagnostic otherwise.
+mlir::LogicalResult checkAttentionTiles(mlir::ModuleOp module, int64_t blockM, int64_t blockN,
+                                        int64_t numWarps);
+
 /// Ends the kernel: func.return, and the moba.config and tile.num_warps attributes.
 mlir::func::FuncOp finishKernel(KernelBuilder &kb, moba::ConfigAttr config, int64_t numWarps);
 

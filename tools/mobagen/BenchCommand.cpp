@@ -217,10 +217,10 @@ std::string variantsText(const api::Context &ctx, const launch::VariantChoice &c
   return text;
 }
 
-/// The --counters table of one row, and its JSON: per kernel what the emulator
+/// The --counters table of one row, added to its JSON row: per kernel what the emulator
 /// counted; then the MMA work efficiency (useful FLOPs over the tensor-core FLOPs
 /// of the two attention kernels) and the global bytes over the minimum.
-void printCounters(const api::Context &ctx, const Row &r, nlohmann::json &json) {
+void printCounters(const api::Context &ctx, const Row &r, nlohmann::json &jsonRow) {
   fmt::print("\ncounters, batch {} x seqlen {} (variants {}):\n", r.batch.shape.batch, r.batch.shape.max_seqlen_q,
              variantsText(ctx, r.choice));
   fmt::print("  {:<24} {:>14} {:>14} {:>14} {:>12} {:>10}\n", "kernel", "warp_instr", "tc_flops", "global_read",
@@ -251,20 +251,12 @@ void printCounters(const api::Context &ctx, const Row &r, nlohmann::json &json) 
   fmt::print("  global bytes: {:.0f}, {:.2f}x the minimum {:.0f} (q, k, v read once, out and lse written once)\n",
              bytes, overMinimum, r.minimumBytes);
   fmt::print("  shared-memory bank conflicts: {}\n", total.sharedBankConflicts);
-  for (nlohmann::json &j : json)
-    if (j["seqlen_q"] == r.batch.shape.max_seqlen_q && j["batch"] == r.batch.shape.batch &&
-        j["variants"] == [&] {
-          nlohmann::json v;
-          for (size_t k = 0; k < bundle::kKernelCount; ++k)
-            v[std::string(bundle::kKernelNames[k])] = ctx.bundle().kernels()[k].variants[r.choice[k]].id;
-          return v;
-        }())
-      j["counters"] = {{"kernels", kernels},
-                       {"mma_work_efficiency", efficiency},
-                       {"attention_tensor_core_flops", attentionFlops},
-                       {"global_bytes", bytes},
-                       {"global_bytes_over_minimum", overMinimum},
-                       {"shared_bank_conflicts", total.sharedBankConflicts}};
+  jsonRow["counters"] = {{"kernels", kernels},
+                         {"mma_work_efficiency", efficiency},
+                         {"attention_tensor_core_flops", attentionFlops},
+                         {"global_bytes", bytes},
+                         {"global_bytes_over_minimum", overMinimum},
+                         {"shared_bank_conflicts", total.sharedBankConflicts}};
 }
 
 
@@ -362,9 +354,9 @@ int benchCommand(const BenchOptions &o) {
                     {"dense_time", r.denseMedian ? nlohmann::json(*r.denseMedian) : nlohmann::json(nullptr)},
                     {"speedup_vs_dense", speedup ? nlohmann::json(*speedup) : nlohmann::json(nullptr)}});
   }
-  if (o.counters)
-    for (const Row &r : rows)
-      printCounters(ctx, r, json);
+  if (o.counters) // json holds one row per entry of rows, in the same order
+    for (size_t i = 0; i < rows.size(); ++i)
+      printCounters(ctx, rows[i], json[i]);
   if (model)
     fmt::print("model-us and model-TFLOP/s come from the emulator's cost model (docs/tuning.md), not a clock.\n");
   if (!dense)

@@ -9,7 +9,8 @@
 //   barrier; owners store their elements; barrier; every thread reads what it needs
 //
 // The first barrier keeps a loop's next iteration from overwriting a buffer that
-// slower threads still read. Control flow must be structured (scf.for); the output
+// slower threads still read. Row reductions whose shape allows it combine with
+// warp shuffles instead and exchange only per-warp partials (ShuffleReduction.h). Control flow must be structured (scf.for); the output
 // still holds scalar arith / math / scf ops for the upstream conversions.
 //
 // tile.dot takes the lowering the pass option `dot` names (DotLayout.h): the FMA
@@ -19,6 +20,7 @@
 
 #include "compiler/Conversion/Passes.h"
 #include "compiler/Conversion/TileToNVVM/MmaSyncDot.h"
+#include "compiler/Conversion/TileToNVVM/ShuffleReduction.h"
 #include "compiler/Conversion/TileToNVVM/TileLayout.h"
 #include "dialect/tile/IR/TileDialect.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -78,6 +80,8 @@ private:
   LogicalResult emitAddPtr(tile::AddPtrOp op);
   LogicalResult emitReduction(Operation *op, Value src, int64_t axis, tile::ReduceKind kind,
                               bool withIndex);
+  void emitShuffleReduction(Operation *op, Value src, const ShuffleReductionPlan &plan,
+                            tile::ReduceKind kind, bool withIndex);
   LogicalResult emitDot(tile::DotOp op);
   LogicalResult emitDotMmaSync(tile::DotOp op, const MmaSyncDotLayout &layout);
   /// Stores the elements of `tileValue` that this thread owns at
@@ -483,40 +487,14 @@ LogicalResult KernelEmitter::emitStore(tile::StoreOp op) {
   return success();
 }
 
-/// The identity of a reduction and its combining step.
-Value reductionInit(ImplicitLocOpBuilder &b, Type type, tile::ReduceKind kind) {
-  if (auto f = dyn_cast<FloatType>(type)) {
-    if (kind == tile::ReduceKind::sum)
-      return arith::ConstantOp::create(b, b.getFloatAttr(f, 0.0));
-    const APFloat inf = APFloat::getInf(f.getFloatSemantics(), kind == tile::ReduceKind::max);
-    return arith::ConstantOp::create(b, b.getFloatAttr(f, inf));
-  }
-  const unsigned width = type.getIntOrFloatBitWidth();
-  const APInt value = kind == tile::ReduceKind::sum   ? APInt::getZero(width)
-                      : kind == tile::ReduceKind::max ? APInt::getSignedMinValue(width)
-                                                      : APInt::getSignedMaxValue(width);
-  return arith::ConstantOp::create(b, b.getIntegerAttr(type, value));
-}
-
-Value reductionStep(ImplicitLocOpBuilder &b, tile::ReduceKind kind, Value acc, Value x) {
-  const bool isFloat = isa<FloatType>(acc.getType());
-  switch (kind) {
-  case tile::ReduceKind::sum:
-    return isFloat ? arith::AddFOp::create(b, acc, x).getResult()
-                   : arith::AddIOp::create(b, acc, x).getResult();
-  case tile::ReduceKind::max:
-    return isFloat ? arith::MaximumFOp::create(b, acc, x).getResult()
-                   : arith::MaxSIOp::create(b, acc, x).getResult();
-  case tile::ReduceKind::min:
-    return isFloat ? arith::MinimumFOp::create(b, acc, x).getResult()
-                   : arith::MinSIOp::create(b, acc, x).getResult();
-  }
-  llvm_unreachable("unknown reduction");
-}
-
 LogicalResult KernelEmitter::emitReduction(Operation *op, Value src, int64_t axis,
                                            tile::ReduceKind kind, bool withIndex) {
   auto srcType = cast<RankedTensorType>(src.getType());
+  if (std::optional<ShuffleReductionPlan> plan = chooseShuffleReduction(srcType, axis, threads)) {
+    emitShuffleReduction(op, src, *plan, kind, withIndex);
+    return success();
+  }
+  // Staged: every owner of a result element loops over the axis in a copy.
   Type element = scalarType(srcType);
   const int64_t extent = srcType.getDimSize(axis);
   // Along the last axis, the 32 lanes of a warp read 32 rows at the same column:
@@ -581,6 +559,78 @@ LogicalResult KernelEmitter::emitReduction(Operation *op, Value src, int64_t axi
       tiles[op->getResult(1)].push_back(index);
   }
   return success();
+}
+
+/// Warp shuffles (ShuffleReduction.h): each thread combines its slots of a row,
+/// a butterfly combines each warp's piece, and the first lane of each piece
+/// writes it to shared memory, where the result's owners combine the pieces.
+/// The exchange keeps the staging discipline: barrier (the previous site's reads
+/// are over); stores; barrier; reads.
+void KernelEmitter::emitShuffleReduction(Operation *op, Value src,
+                                         const ShuffleReductionPlan &plan,
+                                         tile::ReduceKind kind, bool withIndex) {
+  const TileLayout layout = layoutOf(src.getType());
+  Type element = scalarType(src.getType());
+  const int64_t span = std::min(plan.rowLength, plan.threads); // columns of one slot
+  Value column0 = arith::AndIOp::create(b, tid, constantI32(b, span - 1));
+
+  SmallVector<ReductionPartial> partials;
+  for (int64_t g = 0; g < plan.groups; ++g) {
+    ReductionPartial partial;
+    for (int64_t k = 0; k < plan.slotsPerRow; ++k) {
+      Value column = k == 0 ? column0
+                            : arith::AddIOp::create(b, column0, constantI32(b, k * plan.threads));
+      ReductionPartial next =
+          elementPartial(b, withIndex, at(src, g * plan.slotsPerRow + k), column);
+      partial = k == 0 ? next : combinePartials(b, kind, withIndex, partial, next);
+    }
+    partials.push_back(emitButterfly(b, plan, kind, withIndex, partial));
+  }
+
+  // Partial (row r, part p) at p * R + r: owners read consecutive words.
+  Value values = stagingArea(0, plan.partialBytes());
+  Value columns = withIndex ? stagingArea(llvm::alignTo(plan.partialBytes(), 16),
+                                          plan.partialBytes())
+                            : Value();
+  Value leader = arith::CmpIOp::create(
+      b, arith::CmpIPredicate::eq,
+      arith::AndIOp::create(b, tid, constantI32(b, plan.shuffleWidth - 1)), constantI32(b, 0));
+  Value rowInSlot = arith::DivUIOp::create(b, tid, constantI32(b, span));
+  Value part = arith::DivUIOp::create(b, column0, constantI32(b, 32)); // 0 when N <= 32
+  Value partBase = arith::MulIOp::create(b, part, constantI32(b, plan.rows));
+  NVVM::Barrier0Op::create(b);
+  for (int64_t g = 0; g < plan.groups; ++g) {
+    Value row = arith::AddIOp::create(b, rowInSlot, constantI32(b, g * plan.rowsPerSlot));
+    Value valid = layout.validity(b, tid, g * plan.slotsPerRow);
+    if (valid) // keep the address in bounds; the store itself is guarded
+      row = arith::SelectOp::create(b, valid, row, constantI32(b, 0));
+    Value index = arith::AddIOp::create(b, partBase, row);
+    Value mask = andMasks(leader, valid);
+    guardedStore(LLVM::GEPOp::create(b, values.getType(), element, values, ValueRange{index}),
+                 partials[g].value, mask);
+    if (withIndex)
+      guardedStore(LLVM::GEPOp::create(b, columns.getType(), b.getI32Type(), columns,
+                                       ValueRange{index}),
+                   partials[g].column, mask);
+  }
+  NVVM::Barrier0Op::create(b);
+
+  const TileLayout result = layoutOf(op->getResult(0).getType());
+  for (int64_t slot = 0; slot < result.slots(); ++slot) {
+    Value row = result.linearIndex(b, tid, slot);
+    if (Value valid = result.validity(b, tid, slot)) // empty slots read row 0
+      row = arith::SelectOp::create(b, valid, row, constantI32(b, 0));
+    ReductionPartial acc;
+    for (int64_t p = 0; p < plan.warpsPerRow; ++p) {
+      Value index = p == 0 ? row : arith::AddIOp::create(b, row, constantI32(b, p * plan.rows));
+      ReductionPartial next{loadStaged(values, element, index),
+                            withIndex ? loadStaged(columns, b.getI32Type(), index) : Value()};
+      acc = p == 0 ? next : combinePartials(b, kind, withIndex, acc, next);
+    }
+    tiles[op->getResult(0)].push_back(acc.value);
+    if (withIndex)
+      tiles[op->getResult(1)].push_back(acc.column);
+  }
 }
 
 LogicalResult KernelEmitter::emitDot(tile::DotOp op) {

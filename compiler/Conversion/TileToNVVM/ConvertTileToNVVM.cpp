@@ -562,19 +562,19 @@ LogicalResult KernelEmitter::emitReduction(Operation *op, Value src, int64_t axi
 }
 
 /// Warp shuffles (ShuffleReduction.h): each thread combines its slots of a row,
-/// a butterfly combines each warp's piece, and the first lane of each piece
-/// writes it to shared memory, where the result's owners combine the pieces.
+/// transposed butterflies combine each warp's pieces of its rows, and one lane
+/// per piece writes it to shared memory, where the result's owners combine the
+/// pieces.
 /// The exchange keeps the staging discipline: barrier (the previous site's reads
 /// are over); stores; barrier; reads.
 void KernelEmitter::emitShuffleReduction(Operation *op, Value src,
                                          const ShuffleReductionPlan &plan,
                                          tile::ReduceKind kind, bool withIndex) {
-  const TileLayout layout = layoutOf(src.getType());
   Type element = scalarType(src.getType());
   const int64_t span = std::min(plan.rowLength, plan.threads); // columns of one slot
   Value column0 = arith::AndIOp::create(b, tid, constantI32(b, span - 1));
 
-  SmallVector<ReductionPartial> partials;
+  SmallVector<ReductionPartial> groups;
   for (int64_t g = 0; g < plan.groups; ++g) {
     ReductionPartial partial;
     for (int64_t k = 0; k < plan.slotsPerRow; ++k) {
@@ -584,34 +584,64 @@ void KernelEmitter::emitShuffleReduction(Operation *op, Value src,
           elementPartial(b, withIndex, at(src, g * plan.slotsPerRow + k), column);
       partial = k == 0 ? next : combinePartials(b, kind, withIndex, partial, next);
     }
-    partials.push_back(emitButterfly(b, plan, kind, withIndex, partial));
+    groups.push_back(partial);
+  }
+  // Chunks of groups through one transposed butterfly each; a lane ends with
+  // the partial of group first + (laneInSegment >> (log2(width) - log2(size))).
+  struct Chunk {
+    int64_t first, size;
+    ReductionPartial partial;
+  };
+  SmallVector<Chunk> chunks;
+  for (int64_t first = 0; first < plan.groups;) {
+    const int64_t size = chunkSize(plan, plan.groups - first);
+    chunks.push_back({first, size,
+                      emitButterfly(b, plan, kind, withIndex,
+                                    ArrayRef(groups).slice(first, size), tid)});
+    first += size;
   }
 
-  // Partial (row r, part p) at p * R + r: owners read consecutive words.
+  // Partial (row r, part p) at p * partStride + r + r / 32 (ShuffleReduction.h).
+  auto padded = [&](Value row) -> Value {
+    if (plan.rows <= 32)
+      return row;
+    return arith::AddIOp::create(b, row, arith::ShRUIOp::create(b, row, constantI32(b, 5)));
+  };
   Value values = stagingArea(0, plan.partialBytes());
   Value columns = withIndex ? stagingArea(llvm::alignTo(plan.partialBytes(), 16),
                                           plan.partialBytes())
                             : Value();
-  Value leader = arith::CmpIOp::create(
-      b, arith::CmpIPredicate::eq,
-      arith::AndIOp::create(b, tid, constantI32(b, plan.shuffleWidth - 1)), constantI32(b, 0));
+  Value laneInSegment = arith::AndIOp::create(b, tid, constantI32(b, plan.shuffleWidth - 1));
   Value rowInSlot = arith::DivUIOp::create(b, tid, constantI32(b, span));
   Value part = arith::DivUIOp::create(b, column0, constantI32(b, 32)); // 0 when N <= 32
-  Value partBase = arith::MulIOp::create(b, part, constantI32(b, plan.rows));
+  Value partBase = arith::MulIOp::create(b, part, constantI32(b, plan.partStride()));
   NVVM::Barrier0Op::create(b);
-  for (int64_t g = 0; g < plan.groups; ++g) {
-    Value row = arith::AddIOp::create(b, rowInSlot, constantI32(b, g * plan.rowsPerSlot));
-    Value valid = layout.validity(b, tid, g * plan.slotsPerRow);
-    if (valid) // keep the address in bounds; the store itself is guarded
-      row = arith::SelectOp::create(b, valid, row, constantI32(b, 0));
-    Value index = arith::AddIOp::create(b, partBase, row);
-    Value mask = andMasks(leader, valid);
+  for (const Chunk &chunk : chunks) {
+    // The lanes sharing a group hold the same partial; the lowest one writes.
+    const int64_t lanesPerGroup = plan.shuffleWidth / chunk.size;
+    Value leader = arith::CmpIOp::create(
+        b, arith::CmpIPredicate::eq,
+        arith::AndIOp::create(b, laneInSegment, constantI32(b, lanesPerGroup - 1)),
+        constantI32(b, 0));
+    Value group = arith::AddIOp::create(
+        b, arith::DivUIOp::create(b, laneInSegment, constantI32(b, lanesPerGroup)),
+        constantI32(b, chunk.first));
+    Value row = arith::AddIOp::create(
+        b, arith::MulIOp::create(b, group, constantI32(b, plan.rowsPerSlot)), rowInSlot);
+    Value mask = leader;
+    if ((chunk.first + chunk.size) * plan.rowsPerSlot > plan.rows) { // rows past R
+      Value valid = arith::CmpIOp::create(b, arith::CmpIPredicate::ult, row,
+                                          constantI32(b, plan.rows));
+      row = arith::SelectOp::create(b, valid, row, constantI32(b, 0)); // address in bounds
+      mask = arith::AndIOp::create(b, mask, valid);
+    }
+    Value index = arith::AddIOp::create(b, partBase, padded(row));
     guardedStore(LLVM::GEPOp::create(b, values.getType(), element, values, ValueRange{index}),
-                 partials[g].value, mask);
+                 chunk.partial.value, mask);
     if (withIndex)
       guardedStore(LLVM::GEPOp::create(b, columns.getType(), b.getI32Type(), columns,
                                        ValueRange{index}),
-                   partials[g].column, mask);
+                   chunk.partial.column, mask);
   }
   NVVM::Barrier0Op::create(b);
 
@@ -620,9 +650,11 @@ void KernelEmitter::emitShuffleReduction(Operation *op, Value src,
     Value row = result.linearIndex(b, tid, slot);
     if (Value valid = result.validity(b, tid, slot)) // empty slots read row 0
       row = arith::SelectOp::create(b, valid, row, constantI32(b, 0));
+    row = padded(row);
     ReductionPartial acc;
     for (int64_t p = 0; p < plan.warpsPerRow; ++p) {
-      Value index = p == 0 ? row : arith::AddIOp::create(b, row, constantI32(b, p * plan.rows));
+      Value index =
+          p == 0 ? row : arith::AddIOp::create(b, row, constantI32(b, p * plan.partStride()));
       ReductionPartial next{loadStaged(values, element, index),
                             withIndex ? loadStaged(columns, b.getI32Type(), index) : Value()};
       acc = p == 0 ? next : combinePartials(b, kind, withIndex, acc, next);

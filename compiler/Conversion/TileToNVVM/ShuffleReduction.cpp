@@ -112,22 +112,56 @@ ReductionPartial combinePartials(ImplicitLocOpBuilder &b, tile::ReduceKind kind,
 }
 
 ReductionPartial emitButterfly(ImplicitLocOpBuilder &b, const ShuffleReductionPlan &plan,
-                               tile::ReduceKind kind, bool withIndex, ReductionPartial partial) {
-  // PTX ISA, shfl.sync: with c = 0x1f (no segment mask, clamp at lane
-  // 31) bfly reads lane ^ offset; offsets below shuffleWidth keep the partner in
-  // the lane's aligned segment of shuffleWidth lanes.
+                               tile::ReduceKind kind, bool withIndex,
+                               ArrayRef<ReductionPartial> groups, Value tid) {
+  assert(llvm::isPowerOf2_64(groups.size()) &&
+         static_cast<int64_t>(groups.size()) <= plan.shuffleWidth && "see chunkSize");
+  // PTX ISA, shfl.sync: with c = 0x1f (no segment mask, clamp at lane 31) bfly
+  // reads lane ^ offset; offsets below shuffleWidth keep the partner in the
+  // lane's aligned segment of shuffleWidth lanes.
   Value allLanes = constantI32(b, -1);
   Value clamp = constantI32(b, 31);
   auto shuffle = [&](Value v, int64_t offset) -> Value {
+    if (!v)
+      return v;
     return NVVM::ShflOp::create(b, v.getType(), allLanes, v, constantI32(b, offset), clamp,
                                 NVVM::ShflKind::bfly, UnitAttr());
   };
-  for (int64_t offset = plan.shuffleWidth / 2; offset >= 1; offset /= 2) {
-    ReductionPartial other{shuffle(partial.value, offset),
-                           withIndex ? shuffle(partial.column, offset) : Value()};
-    partial = combinePartials(b, kind, withIndex, partial, other);
+  auto select = [&](Value cond, ReductionPartial x, ReductionPartial y) -> ReductionPartial {
+    return {arith::SelectOp::create(b, cond, x.value, y.value),
+            x.column ? arith::SelectOp::create(b, cond, x.column, y.column).getResult() : Value()};
+  };
+  SmallVector<ReductionPartial> live(groups);
+  int64_t offset = plan.shuffleWidth / 2;
+  // Halve the live groups per level: the lane whose `offset` bit is set keeps
+  // the upper half and sends the lower half, its partner the other way round;
+  // each combines what it kept with what it received.
+  for (; live.size() > 1; offset /= 2) {
+    const size_t half = live.size() / 2;
+    Value upper = arith::CmpIOp::create(b, arith::CmpIPredicate::ne,
+                                        arith::AndIOp::create(b, tid, constantI32(b, offset)),
+                                        constantI32(b, 0));
+    for (size_t k = 0; k < half; ++k) {
+      ReductionPartial keep = select(upper, live[k + half], live[k]);
+      ReductionPartial send = select(upper, live[k], live[k + half]);
+      ReductionPartial received{shuffle(send.value, offset), shuffle(send.column, offset)};
+      live[k] = combinePartials(b, kind, withIndex, keep, received);
+    }
+    live.resize(half);
   }
-  return partial;
+  // One group left: the plain butterfly over the remaining lane bits.
+  for (; offset >= 1; offset /= 2) {
+    ReductionPartial received{shuffle(live[0].value, offset), shuffle(live[0].column, offset)};
+    live[0] = combinePartials(b, kind, withIndex, live[0], received);
+  }
+  return live[0];
+}
+
+int64_t chunkSize(const ShuffleReductionPlan &plan, int64_t remaining) {
+  int64_t size = 1;
+  while (size * 2 <= remaining && size * 2 <= plan.shuffleWidth)
+    size *= 2;
+  return size;
 }
 
 } // namespace mobagen::compiler

@@ -16,9 +16,11 @@
 // slot (segments of N lanes when N < 32). Each thread first combines its own slots
 // of a row (N > T: k = 0, 1, ..), then a butterfly `shfl.sync.bfly` with xor
 // offsets min(N,32)/2 .. 1 combines each segment (the partner of a lane stays in
-// its aligned segment). The first lane of each segment then holds the partial of
-// its warp's piece of the row: the min(N,T)/32 warps of a row (1 when N <= 32)
-// write R x warpsPerRow partials to shared memory (part-major, so owners read
+// its aligned segment); a thread's groups (slots of different rows) go through
+// one transposed butterfly together, up to min(N,32) of them (emitButterfly).
+// Afterwards one lane per segment and group holds the partial of its warp's
+// piece of the row: the min(N,T)/32 warps of a row (1 when N <= 32) write
+// R x warpsPerRow partials to shared memory (part-major, so owners read
 // consecutive words), and the owner of each result element (round-robin over R)
 // combines the parts in order 0, 1, ... The order of every step is fixed, so sums
 // are deterministic (docs/accuracy.md).
@@ -50,8 +52,13 @@ struct ShuffleReductionPlan {
   int64_t warpsPerRow;   ///< warps that hold one row: max(min(N, T) / 32, 1)
   int64_t groups;        ///< (row, slots) groups of one thread: slots / slotsPerRow
 
+  /// Words between the partials of two parts: R plus one word of padding after
+  /// every 32 rows. Owners read 32 consecutive rows (one bank each); the leaders
+  /// of one warp write rows rowsPerSlot apart, which without the padding would
+  /// meet in one bank every 32 / rowsPerSlot groups.
+  int64_t partStride() const { return rows + (rows - 1) / 32; }
   /// Bytes of the partials (one array; argmax adds the same for the columns).
-  int64_t partialBytes() const { return rows * warpsPerRow * 4; }
+  int64_t partialBytes() const { return partStride() * warpsPerRow * 4; }
 };
 
 /// The one place that decides between warp shuffles and the staged reduction
@@ -85,9 +92,21 @@ ReductionPartial combinePartials(mlir::ImplicitLocOpBuilder &b, tile::ReduceKind
 ReductionPartial elementPartial(mlir::ImplicitLocOpBuilder &b, bool withIndex, mlir::Value x,
                                 mlir::Value column);
 
-/// Butterfly over segments of `plan.shuffleWidth` lanes: every lane of a segment
-/// ends with the segment's partial. All 32 lanes of the warp must execute it.
+/// Reduces the partials of `groups.size()` groups (a power of two, at most
+/// shuffleWidth) over each segment of shuffleWidth lanes at once, a transposed
+/// butterfly: at xor offset shuffleWidth/2 each lane keeps half of the groups
+/// and sends the other half to its partner, so the live groups halve per level
+/// (G - 1 shuffles for G groups instead of G log2(shuffleWidth)); a plain
+/// butterfly finishes the lane bits left. The lane ends with the whole segment's
+/// partial of group `laneInSegment >> (log2(shuffleWidth) - log2(G))`, shared by
+/// the (shuffleWidth / G) lanes with equal high bits. All 32 lanes of the warp
+/// must execute it; `tid` is the i32 thread index.
 ReductionPartial emitButterfly(mlir::ImplicitLocOpBuilder &b, const ShuffleReductionPlan &plan,
-                               tile::ReduceKind kind, bool withIndex, ReductionPartial partial);
+                               tile::ReduceKind kind, bool withIndex,
+                               llvm::ArrayRef<ReductionPartial> groups, mlir::Value tid);
+
+/// The groups one emitButterfly takes from `remaining` ones: the largest power of
+/// two that is at most both.
+int64_t chunkSize(const ShuffleReductionPlan &plan, int64_t remaining);
 
 } // namespace mobagen::compiler

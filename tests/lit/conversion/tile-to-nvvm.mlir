@@ -84,19 +84,25 @@ func.func @powers(%dst: !tile.ptr<f32>, %n: i32) attributes {tile.num_warps = 1 
 // -----
 
 // A row max along the last axis, N = 64 on 2 warps (T = 64): each warp holds
-// half a row per slot. A butterfly over 32 lanes (xor 16 .. 1), then lane 0 of
-// each warp writes its partial at part * R + row (R = 4 rows, 2 parts: 32 bytes
-// of staging instead of the whole tile), and each owner of a result element
-// combines the two parts. No serial loop over the row.
+// half a row per slot, 4 slots of 4 rows. One transposed butterfly reduces the
+// 4 slots together: at xor 16 a lane keeps slots 2-3 or 0-1 (its bit 16) and
+// sends the others (2 shuffles), at xor 8 one of the two left (1 shuffle), then
+// xor 4, 2, 1 on one value: 6 shuffles instead of 4 x 5. Lanes 0, 8, 16, 24 of
+// each warp then hold slots 0-3 and write their partial at part * R + row
+// (R = 4 rows, 2 parts: 32 bytes of staging instead of the whole tile), and the
+// owner of each result element combines the two parts. No serial loop.
 // CHECK: llvm.mlir.global internal @__row_max_staging() {addr_space = 3 : i32, alignment = 16 : i64} : !llvm.array<32 x i8>
 // CHECK-LABEL: llvm.func @row_max
 // CHECK: %[[TID:.*]] = nvvm.read.ptx.sreg.tid.x : i32
 // CHECK-NOT: nvvm.barrier0
-// CHECK: %[[X16:.*]] = nvvm.shfl.sync bfly %{{.*}}, %[[V0:.*]], %[[O16:.*]], %{{.*}} : f32 -> f32
-// CHECK: %[[M16:.*]] = arith.maximumf %[[V0]], %[[X16]] : f32
-// CHECK: nvvm.shfl.sync bfly %{{.*}}, %[[M16]], %{{.*}}, %{{.*}} : f32 -> f32
-// One butterfly of 5 shuffles per slot (4 slots, one row each).
-// CHECK-COUNT-18: nvvm.shfl.sync bfly
+// CHECK: %[[C16:.*]] = arith.constant 16 : i32
+// CHECK: %[[BIT16:.*]] = arith.andi %[[TID]], %[[C16]] : i32
+// CHECK: %[[UP16:.*]] = arith.cmpi ne, %[[BIT16]], %{{.*}} : i32
+// CHECK: %[[KEEP:.*]] = arith.select %[[UP16]], %[[S2:.*]], %[[S0:.*]] : f32
+// CHECK: %[[SEND:.*]] = arith.select %[[UP16]], %[[S0]], %[[S2]] : f32
+// CHECK: %[[GOT:.*]] = nvvm.shfl.sync bfly %{{.*}}, %[[SEND]], %{{.*}}, %{{.*}} : f32 -> f32
+// CHECK: arith.maximumf %[[KEEP]], %[[GOT]] : f32
+// CHECK-COUNT-5: nvvm.shfl.sync bfly
 // CHECK-NOT: nvvm.shfl.sync
 // CHECK: nvvm.barrier0
 // CHECK: scf.if
@@ -125,14 +131,15 @@ func.func @row_max(%src: !tile.ptr<f32>, %dst: !tile.ptr<f32>) attributes {tile.
 // -----
 
 // N = 16 < 32: a warp holds two rows per slot, the butterfly stays in segments
-// of 16 lanes (xor 8, 4, 2, 1), one part per row.
+// of 16 lanes (first xor 8), one part per row; the 4 slots take 2 + 1 + 1 + 1
+// shuffles (xor 8, 4, 2, 1).
 // CHECK: llvm.mlir.global internal @__row_sum_16_staging() {{.*}} : !llvm.array<32 x i8>
 // CHECK-LABEL: llvm.func @row_sum_16
-// CHECK: %[[C8:.*]] = arith.constant 8 : i32
+// CHECK-NOT: nvvm.shfl.sync
+// CHECK: %[[C8:c8_i32_[0-9]+]] = arith.constant 8 : i32
 // CHECK-NEXT: nvvm.shfl.sync bfly %{{.*}}, %{{.*}}, %[[C8]], %{{.*}} : f32 -> f32
 // CHECK: arith.addf
-// One butterfly of 4 shuffles per slot (4 slots of two rows each).
-// CHECK-COUNT-15: nvvm.shfl.sync bfly
+// CHECK-COUNT-4: nvvm.shfl.sync bfly
 // CHECK-NOT: nvvm.shfl.sync
 // CHECK: nvvm.barrier0
 // CHECK: nvvm.barrier0

@@ -32,7 +32,7 @@ def inputs(d):
 
 
 # The row-reduction kernels of row-reductions.mlir: [M, N] on 4 warps.
-ROW_SHAPES = [(2, 16), (32, 16), (2, 64), (8, 64), (2, 128), (1, 256), (2, 512)]
+ROW_SHAPES = [(2, 16), (32, 16), (2, 64), (8, 64), (64, 32), (2, 128), (1, 256), (2, 512)]
 
 
 def row_inputs(rng, m, n, first_kind):

@@ -10,8 +10,9 @@
 //
 // The first barrier keeps a loop's next iteration from overwriting a buffer that
 // slower threads still read. Row reductions whose shape allows it combine with
-// warp shuffles instead and exchange only per-warp partials (ShuffleReduction.h). Control flow must be structured (scf.for); the output
-// still holds scalar arith / math / scf ops for the upstream conversions.
+// warp shuffles instead and exchange only per-warp partials (ShuffleReduction.h).
+// Control flow must be structured (scf.for); the output still holds scalar
+// arith / math / scf ops for the upstream conversions.
 //
 // tile.dot takes the lowering the pass option `dot` names (DotLayout.h): the FMA
 // loop below, or ldmatrix + mma.sync per warp (MmaSyncDot.h) where it qualifies.

@@ -9,8 +9,9 @@
 //   N <  T (e.g. N = 64,  T = 128):   slot s holds rows s*T/N .. (s+1)*T/N - 1
 //     thread t  slot s          ->  (row s*T/N + t div N, column c0)
 //
-//   lanes of one warp over a slot, N = 16:   | row 2s: lanes 0-15 | row 2s+1: 16-31 |
-//   N = 64, T = 128:   warps 0,1 hold row 2s (columns 0-31 | 32-63), warps 2,3 row 2s+1
+//   N = 16, T = 32, slot s:    | row 2s: lanes 0-15 | row 2s+1: lanes 16-31 |
+//   N = 64, T = 128, slot s:   warps 0,1 hold row 2s (columns 0-31 | 32-63),
+//                              warps 2,3 row 2s+1
 //
 // So the 32 lanes of a warp hold min(N, 32) consecutive columns of one row per
 // slot (segments of N lanes when N < 32). Each thread first combines its own slots

@@ -236,6 +236,8 @@ void printCounters(const api::Context &ctx, const Row &r, nlohmann::json &jsonRo
                                                       {"tensor_core_flops", c.tensorCoreFlops},
                                                       {"global_bytes_read", c.globalBytesRead},
                                                       {"global_bytes_written", c.globalBytesWritten},
+                                                      {"shared_bytes_read", c.sharedBytesRead},
+                                                      {"shared_bytes_written", c.sharedBytesWritten},
                                                       {"shared_bank_conflicts", c.sharedBankConflicts}};
   }
   // The attention's tensor-core work: the routed blocks and the current block (the

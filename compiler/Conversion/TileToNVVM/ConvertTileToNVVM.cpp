@@ -9,8 +9,10 @@
 //   barrier; owners store their elements; barrier; every thread reads what it needs
 //
 // The first barrier keeps a loop's next iteration from overwriting a buffer that
-// slower threads still read. Control flow must be structured (scf.for); the output
-// still holds scalar arith / math / scf ops for the upstream conversions.
+// slower threads still read. Row reductions whose shape allows it combine with
+// warp shuffles instead and exchange only per-warp partials (ShuffleReduction.h).
+// Control flow must be structured (scf.for); the output still holds scalar
+// arith / math / scf ops for the upstream conversions.
 //
 // tile.dot takes the lowering the pass option `dot` names (DotLayout.h): the FMA
 // loop below, or ldmatrix + mma.sync per warp (MmaSyncDot.h) where it qualifies.
@@ -19,6 +21,7 @@
 
 #include "compiler/Conversion/Passes.h"
 #include "compiler/Conversion/TileToNVVM/MmaSyncDot.h"
+#include "compiler/Conversion/TileToNVVM/ShuffleReduction.h"
 #include "compiler/Conversion/TileToNVVM/TileLayout.h"
 #include "dialect/tile/IR/TileDialect.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -78,6 +81,8 @@ private:
   LogicalResult emitAddPtr(tile::AddPtrOp op);
   LogicalResult emitReduction(Operation *op, Value src, int64_t axis, tile::ReduceKind kind,
                               bool withIndex);
+  void emitShuffleReduction(Operation *op, Value src, const ShuffleReductionPlan &plan,
+                            tile::ReduceKind kind, bool withIndex);
   LogicalResult emitDot(tile::DotOp op);
   LogicalResult emitDotMmaSync(tile::DotOp op, const MmaSyncDotLayout &layout);
   /// Stores the elements of `tileValue` that this thread owns at
@@ -483,40 +488,14 @@ LogicalResult KernelEmitter::emitStore(tile::StoreOp op) {
   return success();
 }
 
-/// The identity of a reduction and its combining step.
-Value reductionInit(ImplicitLocOpBuilder &b, Type type, tile::ReduceKind kind) {
-  if (auto f = dyn_cast<FloatType>(type)) {
-    if (kind == tile::ReduceKind::sum)
-      return arith::ConstantOp::create(b, b.getFloatAttr(f, 0.0));
-    const APFloat inf = APFloat::getInf(f.getFloatSemantics(), kind == tile::ReduceKind::max);
-    return arith::ConstantOp::create(b, b.getFloatAttr(f, inf));
-  }
-  const unsigned width = type.getIntOrFloatBitWidth();
-  const APInt value = kind == tile::ReduceKind::sum   ? APInt::getZero(width)
-                      : kind == tile::ReduceKind::max ? APInt::getSignedMinValue(width)
-                                                      : APInt::getSignedMaxValue(width);
-  return arith::ConstantOp::create(b, b.getIntegerAttr(type, value));
-}
-
-Value reductionStep(ImplicitLocOpBuilder &b, tile::ReduceKind kind, Value acc, Value x) {
-  const bool isFloat = isa<FloatType>(acc.getType());
-  switch (kind) {
-  case tile::ReduceKind::sum:
-    return isFloat ? arith::AddFOp::create(b, acc, x).getResult()
-                   : arith::AddIOp::create(b, acc, x).getResult();
-  case tile::ReduceKind::max:
-    return isFloat ? arith::MaximumFOp::create(b, acc, x).getResult()
-                   : arith::MaxSIOp::create(b, acc, x).getResult();
-  case tile::ReduceKind::min:
-    return isFloat ? arith::MinimumFOp::create(b, acc, x).getResult()
-                   : arith::MinSIOp::create(b, acc, x).getResult();
-  }
-  llvm_unreachable("unknown reduction");
-}
-
 LogicalResult KernelEmitter::emitReduction(Operation *op, Value src, int64_t axis,
                                            tile::ReduceKind kind, bool withIndex) {
   auto srcType = cast<RankedTensorType>(src.getType());
+  if (std::optional<ShuffleReductionPlan> plan = chooseShuffleReduction(srcType, axis, threads)) {
+    emitShuffleReduction(op, src, *plan, kind, withIndex);
+    return success();
+  }
+  // Staged: every owner of a result element loops over the axis in a copy.
   Type element = scalarType(srcType);
   const int64_t extent = srcType.getDimSize(axis);
   // Along the last axis, the 32 lanes of a warp read 32 rows at the same column:
@@ -581,6 +560,110 @@ LogicalResult KernelEmitter::emitReduction(Operation *op, Value src, int64_t axi
       tiles[op->getResult(1)].push_back(index);
   }
   return success();
+}
+
+/// Warp shuffles (ShuffleReduction.h): each thread combines its slots of a row,
+/// transposed butterflies combine each warp's pieces of its rows, and one lane
+/// per piece writes it to shared memory, where the result's owners combine the
+/// pieces.
+/// The exchange keeps the staging discipline: barrier (the previous site's reads
+/// are over); stores; barrier; reads.
+void KernelEmitter::emitShuffleReduction(Operation *op, Value src,
+                                         const ShuffleReductionPlan &plan,
+                                         tile::ReduceKind kind, bool withIndex) {
+  Type element = scalarType(src.getType());
+  const int64_t span = std::min(plan.rowLength, plan.threads); // columns of one slot
+  Value column0 = arith::AndIOp::create(b, tid, constantI32(b, span - 1));
+
+  SmallVector<ReductionPartial> groups;
+  for (int64_t g = 0; g < plan.groups; ++g) {
+    ReductionPartial partial;
+    for (int64_t k = 0; k < plan.slotsPerRow; ++k) {
+      Value column = k == 0 ? column0
+                            : arith::AddIOp::create(b, column0, constantI32(b, k * plan.threads));
+      ReductionPartial next =
+          elementPartial(b, withIndex, at(src, g * plan.slotsPerRow + k), column);
+      partial = k == 0 ? next : combinePartials(b, kind, withIndex, partial, next);
+    }
+    groups.push_back(partial);
+  }
+  // Chunks of groups through one transposed butterfly each; a lane ends with
+  // the partial of group first + (laneInSegment >> (log2(width) - log2(size))).
+  struct Chunk {
+    int64_t first, size;
+    ReductionPartial partial;
+  };
+  SmallVector<Chunk> chunks;
+  for (int64_t first = 0; first < plan.groups;) {
+    const int64_t size = chunkSize(plan, plan.groups - first);
+    chunks.push_back({first, size,
+                      emitButterfly(b, plan, kind, withIndex,
+                                    ArrayRef(groups).slice(first, size), tid)});
+    first += size;
+  }
+
+  // Partial (row r, part p) at p * partStride + r + r / 32 (ShuffleReduction.h).
+  auto padded = [&](Value row) -> Value {
+    if (plan.rows <= 32)
+      return row;
+    return arith::AddIOp::create(b, row, arith::ShRUIOp::create(b, row, constantI32(b, 5)));
+  };
+  Value values = stagingArea(0, plan.partialBytes());
+  Value columns = withIndex ? stagingArea(llvm::alignTo(plan.partialBytes(), 16),
+                                          plan.partialBytes())
+                            : Value();
+  Value laneInSegment = arith::AndIOp::create(b, tid, constantI32(b, plan.shuffleWidth - 1));
+  Value rowInSlot = arith::DivUIOp::create(b, tid, constantI32(b, span));
+  Value part = arith::DivUIOp::create(b, column0, constantI32(b, 32)); // 0 when N <= 32
+  Value partBase = arith::MulIOp::create(b, part, constantI32(b, plan.partStride()));
+  NVVM::Barrier0Op::create(b);
+  for (const Chunk &chunk : chunks) {
+    // The lanes sharing a group hold the same partial; the lowest one writes.
+    const int64_t lanesPerGroup = plan.shuffleWidth / chunk.size;
+    Value leader = arith::CmpIOp::create(
+        b, arith::CmpIPredicate::eq,
+        arith::AndIOp::create(b, laneInSegment, constantI32(b, lanesPerGroup - 1)),
+        constantI32(b, 0));
+    Value group = arith::AddIOp::create(
+        b, arith::DivUIOp::create(b, laneInSegment, constantI32(b, lanesPerGroup)),
+        constantI32(b, chunk.first));
+    Value row = arith::AddIOp::create(
+        b, arith::MulIOp::create(b, group, constantI32(b, plan.rowsPerSlot)), rowInSlot);
+    Value mask = leader;
+    if ((chunk.first + chunk.size) * plan.rowsPerSlot > plan.rows) { // rows past R
+      Value valid = arith::CmpIOp::create(b, arith::CmpIPredicate::ult, row,
+                                          constantI32(b, plan.rows));
+      row = arith::SelectOp::create(b, valid, row, constantI32(b, 0)); // address in bounds
+      mask = arith::AndIOp::create(b, mask, valid);
+    }
+    Value index = arith::AddIOp::create(b, partBase, padded(row));
+    guardedStore(LLVM::GEPOp::create(b, values.getType(), element, values, ValueRange{index}),
+                 chunk.partial.value, mask);
+    if (withIndex)
+      guardedStore(LLVM::GEPOp::create(b, columns.getType(), b.getI32Type(), columns,
+                                       ValueRange{index}),
+                   chunk.partial.column, mask);
+  }
+  NVVM::Barrier0Op::create(b);
+
+  const TileLayout result = layoutOf(op->getResult(0).getType());
+  for (int64_t slot = 0; slot < result.slots(); ++slot) {
+    Value row = result.linearIndex(b, tid, slot);
+    if (Value valid = result.validity(b, tid, slot)) // empty slots read row 0
+      row = arith::SelectOp::create(b, valid, row, constantI32(b, 0));
+    row = padded(row);
+    ReductionPartial acc;
+    for (int64_t p = 0; p < plan.warpsPerRow; ++p) {
+      Value index =
+          p == 0 ? row : arith::AddIOp::create(b, row, constantI32(b, p * plan.partStride()));
+      ReductionPartial next{loadStaged(values, element, index),
+                            withIndex ? loadStaged(columns, b.getI32Type(), index) : Value()};
+      acc = p == 0 ? next : combinePartials(b, kind, withIndex, acc, next);
+    }
+    tiles[op->getResult(0)].push_back(acc.value);
+    if (withIndex)
+      tiles[op->getResult(1)].push_back(acc.column);
+  }
 }
 
 LogicalResult KernelEmitter::emitDot(tile::DotOp op) {

@@ -60,4 +60,6 @@ for r in rows:
         assert abs(c["mma_work_efficiency"] - r["useful_flops"] / attention) <= 1e-12, c
         total = sum(k["global_bytes_read"] + k["global_bytes_written"] for k in c["kernels"].values())
         assert total == c["global_bytes"], c
+        for k in c["kernels"].values():  # what the kernels stage through shared memory
+            assert isinstance(k["shared_bytes_read"], int) and isinstance(k["shared_bytes_written"], int), k
 print(f"check_bench_json: {len(rows)} rows ok")

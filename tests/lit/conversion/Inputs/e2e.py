@@ -25,6 +25,73 @@ def inputs(d):
     np.save(f"{d}/c16.npy", rng.standard_normal((16, 16)).astype(np.float32))
     np.save(f"{d}/a64.npy", to_bits(rng.standard_normal((64, 64)), "bf16"))
     np.save(f"{d}/b64.npy", to_bits(rng.standard_normal((64, 64)), "bf16"))
+    for kernel, (m, n) in enumerate(ROW_SHAPES):
+        x, y = row_inputs(rng, m, n, kernel)
+        np.save(f"{d}/rows-{m}x{n}-x.npy", x)
+        np.save(f"{d}/rows-{m}x{n}-y.npy", y)
+
+
+# The row-reduction kernels of row-reductions.mlir: [M, N] on 4 warps.
+ROW_SHAPES = [(2, 16), (32, 16), (2, 64), (8, 64), (64, 32), (2, 128), (1, 256), (2, 512)]
+
+
+def row_inputs(rng, m, n, first_kind):
+    """x (f32) and y (i32) [m, n]; row r is of kind (first_kind + r) % 5:
+    0 normal values (sum accuracy), 1 small integers (ties of the maximum
+    across lanes and warps), 2 ties with NaNs, 3 only -inf and NaN, 4 +-0
+    among negative values. y: small integers with ties; rows of kind 3 all
+    INT_MIN, kind 4 INT_MAX at two columns."""
+    x = np.empty((m, n), np.float32)
+    y = rng.integers(-2, 3, (m, n)).astype(np.int32)
+    for r in range(m):
+        kind = (first_kind + r) % 5
+        if kind == 0:
+            x[r] = rng.standard_normal(n)
+        elif kind in (1, 2):
+            x[r] = rng.integers(-3, 4, n)
+            x[r, n - 1] = 3  # a tie in the last lane / warp / slot
+            if kind == 2:
+                x[r, rng.choice(n, 3, replace=False)] = np.nan
+        elif kind == 3:
+            x[r] = -np.inf
+            x[r, rng.choice(n, 2, replace=False)] = np.nan
+            y[r] = np.iinfo(np.int32).min
+        else:
+            x[r] = -rng.integers(1, 4, n)
+            zeros = rng.choice(n, 4, replace=False)
+            x[r, zeros] = [0.0, -0.0, 0.0, -0.0]
+            y[r, zeros[:2]] = np.iinfo(np.int32).max
+    return x, y
+
+
+def scan_argmax(row, init):
+    """The baseline's argmax: a serial scan from (init, 0) that takes strictly greater."""
+    best, where = init, 0
+    for i, v in enumerate(row):
+        if v > best:
+            best, where = v, i
+    return best, where
+
+
+def check_rows(d, shape):
+    m, n = (int(v) for v in shape.split("x"))
+    load = lambda what: np.load(f"{d}/rows-{shape}-{what}.npy")
+    x, y = load("x"), load("y")
+    assert np.array_equal(load("max"), x.max(axis=1), equal_nan=True), "row max differs"
+    want = x.astype(np.float64).sum(axis=1)
+    bound = n * 2.0**-24 * np.abs(x.astype(np.float64)).sum(axis=1)  # any summation order
+    got = load("sum").astype(np.float64)
+    finite = np.isfinite(want)
+    assert np.array_equal(np.isnan(got), np.isnan(want)), "row sum: NaN rows differ"
+    assert np.array_equal(got[~finite & ~np.isnan(want)], want[~finite & ~np.isnan(want)]), "row sum: inf rows"
+    assert np.all(np.abs(got - want)[finite] <= bound[finite]), f"row sum off by {np.abs(got - want)[finite]}"
+    best, where = load("best"), load("where")
+    for r in range(m):
+        v, i = scan_argmax(x[r], np.float32(-np.inf))
+        assert where[r] == i, f"row {r}: argmax column {where[r]}, want {i}"
+        assert np.float32(v).tobytes() == best[r].tobytes(), f"row {r}: argmax value {best[r]}, want {v}"
+        assert load("iwhere")[r] == scan_argmax(y[r], np.iinfo(np.int32).min)[1], f"row {r}: i32 argmax"
+    assert np.array_equal(load("imin"), y.min(axis=1)), "i32 row min differs"
 
 
 def check_close(got, want, what):
@@ -68,6 +135,8 @@ def check(d, name):
         a = from_bits(load("a64"), "bf16")
         b = from_bits(load("b64"), "bf16")
         check_close(load("c64"), (a @ b).reshape(-1), "A B (bf16, 64 x 64 x 64)")
+    elif name.startswith("rows-"):
+        check_rows(d, name[len("rows-"):])
     else:
         raise SystemExit(f"unknown test {name}")
     print(f"{name}: matches NumPy")

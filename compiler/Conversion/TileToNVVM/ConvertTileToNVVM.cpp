@@ -13,11 +13,15 @@
 // still holds scalar arith / math / scf ops for the upstream conversions.
 //
 // tile.dot takes the lowering the pass option `dot` names (DotLayout.h): the FMA
-// loop below, or ldmatrix + mma.sync per warp (MmaSyncDot.h) where it qualifies.
+// loop below, or ldmatrix + mma.sync per warp (MmaSyncDot.h) where it qualifies;
+// there, an operand whose load AxisInfo.h proves to be in aligned 16-byte runs
+// skips the registers and goes from global memory straight into its staged copy
+// by cp.async (AsyncCopy.h): that load emits nothing where it stands.
 //
 //===----------------------------------------------------------------------===//
 
 #include "compiler/Conversion/Passes.h"
+#include "compiler/Conversion/TileToNVVM/AsyncCopy.h"
 #include "compiler/Conversion/TileToNVVM/MmaSyncDot.h"
 #include "compiler/Conversion/TileToNVVM/TileLayout.h"
 #include "dialect/tile/IR/TileDialect.h"
@@ -43,6 +47,8 @@ public:
       : b(b), module(module), kernel(kernel.str()), threads(threads), tid(tid),
         dotLowering(dotLowering) {}
 
+  /// Decides which dot operands come by cp.async (under `dot=mma`).
+  void planAsyncCopies(func::FuncOp kernel);
   LogicalResult emitBlock(Block &block);
   void mapArgument(Value from, Value to) { scalars.map(from, to); }
   /// Creates the kernel's one staging buffer, sized for its largest site; the
@@ -79,7 +85,12 @@ private:
   LogicalResult emitReduction(Operation *op, Value src, int64_t axis, tile::ReduceKind kind,
                               bool withIndex);
   LogicalResult emitDot(tile::DotOp op);
-  LogicalResult emitDotMmaSync(tile::DotOp op, const MmaSyncDotLayout &layout);
+  LogicalResult emitDotMmaSync(tile::DotOp op, const MmaSyncDotLayout &layout,
+                               const AsyncDotPlan &plan);
+  /// Issues the cp.async copies of `copy`'s load into the row-major copy at
+  /// `buffer` with rows of `stride` elements, rows running along the load's
+  /// other axis (so the copy is the transpose when `copy.axis` is 0).
+  void emitAsyncCopy(const AsyncOperandCopy &copy, Value buffer, int64_t stride);
   /// Stores the elements of `tileValue` that this thread owns at
   /// `buffer[index(multi-index)]` (no barriers).
   void storeOwned(Value tileValue, Value buffer,
@@ -93,6 +104,8 @@ private:
   DotLowering dotLowering;
   IRMapping scalars;
   DenseMap<Value, SmallVector<Value>> tiles;
+  DenseMap<Operation *, AsyncDotPlan> asyncDots; // by tile.dot
+  llvm::DenseSet<Operation *> asyncLoads;        // loads those plans consume
   int64_t stagingBytes = 0; // the largest extent any staging site needs
 };
 
@@ -215,6 +228,26 @@ void KernelEmitter::guardedStore(Value ptr, Value value, Value mask) {
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPoint(branch.thenBlock()->getTerminator());
   LLVM::StoreOp::create(b, value, ptr);
+}
+
+void KernelEmitter::planAsyncCopies(func::FuncOp kernel) {
+  if (dotLowering != DotLowering::mma)
+    return;
+  const AxisInfoAnalysis axisInfo(kernel);
+  const int64_t warps = threads / 32;
+  kernel.walk([&](tile::DotOp dot) {
+    if (!chooseMmaSyncLayout(dot, warps))
+      return;
+    AsyncDotPlan plan{planAsyncOperand(dot, 0, axisInfo), planAsyncOperand(dot, 1, axisInfo)};
+    if (plan.bTransposed() && !chooseMmaSyncLayout(dot, warps, nullptr, /*bTransposed=*/true))
+      plan.b.reset();
+    if (!plan.a && !plan.b)
+      return;
+    for (const std::optional<AsyncOperandCopy> &copy : {plan.a, plan.b})
+      if (copy)
+        asyncLoads.insert(copy->load);
+    asyncDots[dot] = plan;
+  });
 }
 
 LogicalResult KernelEmitter::emitBlock(Block &block) {
@@ -448,6 +481,8 @@ LogicalResult KernelEmitter::emitAddPtr(tile::AddPtrOp op) {
 }
 
 LogicalResult KernelEmitter::emitLoad(tile::LoadOp op) {
+  if (asyncLoads.contains(op)) // its dot copies it by cp.async
+    return success();
   Type type = scalarType(op.getType());
   if (!isTile(op.getResult())) {
     Value mask = op.getMask() ? scalars.lookup(op.getMask()) : Value();
@@ -584,9 +619,12 @@ LogicalResult KernelEmitter::emitReduction(Operation *op, Value src, int64_t axi
 }
 
 LogicalResult KernelEmitter::emitDot(tile::DotOp op) {
-  if (dotLowering == DotLowering::mma)
-    if (std::optional<MmaSyncDotLayout> layout = chooseMmaSyncLayout(op, threads / 32))
-      return emitDotMmaSync(op, *layout);
+  if (dotLowering == DotLowering::mma) {
+    const AsyncDotPlan plan = asyncDots.lookup(op);
+    if (std::optional<MmaSyncDotLayout> layout =
+            chooseMmaSyncLayout(op, threads / 32, nullptr, plan.bTransposed()))
+      return emitDotMmaSync(op, *layout, plan);
+  }
   // Baseline: stage both operands and let each thread run a K loop per owned
   // result element, with products and sums in the accumulator's type.
   auto aType = cast<RankedTensorType>(op.getA().getType());
@@ -645,7 +683,52 @@ void KernelEmitter::storeOwned(Value tileValue, Value buffer,
 /// The mma.sync lowering (DotLayout.h): the round-robin operands are stored into
 /// padded row-major shared-memory copies, each warp runs ldmatrix + mma.sync
 /// on its result tiles, and every thread reads its result elements back.
-LogicalResult KernelEmitter::emitDotMmaSync(tile::DotOp op, const MmaSyncDotLayout &l) {
+/// Each 16-byte run of the load (8 elements along `copy.axis`, aligned, with one
+/// mask value: AsyncCopy.h) is copied by the thread that holds its first
+/// element in the round-robin layout, from that element's pointer; a run the
+/// mask turns off is zero-filled (src-size 0 reads nothing).
+void KernelEmitter::emitAsyncCopy(const AsyncOperandCopy &copy, Value buffer, int64_t stride) {
+  tile::LoadOp load = copy.load;
+  const TileLayout layout = layoutOf(load.getType());
+  Type element = scalarType(load.getType());
+  const int64_t axis = copy.axis;
+  // Along the last axis (a multiple of 8 long) element e starts a run when
+  // e mod 8 = 0, i.e. tid mod 8 = 0, since T is a multiple of 8.
+  Value lastAxisStart;
+  if (axis == static_cast<int64_t>(layout.shape().size()) - 1)
+    lastAxisStart = arith::CmpIOp::create(
+        b, arith::CmpIPredicate::eq,
+        arith::RemUIOp::create(b, tid, constantI32(b, kAsyncCopyElements)), constantI32(b, 0));
+  for (int64_t slot = 0; slot < layout.slots(); ++slot) {
+    Value linear = layout.linearIndex(b, tid, slot);
+    Value valid = layout.validity(b, tid, slot);
+    if (valid)
+      linear = arith::SelectOp::create(b, valid, linear, constantI32(b, 0));
+    SmallVector<Value> rc = layout.delinearize(b, linear);
+    Value runStart = lastAxisStart;
+    if (!runStart)
+      runStart = arith::CmpIOp::create(
+          b, arith::CmpIPredicate::eq,
+          arith::RemUIOp::create(b, rc[axis], constantI32(b, kAsyncCopyElements)),
+          constantI32(b, 0));
+    Value row = rc[1 - axis], col = rc[axis];
+    Value index =
+        arith::AddIOp::create(b, arith::MulIOp::create(b, row, constantI32(b, stride)), col);
+    Value srcSize;
+    if (load.getMask())
+      srcSize = arith::SelectOp::create(b, at(load.getMask(), slot),
+                                        constantI32(b, kAsyncCopyBytes), constantI32(b, 0));
+    auto issue = scf::IfOp::create(b, andMasks(valid, runStart), /*withElseRegion=*/false);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(issue.thenBlock()->getTerminator());
+    Value dst = LLVM::GEPOp::create(b, buffer.getType(), element, buffer, ValueRange{index});
+    NVVM::CpAsyncOp::create(b, dst, at(load.getPtr(), slot), kAsyncCopyBytes,
+                            NVVM::LoadCacheModifierKind::CG, srcSize);
+  }
+}
+
+LogicalResult KernelEmitter::emitDotMmaSync(tile::DotOp op, const MmaSyncDotLayout &l,
+                                            const AsyncDotPlan &plan) {
   Type operandType = cast<RankedTensorType>(op.getA().getType()).getElementType();
   Value staging = stagingArea(0, l.bytes);
   auto at = [&](int64_t offset) -> Value {
@@ -668,10 +751,22 @@ LogicalResult KernelEmitter::emitDotMmaSync(tile::DotOp op, const MmaSyncDotLayo
     };
   };
   NVVM::Barrier0Op::create(b); // the previous staging site's reads are over
-  storeOwned(op.getA(), ops.aBuffer, rowMajor(l.aStride));
-  storeOwned(op.getB(), ops.bBuffer, rowMajor(l.bStride));
+  if (plan.a)
+    emitAsyncCopy(*plan.a, ops.aBuffer, l.aStride);
+  else
+    storeOwned(op.getA(), ops.aBuffer, rowMajor(l.aStride));
+  if (plan.b)
+    emitAsyncCopy(*plan.b, ops.bBuffer, l.bStride);
+  else
+    storeOwned(op.getB(), ops.bBuffer, rowMajor(l.bStride));
   if (!ops.uniformAcc)
     storeOwned(op.getAcc(), ops.cBuffer, rowMajor(l.cStride));
+  if (plan.a || plan.b) {
+    // Each thread waits for its own copies; the barrier then makes every
+    // thread's copies visible to all (PTX ISA 9.7.9.25.3).
+    NVVM::CpAsyncCommitGroupOp::create(b);
+    NVVM::CpAsyncWaitGroupOp::create(b, 0);
+  }
   NVVM::Barrier0Op::create(b);
   emitMmaSyncDot(b, l, tid, ops);
   NVVM::Barrier0Op::create(b);
@@ -738,6 +833,7 @@ struct ConvertTileToNVVMPass : public impl::ConvertTileToNVVMBase<ConvertTileToN
       b.setInsertionPointToStart(entry);
       Value tid = NVVM::ThreadIdXOp::create(b, b.getI32Type());
       KernelEmitter body(b, gpuModule, kernel.getName(), threads, tid, *dotLowering);
+      body.planAsyncCopies(kernel);
       for (auto [from, to] : llvm::zip(kernel.getArguments(), entry->getArguments()))
         body.mapArgument(from, to);
       if (failed(body.emitBlock(kernel.getBody().front())))

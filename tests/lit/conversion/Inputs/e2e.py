@@ -25,6 +25,28 @@ def inputs(d):
     np.save(f"{d}/c16.npy", rng.standard_normal((16, 16)).astype(np.float32))
     np.save(f"{d}/a64.npy", to_bits(rng.standard_normal((64, 64)), "bf16"))
     np.save(f"{d}/b64.npy", to_bits(rng.standard_normal((64, 64)), "bf16"))
+    # async-dot.mlir (cp.async operands, m = 27 query rows, nk = 21 keys): what a
+    # masked-off or misplaced copy would read is NaN (rows past m / nk, the row
+    # padding of q, k, p and v, q's row 39 that masked-off rows point at).
+    nan = np.nan
+    q = rng.standard_normal((40, 80))
+    q[:, 64:] = nan
+    q[39] = nan
+    idx = rng.integers(0, 39, 32).astype(np.int32)
+    idx[27:] = 39
+    kk = rng.standard_normal((32, 72))
+    kk[:, 64:] = nan
+    kk[21:] = nan
+    p = rng.standard_normal((32, 40))
+    p[:, 32:] = nan
+    p[27:] = nan
+    v = rng.standard_normal((32, 72))
+    v[:, 64:] = nan
+    v[21:] = nan
+    for name, x in [("aq", q), ("ak", kk), ("ap", p), ("av", v)]:
+        np.save(f"{d}/{name}.npy", to_bits(x, "bf16"))
+    np.save(f"{d}/aidx.npy", idx)
+    np.save(f"{d}/ao.npy", rng.standard_normal((32, 64)).astype(np.float32))
 
 
 def check_close(got, want, what):
@@ -68,6 +90,25 @@ def check(d, name):
         a = from_bits(load("a64"), "bf16")
         b = from_bits(load("b64"), "bf16")
         check_close(load("c64"), (a @ b).reshape(-1), "A B (bf16, 64 x 64 x 64)")
+    elif name == "async-qk":
+        m, nk = 27, 21
+        q = from_bits(load("aq"), "bf16")[load("aidx")[:m], :64]
+        k = from_bits(load("ak"), "bf16")[:nk, :64]
+        want = np.zeros((32, 32))
+        want[:m, :nk] = q @ k.T
+        got = load("as").reshape(32, 32)
+        assert not np.isnan(got).any(), "a masked-off element was read"
+        check_close(got, want, "Q K^T with masked rows and keys (cp.async)")
+    elif name == "async-pv":
+        m, nk = 27, 21
+        p = from_bits(load("ap"), "bf16")[:, :32]
+        p[m:] = 0
+        v = from_bits(load("av"), "bf16")[:, :64]
+        v[nk:] = 0
+        want = load("ao").astype(np.float64) + p @ v
+        got = load("ao_out")
+        assert not np.isnan(got).any(), "a masked-off element was read"
+        check_close(got, want, "C + P V with masked rows and keys (cp.async)")
     else:
         raise SystemExit(f"unknown test {name}")
     print(f"{name}: matches NumPy")

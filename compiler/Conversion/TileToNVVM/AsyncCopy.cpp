@@ -25,13 +25,17 @@ bool isPositiveZero(Value other) {
   return f && f.getValue().isPosZero();
 }
 
-/// Whether an op between `from` and `to` (exclusive, same block) may write memory.
-bool writesMemoryBetween(Operation *from, Operation *to) {
-  for (Operation *op = from->getNextNode(); op && op != to; op = op->getNextNode()) {
+/// Whether an op after `from` up to `to` (same block; `to` itself, with its
+/// regions, only when `inclusive`) may write memory.
+bool writesMemoryBetween(Operation *from, Operation *to, bool inclusive) {
+  for (Operation *op = from->getNextNode(); op && (op != to || inclusive);
+       op = op->getNextNode()) {
     bool writes = false;
     op->walk([&](tile::StoreOp) { writes = true; });
     if (writes)
       return true;
+    if (op == to)
+      break;
   }
   return false;
 }
@@ -53,9 +57,12 @@ std::optional<AsyncOperandCopy> planAsyncOperand(tile::DotOp dot, unsigned opera
     return fail(llvm::formatv("{0} is not a tile.load", name));
   if (!value.hasOneUse())
     return fail(llvm::formatv("{0} has other uses than the dot", name));
-  if (load->getBlock() != dot->getBlock())
-    return fail(llvm::formatv("{0} is loaded in another block than the dot's", name));
-  if (writesMemoryBetween(load, dot))
+  // The op of the load's block that holds the dot (the dot itself, or a loop).
+  Operation *holder = load->getBlock()->findAncestorOpInBlock(*dot);
+  if (!holder)
+    return fail(llvm::formatv("{0} is loaded in a block that does not enclose the dot", name));
+  const bool resident = holder != dot.getOperation();
+  if (writesMemoryBetween(load, holder, /*inclusive=*/resident))
     return fail(llvm::formatv("a tile.store sits between {0}'s load and the dot", name));
   auto ptrType = cast<RankedTensorType>(load.getPtr().getType());
   auto pointer = cast<tile::PointerType>(ptrType.getElementType());
@@ -91,7 +98,7 @@ std::optional<AsyncOperandCopy> planAsyncOperand(tile::DotOp dot, unsigned opera
       why = llvm::formatv("mask constancy {0} < {1}", maskInfo->constancy[axis],
                           kAsyncCopyElements);
     else
-      return AsyncOperandCopy{load, axis};
+      return AsyncOperandCopy{load, axis, resident};
     reasons += llvm::formatv("{0}along axis {1}: {2}", reasons.empty() ? "" : "; ", axis, why);
   }
   return fail(llvm::formatv("{0}'s load is not provably in 16-byte runs ({1})", name, reasons));

@@ -13,8 +13,12 @@
 //   - the mask, if any, is constant over each group: constancy >= 8;
 //   - `other` is absent or +0.0 (what zero-fill writes);
 //
-// and when it sits in the dot's block with no tile.store between the two (the
-// copy is issued at the dot, so it must read what the load would have read).
+// and when no tile.store comes between the load and the dot. In the dot's
+// block, the copy is issued at the dot into the staging buffer. In an
+// enclosing block (q, loaded once per query tile and multiplied in every
+// iteration of the key loop), the copy is issued where the load stands, into
+// a region of its own that outlives the loop, and every run of the dot reads
+// it from there: the operand is copied once instead of staged per iteration.
 // A is contiguous along K (axis 1, staged [M, K]); B along N (axis 1, staged
 // [K, N] as today) or along K (axis 0: K^T in q . k^T, staged [N, K] and read
 // with non-transposed ldmatrix). Anything else keeps the register path.
@@ -39,6 +43,8 @@ constexpr int64_t kAsyncCopyBytes = 16;
 struct AsyncOperandCopy {
   tile::LoadOp load;
   int64_t axis;
+  /// The load sits in a block enclosing the dot's: the copy is resident.
+  bool resident = false;
 };
 
 /// The cp.async plan of one mma.sync dot: A and / or B, where provable.

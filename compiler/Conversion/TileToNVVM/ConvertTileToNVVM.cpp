@@ -47,8 +47,12 @@ public:
       : b(b), module(module), kernel(kernel.str()), threads(threads), tid(tid),
         dotLowering(dotLowering) {}
 
-  /// Decides which dot operands come by cp.async (under `dot=mma`).
-  void planAsyncCopies(func::FuncOp kernel);
+  /// Decides which dot operands come by cp.async (under `dot=mma`); with
+  /// `allowResident`, also those loaded outside the dot's loop (AsyncCopy.h).
+  void planAsyncCopies(func::FuncOp kernel, bool allowResident);
+  /// Static shared memory the kernel's buffers take (after finishStaging).
+  int64_t sharedBytes() const { return stagingBytes + residentBytes; }
+  bool hasResidentCopies() const { return residentBytes != 0; }
   LogicalResult emitBlock(Block &block);
   void mapArgument(Value from, Value to) { scalars.map(from, to); }
   /// Creates the kernel's one staging buffer, sized for its largest site; the
@@ -57,6 +61,9 @@ public:
 
 private:
   std::string stagingSymbol() const { return "__" + kernel + "_staging"; }
+  std::string residentSymbol() const { return "__" + kernel + "_resident"; }
+  /// The address `offset` bytes into the resident copies' buffer.
+  Value residentArea(int64_t offset);
   bool isTile(Value v) const { return isa<RankedTensorType>(v.getType()); }
   TileLayout layoutOf(Type type) const { return TileLayout(cast<RankedTensorType>(type), threads); }
   /// The value of `v` in `slot`: a tile's element, or the scalar itself.
@@ -106,6 +113,14 @@ private:
   DenseMap<Value, SmallVector<Value>> tiles;
   DenseMap<Operation *, AsyncDotPlan> asyncDots; // by tile.dot
   llvm::DenseSet<Operation *> asyncLoads;        // loads those plans consume
+  /// A copy that outlives the dot's loop: where it sits in the resident buffer
+  /// and its row stride (the dot's staging stride for that operand).
+  struct ResidentCopy {
+    AsyncOperandCopy copy;
+    int64_t offset, stride;
+  };
+  DenseMap<Operation *, ResidentCopy> residentCopies; // by tile.load
+  int64_t residentBytes = 0;
   int64_t stagingBytes = 0; // the largest extent any staging site needs
 };
 
@@ -155,13 +170,22 @@ Value KernelEmitter::stagingArea(int64_t offset, int64_t bytes) {
 }
 
 void KernelEmitter::finishStaging() {
-  if (stagingBytes == 0)
-    return;
   OpBuilder atModule(module.getBody(), module.getBody()->begin());
-  LLVM::GlobalOp::create(atModule, b.getLoc(),
-                         LLVM::LLVMArrayType::get(b.getI8Type(), stagingBytes),
-                         /*isConstant=*/false, LLVM::Linkage::Internal, stagingSymbol(),
-                         Attribute(), /*alignment=*/16, /*addrSpace=*/3);
+  for (auto [symbol, bytes] : {std::pair{stagingSymbol(), stagingBytes},
+                               std::pair{residentSymbol(), residentBytes}})
+    if (bytes != 0)
+      LLVM::GlobalOp::create(atModule, b.getLoc(), LLVM::LLVMArrayType::get(b.getI8Type(), bytes),
+                             /*isConstant=*/false, LLVM::Linkage::Internal, symbol, Attribute(),
+                             /*alignment=*/16, /*addrSpace=*/3);
+}
+
+Value KernelEmitter::residentArea(int64_t offset) {
+  auto ptrType = LLVM::LLVMPointerType::get(b.getContext(), 3);
+  Value base = LLVM::AddressOfOp::create(b, ptrType, residentSymbol());
+  if (offset == 0)
+    return base;
+  return LLVM::GEPOp::create(b, ptrType, b.getI8Type(), base,
+                             ArrayRef<LLVM::GEPArg>{static_cast<int32_t>(offset)});
 }
 
 /// The staging index of row-major element `linear` when each row of `rowLength`
@@ -230,7 +254,7 @@ void KernelEmitter::guardedStore(Value ptr, Value value, Value mask) {
   LLVM::StoreOp::create(b, value, ptr);
 }
 
-void KernelEmitter::planAsyncCopies(func::FuncOp kernel) {
+void KernelEmitter::planAsyncCopies(func::FuncOp kernel, bool allowResident) {
   if (dotLowering != DotLowering::mma)
     return;
   const AxisInfoAnalysis axisInfo(kernel);
@@ -239,10 +263,25 @@ void KernelEmitter::planAsyncCopies(func::FuncOp kernel) {
     if (!chooseMmaSyncLayout(dot, warps))
       return;
     AsyncDotPlan plan{planAsyncOperand(dot, 0, axisInfo), planAsyncOperand(dot, 1, axisInfo)};
-    if (plan.bTransposed() && !chooseMmaSyncLayout(dot, warps, nullptr, /*bTransposed=*/true))
+    for (std::optional<AsyncOperandCopy> *copy : {&plan.a, &plan.b})
+      if (*copy && (*copy)->resident && !allowResident)
+        copy->reset();
+    std::optional<MmaSyncDotLayout> layout =
+        chooseMmaSyncLayout(dot, warps, nullptr, plan.bTransposed());
+    if (!layout) { // B staged [N, K] does not fit: keep B in registers
       plan.b.reset();
+      layout = chooseMmaSyncLayout(dot, warps);
+    }
     if (!plan.a && !plan.b)
       return;
+    auto reserve = [&](const AsyncOperandCopy &copy, int64_t rows, int64_t stride) {
+      residentCopies[copy.load] = {copy, residentBytes, stride};
+      residentBytes += llvm::alignTo(rows * stride * 2, kAsyncCopyBytes);
+    };
+    if (plan.a && plan.a->resident)
+      reserve(*plan.a, layout->m, layout->aStride);
+    if (plan.b && plan.b->resident)
+      reserve(*plan.b, plan.bTransposed() ? layout->n : layout->k, layout->bStride);
     for (const std::optional<AsyncOperandCopy> &copy : {plan.a, plan.b})
       if (copy)
         asyncLoads.insert(copy->load);
@@ -481,6 +520,16 @@ LogicalResult KernelEmitter::emitAddPtr(tile::AddPtrOp op) {
 }
 
 LogicalResult KernelEmitter::emitLoad(tile::LoadOp op) {
+  if (auto resident = residentCopies.find(op); resident != residentCopies.end()) {
+    // Copied here into its own region: this thread's copies of the previous
+    // visit are complete and every thread is past its reads of them.
+    NVVM::CpAsyncWaitGroupOp::create(b, 0);
+    NVVM::Barrier0Op::create(b);
+    emitAsyncCopy(resident->second.copy, residentArea(resident->second.offset),
+                  resident->second.stride);
+    NVVM::CpAsyncCommitGroupOp::create(b);
+    return success();
+  }
   if (asyncLoads.contains(op)) // its dot copies it by cp.async
     return success();
   Type type = scalarType(op.getType());
@@ -751,20 +800,28 @@ LogicalResult KernelEmitter::emitDotMmaSync(tile::DotOp op, const MmaSyncDotLayo
     };
   };
   NVVM::Barrier0Op::create(b); // the previous staging site's reads are over
-  if (plan.a)
-    emitAsyncCopy(*plan.a, ops.aBuffer, l.aStride);
-  else
-    storeOwned(op.getA(), ops.aBuffer, rowMajor(l.aStride));
-  if (plan.b)
-    emitAsyncCopy(*plan.b, ops.bBuffer, l.bStride);
-  else
-    storeOwned(op.getB(), ops.bBuffer, rowMajor(l.bStride));
+  bool issued = false; // cp.async copies issued here
+  auto stage = [&](const std::optional<AsyncOperandCopy> &copy, Value value, Value &buffer,
+                   int64_t stride) {
+    if (!copy) {
+      storeOwned(value, buffer, rowMajor(stride));
+    } else if (copy->resident) { // copied where it was loaded
+      buffer = residentArea(residentCopies.lookup(copy->load).offset);
+    } else {
+      emitAsyncCopy(*copy, buffer, stride);
+      issued = true;
+    }
+  };
+  stage(plan.a, op.getA(), ops.aBuffer, l.aStride);
+  stage(plan.b, op.getB(), ops.bBuffer, l.bStride);
   if (!ops.uniformAcc)
     storeOwned(op.getAcc(), ops.cBuffer, rowMajor(l.cStride));
-  if (plan.a || plan.b) {
-    // Each thread waits for its own copies; the barrier then makes every
-    // thread's copies visible to all (PTX ISA 9.7.9.25.3).
+  if (issued)
     NVVM::CpAsyncCommitGroupOp::create(b);
+  if (plan.a || plan.b) {
+    // Each thread waits for its own copies (resident ones included); the
+    // barrier then makes every thread's copies visible to all (PTX ISA
+    // 9.7.9.25.3).
     NVVM::CpAsyncWaitGroupOp::create(b, 0);
   }
   NVVM::Barrier0Op::create(b);
@@ -824,22 +881,35 @@ struct ConvertTileToNVVMPass : public impl::ConvertTileToNVVMBase<ConvertTileToN
         }
         argTypes.push_back(scalarType(t));
       }
-      auto fn = LLVM::LLVMFuncOp::create(
-          b, kernel.getName(), LLVM::LLVMFunctionType::get(LLVM::LLVMVoidType::get(context), argTypes));
-      fn->setAttr(NVVM::NVVMDialect::getKernelFuncAttrName(), UnitAttr::get(context));
-      fn->setAttr(NVVM::NVVMDialect::getReqntidAttrName(),
-                  DenseI32ArrayAttr::get(context, {static_cast<int32_t>(threads), 1, 1}));
-      Block *entry = fn.addEntryBlock(b);
-      b.setInsertionPointToStart(entry);
-      Value tid = NVVM::ThreadIdXOp::create(b, b.getI32Type());
-      KernelEmitter body(b, gpuModule, kernel.getName(), threads, tid, *dotLowering);
-      body.planAsyncCopies(kernel);
-      for (auto [from, to] : llvm::zip(kernel.getArguments(), entry->getArguments()))
-        body.mapArgument(from, to);
-      if (failed(body.emitBlock(kernel.getBody().front())))
-        return signalPassFailure();
-      LLVM::ReturnOp::create(b, ValueRange{});
-      body.finishStaging();
+      // Resident cp.async copies (AsyncCopy.h) take shared memory beside the
+      // staging buffer; where both would pass the static limit, the kernel is
+      // emitted again without them.
+      for (bool allowResident : {true, false}) {
+        b.setInsertionPointToEnd(gpuModule.getBody());
+        auto fn = LLVM::LLVMFuncOp::create(
+            b, kernel.getName(),
+            LLVM::LLVMFunctionType::get(LLVM::LLVMVoidType::get(context), argTypes));
+        fn->setAttr(NVVM::NVVMDialect::getKernelFuncAttrName(), UnitAttr::get(context));
+        fn->setAttr(NVVM::NVVMDialect::getReqntidAttrName(),
+                    DenseI32ArrayAttr::get(context, {static_cast<int32_t>(threads), 1, 1}));
+        Block *entry = fn.addEntryBlock(b);
+        b.setInsertionPointToStart(entry);
+        Value tid = NVVM::ThreadIdXOp::create(b, b.getI32Type());
+        KernelEmitter body(b, gpuModule, kernel.getName(), threads, tid, *dotLowering);
+        body.planAsyncCopies(kernel, allowResident);
+        for (auto [from, to] : llvm::zip(kernel.getArguments(), entry->getArguments()))
+          body.mapArgument(from, to);
+        if (failed(body.emitBlock(kernel.getBody().front())))
+          return signalPassFailure();
+        LLVM::ReturnOp::create(b, ValueRange{});
+        if (allowResident && body.hasResidentCopies() &&
+            body.sharedBytes() > kStaticSharedMemoryBytes) {
+          fn.erase();
+          continue;
+        }
+        body.finishStaging();
+        break;
+      }
       kernel.erase();
     }
   }

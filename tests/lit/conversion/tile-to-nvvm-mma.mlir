@@ -265,3 +265,102 @@ func.func @async_refused(%a: !tile.ptr<bf16>, %b: !tile.ptr<bf16>, %c: !tile.ptr
   tile.store %cp, %flat : tensor<256x!tile.ptr<f32>>, tensor<256xf32>
   return
 }
+
+// -----
+
+// A loaded outside the loop of its dot is copied once, where the load stands,
+// into the resident buffer (16 x 40 bf16 = 1280 bytes) after a wait for this
+// thread's earlier copies and a barrier; in the loop the dot issues no copy for
+// A, waits for the copies and reads A from the resident buffer. B (a reshaped
+// load) keeps the register path.
+// CHECK-LABEL: llvm.mlir.global internal @__resident_a_resident() {{.*}} !llvm.array<1280 x i8>
+// CHECK-LABEL: llvm.func @resident_a
+// CHECK: nvvm.cp.async.wait.group 0
+// CHECK-NEXT: nvvm.barrier0
+// CHECK-NEXT: %[[RES:.*]] = llvm.mlir.addressof @__resident_a_resident : !llvm.ptr<3>
+// CHECK-COUNT-4: nvvm.cp.async.shared.global
+// CHECK: nvvm.cp.async.commit.group
+// CHECK: scf.for
+// CHECK-NOT: nvvm.cp.async.shared.global
+// CHECK: nvvm.barrier0
+// CHECK-NEXT: %[[A:.*]] = llvm.mlir.addressof @__resident_a_resident : !llvm.ptr<3>
+// CHECK-NOT: nvvm.cp.async
+// CHECK: llvm.store %{{.*}}, %{{.*}} : bf16, !llvm.ptr<3>
+// CHECK-NOT: nvvm.cp.async.commit.group
+// CHECK: nvvm.cp.async.wait.group 0
+// CHECK-NEXT: nvvm.barrier0
+// CHECK: nvvm.ldmatrix {{.*}}num = 4
+// CHECK-NOT: nvvm.cp.async.shared.global
+// CHECK: llvm.return
+func.func @resident_a(%a: !tile.ptr<bf16>, %b: !tile.ptr<bf16>, %c: !tile.ptr<f32>, %n: i32) attributes {tile.num_warps = 1 : i32} {
+  %i = tile.make_range 0 to 16 : tensor<16xi32>
+  %k = tile.make_range 0 to 32 : tensor<32xi32>
+  %i2 = tile.expand_dims %i, 1 : tensor<16xi32> -> tensor<16x1xi32>
+  %k2 = tile.expand_dims %k, 0 : tensor<32xi32> -> tensor<1x32xi32>
+  %c32 = arith.constant dense<32> : tensor<16x1xi32>
+  %ri = arith.muli %i2, %c32 : tensor<16x1xi32>
+  %riB = tile.broadcast %ri : tensor<16x1xi32> -> tensor<16x32xi32>
+  %kB = tile.broadcast %k2 : tensor<1x32xi32> -> tensor<16x32xi32>
+  %aOff = arith.addi %riB, %kB : tensor<16x32xi32>
+  %as = tile.splat %a : !tile.ptr<bf16> -> tensor<16x32x!tile.ptr<bf16>>
+  %ap = tile.addptr %as, %aOff : tensor<16x32x!tile.ptr<bf16>>, tensor<16x32xi32>
+  %va = tile.load %ap : (tensor<16x32x!tile.ptr<bf16>>) -> tensor<16x32xbf16>
+  %r = tile.make_range 0 to 512 : tensor<512xi32>
+  %bs = tile.splat %b : !tile.ptr<bf16> -> tensor<512x!tile.ptr<bf16>>
+  %bp = tile.addptr %bs, %r : tensor<512x!tile.ptr<bf16>>, tensor<512xi32>
+  %zero = arith.constant dense<0.0> : tensor<16x16xf32>
+  %c0 = arith.constant 0 : i32
+  %c1 = arith.constant 1 : i32
+  %sum = scf.for %t = %c0 to %n step %c1 iter_args(%acc = %zero) -> (tensor<16x16xf32>) : i32 {
+    %vb = tile.load %bp : (tensor<512x!tile.ptr<bf16>>) -> tensor<512xbf16>
+    %mb = tile.reshape %vb : tensor<512xbf16> -> tensor<32x16xbf16>
+    %d = tile.dot %va, %mb, %acc : tensor<16x32xbf16> * tensor<32x16xbf16> -> tensor<16x16xf32>
+    scf.yield %d : tensor<16x16xf32>
+  }
+  %r256 = tile.make_range 0 to 256 : tensor<256xi32>
+  %flat = tile.reshape %sum : tensor<16x16xf32> -> tensor<256xf32>
+  %cs = tile.splat %c : !tile.ptr<f32> -> tensor<256x!tile.ptr<f32>>
+  %cp = tile.addptr %cs, %r256 : tensor<256x!tile.ptr<f32>>, tensor<256xi32>
+  tile.store %cp, %flat : tensor<256x!tile.ptr<f32>>, tensor<256xf32>
+  return
+}
+
+// -----
+
+// A tile.store in the loop may change what A's load read: no resident copy.
+// CHECK-LABEL: llvm.func @resident_refused
+// CHECK-NOT: cp.async
+// CHECK: llvm.return
+func.func @resident_refused(%a: !tile.ptr<bf16>, %b: !tile.ptr<bf16>, %c: !tile.ptr<f32>, %n: i32) attributes {tile.num_warps = 1 : i32} {
+  %i = tile.make_range 0 to 16 : tensor<16xi32>
+  %k = tile.make_range 0 to 32 : tensor<32xi32>
+  %i2 = tile.expand_dims %i, 1 : tensor<16xi32> -> tensor<16x1xi32>
+  %k2 = tile.expand_dims %k, 0 : tensor<32xi32> -> tensor<1x32xi32>
+  %c32 = arith.constant dense<32> : tensor<16x1xi32>
+  %ri = arith.muli %i2, %c32 : tensor<16x1xi32>
+  %riB = tile.broadcast %ri : tensor<16x1xi32> -> tensor<16x32xi32>
+  %kB = tile.broadcast %k2 : tensor<1x32xi32> -> tensor<16x32xi32>
+  %aOff = arith.addi %riB, %kB : tensor<16x32xi32>
+  %as = tile.splat %a : !tile.ptr<bf16> -> tensor<16x32x!tile.ptr<bf16>>
+  %ap = tile.addptr %as, %aOff : tensor<16x32x!tile.ptr<bf16>>, tensor<16x32xi32>
+  %va = tile.load %ap : (tensor<16x32x!tile.ptr<bf16>>) -> tensor<16x32xbf16>
+  %r = tile.make_range 0 to 512 : tensor<512xi32>
+  %bs = tile.splat %b : !tile.ptr<bf16> -> tensor<512x!tile.ptr<bf16>>
+  %bp = tile.addptr %bs, %r : tensor<512x!tile.ptr<bf16>>, tensor<512xi32>
+  %zero = arith.constant dense<0.0> : tensor<16x16xf32>
+  %c0 = arith.constant 0 : i32
+  %c1 = arith.constant 1 : i32
+  %sum = scf.for %t = %c0 to %n step %c1 iter_args(%acc = %zero) -> (tensor<16x16xf32>) : i32 {
+    %vb = tile.load %bp : (tensor<512x!tile.ptr<bf16>>) -> tensor<512xbf16>
+    %mb = tile.reshape %vb : tensor<512xbf16> -> tensor<32x16xbf16>
+    %d = tile.dot %va, %mb, %acc : tensor<16x32xbf16> * tensor<32x16xbf16> -> tensor<16x16xf32>
+    tile.store %bp, %vb : tensor<512x!tile.ptr<bf16>>, tensor<512xbf16>
+    scf.yield %d : tensor<16x16xf32>
+  }
+  %r256 = tile.make_range 0 to 256 : tensor<256xi32>
+  %flat = tile.reshape %sum : tensor<16x16xf32> -> tensor<256xf32>
+  %cs = tile.splat %c : !tile.ptr<f32> -> tensor<256x!tile.ptr<f32>>
+  %cp = tile.addptr %cs, %r256 : tensor<256x!tile.ptr<f32>>, tensor<256xi32>
+  tile.store %cp, %flat : tensor<256x!tile.ptr<f32>>, tensor<256xf32>
+  return
+}

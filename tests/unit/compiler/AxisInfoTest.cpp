@@ -285,6 +285,7 @@ TEST_F(AsyncPlanTest, TakesRowMajorAAndBothOrdersOfB) {
   std::optional<AsyncOperandCopy> a = plan(dotKernel(kRowMajorB, kRowMask), 0, &why);
   ASSERT_TRUE(a) << why;
   EXPECT_EQ(a->axis, 1);
+  EXPECT_FALSE(a->resident); // loaded in the dot's block
   std::optional<AsyncOperandCopy> b = plan(dotKernel(kRowMajorB, kRowMask), 1, &why);
   ASSERT_TRUE(b) << why;
   EXPECT_EQ(b->axis, 1);

@@ -46,6 +46,14 @@ def inputs(d):
     for name, x in [("aq", q), ("ak", kk), ("ap", p), ("av", v)]:
         np.save(f"{d}/{name}.npy", to_bits(x, "bf16"))
     np.save(f"{d}/aidx.npy", idx)
+    idx2 = rng.integers(0, 39, 64).astype(np.int32)
+    idx2[27:32] = 39
+    idx2[59:] = 39
+    np.save(f"{d}/aidx2.npy", idx2)
+    k2 = rng.standard_normal((64, 72))
+    k2[:, 64:] = nan
+    k2[53:] = nan
+    np.save(f"{d}/ak2.npy", to_bits(k2, "bf16"))
     np.save(f"{d}/ao.npy", rng.standard_normal((32, 64)).astype(np.float32))
 
 
@@ -99,6 +107,21 @@ def check(d, name):
         got = load("as").reshape(32, 32)
         assert not np.isnan(got).any(), "a masked-off element was read"
         check_close(got, want, "Q K^T with masked rows and keys (cp.async)")
+    elif name == "async-qk-loop":
+        m, nk = 27, 53
+        q = from_bits(load("aq"), "bf16")[:, :64]
+        k = from_bits(load("ak2"), "bf16")[:nk, :64]
+        idx = load("aidx2")
+        got = load("as2").reshape(2, 32, 32)
+        assert not np.isnan(got).any(), "a masked-off element was read"
+        for t in range(2):
+            want = np.zeros((32, 32))
+            for j in range(2):  # key tiles of 32, summed
+                keys = k[32 * j : min(32 * j + 32, nk)]
+                want[:m, : len(keys)] += q[idx[32 * t : 32 * t + m]] @ keys.T
+            check_close(got[t], want, f"sum_j Q_{t} K_j^T with a resident Q (cp.async)")
+    elif name == "async-qk-loop-empty":
+        assert np.array_equal(load("as3"), np.zeros(2048, np.float32)), "S is not 0 without keys"
     elif name == "async-pv":
         m, nk = 27, 21
         p = from_bits(load("ap"), "bf16")[:, :32]

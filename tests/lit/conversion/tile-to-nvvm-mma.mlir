@@ -153,20 +153,19 @@ func.func @not_mma(%x: f32, %h: bf16, %c: !tile.ptr<f32>) attributes {tile.num_w
 // cp.async (AsyncCopy.h): A [16 x 32] row-major with a row mask runs along K;
 // B = K^T [32 x 16] (element (k, n) at n * 32 + k) with a per-key mask runs
 // along dim 0, so it is staged [N, K] = 16 rows of 40 and read with plain
-// (row) ldmatrix. No operand element goes through registers: 4 copies of A
-// and 4 of B per thread (one per round-robin slot; the thread that holds a
-// run's first element issues it), src-size 16 or 0 from the mask, then one
-// commit, a wait for all and the barrier. Staging: A 16 x 40 x 2 = 1280 bytes,
-// B^T 16 x 40 x 2 = 1280, C 16 x 24 x 4 = 1536.
+// (row) ldmatrix. No operand element goes through registers: each operand has
+// 64 runs of 8 elements, and thread t copies runs t and t + 32, its pointer
+// and mask recomputed at the run's coordinates, src-size 16 or 0 from the
+// mask; then one commit, a wait for all and the barrier. Staging: A 16 x 40 x
+// 2 = 1280 bytes, B^T 16 x 40 x 2 = 1280, C 16 x 24 x 4 = 1536.
 // CHECK-LABEL: llvm.mlir.global internal @__async_qk_staging() {{.*}} !llvm.array<4096 x i8>
 // CHECK-LABEL: llvm.func @async_qk
 // CHECK-NOT: llvm.load %{{.*}} : !llvm.ptr<1> -> bf16
 // CHECK-NOT: : bf16, !llvm.ptr<3>
 // CHECK: %[[ASIZE:.*]] = arith.select %{{.*}}, %c16_i32{{[_0-9]*}}, %c0_i32{{[_0-9]*}} : i32
-// CHECK-NEXT: scf.if
-// CHECK-NEXT: llvm.getelementptr
-// CHECK-NEXT: nvvm.cp.async.shared.global %{{.*}}, %{{.*}}, 16, cache =  cg, %[[ASIZE]] : !llvm.ptr<3>, !llvm.ptr<1>, i32
-// CHECK-COUNT-7: nvvm.cp.async.shared.global
+// CHECK: nvvm.cp.async.shared.global %{{.*}}, %{{.*}}, 16, cache =  cg, %[[ASIZE]] : !llvm.ptr<3>, !llvm.ptr<1>, i32
+// CHECK-COUNT-3: nvvm.cp.async.shared.global
+// CHECK-NOT: nvvm.cp.async.shared.global
 // CHECK-NOT: : bf16, !llvm.ptr<3>
 // CHECK: nvvm.cp.async.commit.group
 // CHECK-NEXT: nvvm.cp.async.wait.group 0
@@ -269,8 +268,8 @@ func.func @async_refused(%a: !tile.ptr<bf16>, %b: !tile.ptr<bf16>, %c: !tile.ptr
 // -----
 
 // A loaded outside the loop of its dot is copied once, where the load stands,
-// into the resident buffer (16 x 40 bf16 = 1280 bytes) after a wait for this
-// thread's earlier copies and a barrier; in the loop the dot issues no copy for
+// into the resident buffer (16 x 40 bf16 = 1280 bytes: 2 copies per thread)
+// after a wait for this thread's earlier copies and a barrier; in the loop the dot issues no copy for
 // A, waits for the copies and reads A from the resident buffer. B (a reshaped
 // load) keeps the register path.
 // CHECK-LABEL: llvm.mlir.global internal @__resident_a_resident() {{.*}} !llvm.array<1280 x i8>
@@ -278,7 +277,8 @@ func.func @async_refused(%a: !tile.ptr<bf16>, %b: !tile.ptr<bf16>, %c: !tile.ptr
 // CHECK: nvvm.cp.async.wait.group 0
 // CHECK-NEXT: nvvm.barrier0
 // CHECK-NEXT: %[[RES:.*]] = llvm.mlir.addressof @__resident_a_resident : !llvm.ptr<3>
-// CHECK-COUNT-4: nvvm.cp.async.shared.global
+// CHECK-COUNT-2: nvvm.cp.async.shared.global
+// CHECK-NOT: nvvm.cp.async.shared.global
 // CHECK: nvvm.cp.async.commit.group
 // CHECK: scf.for
 // CHECK-NOT: nvvm.cp.async.shared.global

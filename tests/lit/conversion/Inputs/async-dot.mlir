@@ -188,3 +188,53 @@ func.func @qk_loop(%q: !tile.ptr<bf16>, %idx: !tile.ptr<i32>, %k: !tile.ptr<bf16
   }
   return
 }
+
+// pv on 8 warps: P's 128 runs leave threads 128-255 without one.
+func.func @pv8(%p: !tile.ptr<bf16>, %v: !tile.ptr<bf16>, %o: !tile.ptr<f32>, %m: i32, %nk: i32)
+    attributes {tile.num_warps = 8 : i32} {
+  %i = tile.make_range 0 to 32 : tensor<32xi32>
+  %d = tile.make_range 0 to 64 : tensor<64xi32>
+  %ms = tile.splat %m : i32 -> tensor<32xi32>
+  %rowOk = arith.cmpi slt, %i, %ms : tensor<32xi32>
+  %pStride = arith.constant dense<40> : tensor<32xi32>
+  %pr = arith.muli %i, %pStride : tensor<32xi32>
+  %pr2 = tile.expand_dims %pr, 1 : tensor<32xi32> -> tensor<32x1xi32>
+  %prB = tile.broadcast %pr2 : tensor<32x1xi32> -> tensor<32x32xi32>
+  %j2 = tile.expand_dims %i, 0 : tensor<32xi32> -> tensor<1x32xi32>
+  %jB = tile.broadcast %j2 : tensor<1x32xi32> -> tensor<32x32xi32>
+  %pOff = arith.addi %prB, %jB : tensor<32x32xi32>
+  %ok2 = tile.expand_dims %rowOk, 1 : tensor<32xi1> -> tensor<32x1xi1>
+  %pMask = tile.broadcast %ok2 : tensor<32x1xi1> -> tensor<32x32xi1>
+  %zp = arith.constant dense<0.0> : tensor<32x32xbf16>
+  %ps = tile.splat %p : !tile.ptr<bf16> -> tensor<32x32x!tile.ptr<bf16>>
+  %pp = tile.addptr %ps, %pOff : tensor<32x32x!tile.ptr<bf16>>, tensor<32x32xi32>
+  %pv = tile.load %pp, mask %pMask, other %zp : (tensor<32x32x!tile.ptr<bf16>>, tensor<32x32xi1>, tensor<32x32xbf16>) -> tensor<32x32xbf16>
+
+  %nks = tile.splat %nk : i32 -> tensor<32xi32>
+  %keyOk = arith.cmpi slt, %i, %nks : tensor<32xi32>
+  %vStride = arith.constant dense<72> : tensor<32xi32>
+  %vr = arith.muli %i, %vStride : tensor<32xi32>
+  %vr2 = tile.expand_dims %vr, 1 : tensor<32xi32> -> tensor<32x1xi32>
+  %vrB = tile.broadcast %vr2 : tensor<32x1xi32> -> tensor<32x64xi32>
+  %d2 = tile.expand_dims %d, 0 : tensor<64xi32> -> tensor<1x64xi32>
+  %dB = tile.broadcast %d2 : tensor<1x64xi32> -> tensor<32x64xi32>
+  %vOff = arith.addi %vrB, %dB : tensor<32x64xi32>
+  %key2 = tile.expand_dims %keyOk, 1 : tensor<32xi1> -> tensor<32x1xi1>
+  %vMask = tile.broadcast %key2 : tensor<32x1xi1> -> tensor<32x64xi1>
+  %zv = arith.constant dense<0.0> : tensor<32x64xbf16>
+  %vs = tile.splat %v : !tile.ptr<bf16> -> tensor<32x64x!tile.ptr<bf16>>
+  %vp = tile.addptr %vs, %vOff : tensor<32x64x!tile.ptr<bf16>>, tensor<32x64xi32>
+  %vv = tile.load %vp, mask %vMask, other %zv : (tensor<32x64x!tile.ptr<bf16>>, tensor<32x64xi1>, tensor<32x64xbf16>) -> tensor<32x64xbf16>
+
+  %c64 = arith.constant dense<64> : tensor<32xi32>
+  %or = arith.muli %i, %c64 : tensor<32xi32>
+  %or2 = tile.expand_dims %or, 1 : tensor<32xi32> -> tensor<32x1xi32>
+  %orB = tile.broadcast %or2 : tensor<32x1xi32> -> tensor<32x64xi32>
+  %oOff = arith.addi %orB, %dB : tensor<32x64xi32>
+  %os = tile.splat %o : !tile.ptr<f32> -> tensor<32x64x!tile.ptr<f32>>
+  %op = tile.addptr %os, %oOff : tensor<32x64x!tile.ptr<f32>>, tensor<32x64xi32>
+  %acc = tile.load %op : (tensor<32x64x!tile.ptr<f32>>) -> tensor<32x64xf32>
+  %out = tile.dot %pv, %vv, %acc : tensor<32x32xbf16> * tensor<32x64xbf16> -> tensor<32x64xf32>
+  tile.store %op, %out : tensor<32x64x!tile.ptr<f32>>, tensor<32x64xf32>
+  return
+}

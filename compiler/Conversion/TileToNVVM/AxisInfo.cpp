@@ -80,8 +80,14 @@ AxisInfo addInfo(const AxisInfo &a, const AxisInfo &b, int64_t bytesPerUnit) {
 AxisInfoAnalysis::AxisInfoAnalysis(func::FuncOp kernel) {
   for (BlockArgument arg : kernel.getArguments()) {
     AxisInfo info = AxisInfo::unknown(0);
-    if (isa<tile::PointerType>(arg.getType()))
-      info.divisibility[0] = AxisInfo::kPointerArgumentAlignment;
+    if (auto ptr = dyn_cast<tile::PointerType>(arg.getType())) {
+      // bf16 / f16 buffers (q, k, v, out) are 16-byte aligned: the runtime
+      // refuses them otherwise. Others are known aligned to their element only.
+      Type pointee = ptr.getPointeeType();
+      const bool half = isa<FloatType>(pointee) && pointee.getIntOrFloatBitWidth() == 16;
+      info.divisibility[0] = half ? AxisInfo::kHalfPointerArgumentAlignment
+                                  : std::max<int64_t>(1, pointee.getIntOrFloatBitWidth() / 8);
+    }
     set(arg, info);
   }
   kernel.walk<WalkOrder::PreOrder>([&](Operation *op) { visit(op); });

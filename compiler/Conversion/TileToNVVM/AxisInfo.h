@@ -20,9 +20,11 @@
 //     constancy    = [1, 1]
 //
 // A scalar is a tile of rank 0 with one entry (contiguity and constancy 1).
-// Facts start from kernel arguments (pointers are 16-byte aligned: the runtime
-// refuses misaligned q, k, v, out and workspace, see runtime/api/Context.cpp;
-// integers prove nothing), constants, make_range, splat, broadcast, expand_dims,
+// Facts start from kernel arguments (pointers to bf16 / f16 are 16-byte
+// aligned: the runtime refuses misaligned q, k, v and out, and the workspace,
+// with an error naming the buffer, its offset past a 16-byte boundary and why,
+// see checkPointer in runtime/api/Context.cpp; other pointers are aligned to
+// their element; integers prove nothing), constants, make_range, splat, broadcast, expand_dims,
 // addptr, arith.addi / subi / muli and scf.for induction variables; anything
 // else proves nothing (1) except that an elementwise result is constant where
 // all its operands are. The transfer functions follow the ones Triton's
@@ -41,8 +43,9 @@ namespace mobagen::compiler {
 struct AxisInfo {
   /// The divisibility of 0 (and the cap of every other).
   static constexpr int64_t kMaxDivisibility = int64_t(1) << 32;
-  /// The alignment the runtime guarantees for every kernel pointer argument.
-  static constexpr int64_t kPointerArgumentAlignment = 16;
+  /// The alignment the runtime guarantees for kernel arguments that point to
+  /// bf16 / f16 (runtime/api/Context.cpp refuses anything else).
+  static constexpr int64_t kHalfPointerArgumentAlignment = 16;
 
   llvm::SmallVector<int64_t> contiguity, divisibility, constancy;
 

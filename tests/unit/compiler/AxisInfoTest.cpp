@@ -62,7 +62,7 @@ constexpr int64_t kMax = AxisInfo::kMaxDivisibility;
 
 TEST_F(AxisInfoTest, RangesSplatsAndConstants) {
   parse(R"mlir(
-    func.func @k(%n: i32, %p: !tile.ptr<bf16>) {
+    func.func @k(%n: i32, %p: !tile.ptr<bf16>, %f: !tile.ptr<f32>, %b: !tile.ptr<i8>) {
       %r = tile.make_range 0 to 64 {tag = "r"} : tensor<64xi32>
       %r8 = tile.make_range 24 to 32 {tag = "r8"} : tensor<8xi32>
       %c = arith.constant {tag = "c"} 96 : i32
@@ -70,6 +70,8 @@ TEST_F(AxisInfoTest, RangesSplatsAndConstants) {
       %s = tile.splat %c {tag = "s"} : i32 -> tensor<4x8xi32>
       %sn = tile.splat %n {tag = "sn"} : i32 -> tensor<8xi32>
       %sp = tile.splat %p {tag = "sp"} : !tile.ptr<bf16> -> tensor<8x!tile.ptr<bf16>>
+      %sf = tile.splat %f {tag = "sf"} : !tile.ptr<f32> -> tensor<8x!tile.ptr<f32>>
+      %sb = tile.splat %b {tag = "sb"} : !tile.ptr<i8> -> tensor<8x!tile.ptr<i8>>
       return
     })mlir");
   EXPECT_THAT(info("r").contiguity, ElementsAre(64));
@@ -82,10 +84,13 @@ TEST_F(AxisInfoTest, RangesSplatsAndConstants) {
   EXPECT_THAT(info("s").constancy, ElementsAre(4, 8));
   EXPECT_THAT(info("s").divisibility, ElementsAre(32, 32));
   EXPECT_THAT(info("s").contiguity, ElementsAre(1, 1));
-  // An integer argument proves nothing; a pointer argument is 16-byte aligned.
+  // An integer argument proves nothing; a bf16 / f16 pointer argument is
+  // 16-byte aligned (the runtime checks), others to their element.
   EXPECT_THAT(info("sn").divisibility, ElementsAre(1));
   EXPECT_THAT(info("sn").constancy, ElementsAre(8));
   EXPECT_THAT(info("sp").divisibility, ElementsAre(16));
+  EXPECT_THAT(info("sf").divisibility, ElementsAre(4));
+  EXPECT_THAT(info("sb").divisibility, ElementsAre(1));
 }
 
 // The q tile of the routed attention kernel: rows gathered by a loaded index,

@@ -15,17 +15,23 @@
 // arith / math / scf ops for the upstream conversions.
 //
 // tile.dot takes the lowering the pass option `dot` names (DotLayout.h): the FMA
-// loop below, or ldmatrix + mma.sync per warp (MmaSyncDot.h) where it qualifies.
+// loop below, or ldmatrix + mma.sync per warp (MmaSyncDot.h) where it qualifies;
+// there, an operand whose load AxisInfo.h proves to be in aligned 16-byte runs
+// skips the registers and goes from global memory straight into its staged copy
+// by cp.async (AsyncCopy.h): that load emits nothing where it stands.
 //
 //===----------------------------------------------------------------------===//
 
 #include "compiler/Conversion/Passes.h"
+#include "compiler/Conversion/TileToNVVM/AsyncCopy.h"
 #include "compiler/Conversion/TileToNVVM/MmaSyncDot.h"
 #include "compiler/Conversion/TileToNVVM/ShuffleReduction.h"
 #include "compiler/Conversion/TileToNVVM/TileLayout.h"
 #include "dialect/tile/IR/TileDialect.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/IRMapping.h"
+
+#include <map>
 
 namespace mobagen::compiler {
 
@@ -46,6 +52,12 @@ public:
       : b(b), module(module), kernel(kernel.str()), threads(threads), tid(tid),
         dotLowering(dotLowering) {}
 
+  /// Decides which dot operands come by cp.async (under `dot=mma`); with
+  /// `allowResident`, also those loaded outside the dot's loop (AsyncCopy.h).
+  void planAsyncCopies(func::FuncOp kernel, bool allowResident);
+  /// Static shared memory the kernel's buffers take (after finishStaging).
+  int64_t sharedBytes() const { return stagingBytes + residentBytes; }
+  bool hasResidentCopies() const { return residentBytes != 0; }
   LogicalResult emitBlock(Block &block);
   void mapArgument(Value from, Value to) { scalars.map(from, to); }
   /// Creates the kernel's one staging buffer, sized for its largest site; the
@@ -54,6 +66,12 @@ public:
 
 private:
   std::string stagingSymbol() const { return "__" + kernel + "_staging"; }
+  std::string residentSymbol() const { return "__" + kernel + "_resident"; }
+  /// The address `offset` bytes into the resident copies' buffer.
+  Value residentArea(int64_t offset);
+  /// The address `offset` bytes into the staging buffer (its extent is
+  /// registered by the site that owns it).
+  Value stagingAddress(int64_t offset);
   bool isTile(Value v) const { return isa<RankedTensorType>(v.getType()); }
   TileLayout layoutOf(Type type) const { return TileLayout(cast<RankedTensorType>(type), threads); }
   /// The value of `v` in `slot`: a tile's element, or the scalar itself.
@@ -84,11 +102,28 @@ private:
   void emitShuffleReduction(Operation *op, Value src, const ShuffleReductionPlan &plan,
                             tile::ReduceKind kind, bool withIndex);
   LogicalResult emitDot(tile::DotOp op);
-  LogicalResult emitDotMmaSync(tile::DotOp op, const MmaSyncDotLayout &layout);
-  /// Stores the elements of `tileValue` that this thread owns at
-  /// `buffer[index(multi-index)]` (no barriers).
-  void storeOwned(Value tileValue, Value buffer,
-                  function_ref<Value(ArrayRef<Value>)> index);
+  LogicalResult emitDotMmaSync(tile::DotOp op, const MmaSyncDotLayout &layout,
+                               const AsyncDotPlan &plan);
+  /// Issues the cp.async copies of `copy`'s load into the row-major copy at
+  /// `buffer` with rows of `stride` elements, rows running along the load's
+  /// other axis (so the copy is the transpose when `copy.axis` is 0).
+  void emitAsyncCopy(const AsyncOperandCopy &copy, Value buffer, int64_t stride);
+  /// The same copies, each thread taking runs t, t + T, ... of the tile in
+  /// order along `copy.axis`, with pointers and masks recomputed at each run's
+  /// coordinates; false (and nothing emitted) when they are not computable so.
+  bool emitAsyncCopyByRuns(const AsyncOperandCopy &copy, Value buffer, int64_t stride);
+  /// The element of `value` at the i32 coordinates `coords` (one per dimension;
+  /// none for a scalar), computed from its definition: ranges, splats, constant
+  /// splats, expand_dims, broadcast, addptr and integer / comparison ops. Null
+  /// when the definition involves anything else (a loaded tile, a reduction).
+  Value elementAt(Value value, ArrayRef<Value> coords,
+                  std::map<std::vector<const void *>, Value> &memo);
+  /// Stores the elements of the 2-D `tileValue` that this thread owns into the
+  /// row-major copy at `buffer` with rows of `stride` elements (no barriers).
+  void storeOwned(Value tileValue, Value buffer, int64_t stride);
+  /// The index of `slot`'s element in such a copy; `base` caches the
+  /// per-thread part across the slots of one tile.
+  Value rowMajorSlotIndex(const TileLayout &layout, int64_t slot, int64_t stride, Value &base);
 
   ImplicitLocOpBuilder &b;
   gpu::GPUModuleOp module;
@@ -98,6 +133,26 @@ private:
   DotLowering dotLowering;
   IRMapping scalars;
   DenseMap<Value, SmallVector<Value>> tiles;
+  DenseMap<Operation *, AsyncDotPlan> asyncDots; // by tile.dot
+  llvm::DenseSet<Operation *> asyncLoads;        // loads those plans consume
+  /// A copy that outlives the dot's loop: where it sits in the resident buffer
+  /// and its row stride (the dot's staging stride for that operand).
+  struct ResidentCopy {
+    AsyncOperandCopy copy;
+    int64_t offset, stride;
+  };
+  DenseMap<Operation *, ResidentCopy> residentCopies; // by tile.load
+  /// Where a load copied at its dot stood (a barrier, so that copies issued
+  /// there do not overwrite what earlier sites' readers still read), and the
+  /// extent of the staging sites since: if they end before the operand's
+  /// region, its copies go there, overlapping the work up to the dot and
+  /// keeping no pointers live across it.
+  struct PendingCopy {
+    Operation *anchor;
+    int64_t extentSince = 0;
+  };
+  DenseMap<Operation *, PendingCopy> pendingCopies; // by tile.load
+  int64_t residentBytes = 0;
   int64_t stagingBytes = 0; // the largest extent any staging site needs
 };
 
@@ -138,6 +193,8 @@ int64_t stagedBytes(Type type) {
 /// (tile.dot's two) need distinct offsets.
 Value KernelEmitter::stagingArea(int64_t offset, int64_t bytes) {
   stagingBytes = std::max(stagingBytes, offset + bytes);
+  for (auto &[load, pending] : pendingCopies)
+    pending.extentSince = std::max(pending.extentSince, offset + bytes);
   auto ptrType = LLVM::LLVMPointerType::get(b.getContext(), 3);
   Value base = LLVM::AddressOfOp::create(b, ptrType, stagingSymbol());
   if (offset == 0)
@@ -147,13 +204,31 @@ Value KernelEmitter::stagingArea(int64_t offset, int64_t bytes) {
 }
 
 void KernelEmitter::finishStaging() {
-  if (stagingBytes == 0)
-    return;
   OpBuilder atModule(module.getBody(), module.getBody()->begin());
-  LLVM::GlobalOp::create(atModule, b.getLoc(),
-                         LLVM::LLVMArrayType::get(b.getI8Type(), stagingBytes),
-                         /*isConstant=*/false, LLVM::Linkage::Internal, stagingSymbol(),
-                         Attribute(), /*alignment=*/16, /*addrSpace=*/3);
+  for (auto [symbol, bytes] : {std::pair{stagingSymbol(), stagingBytes},
+                               std::pair{residentSymbol(), residentBytes}})
+    if (bytes != 0)
+      LLVM::GlobalOp::create(atModule, b.getLoc(), LLVM::LLVMArrayType::get(b.getI8Type(), bytes),
+                             /*isConstant=*/false, LLVM::Linkage::Internal, symbol, Attribute(),
+                             /*alignment=*/16, /*addrSpace=*/3);
+}
+
+Value KernelEmitter::stagingAddress(int64_t offset) {
+  auto ptrType = LLVM::LLVMPointerType::get(b.getContext(), 3);
+  Value base = LLVM::AddressOfOp::create(b, ptrType, stagingSymbol());
+  if (offset == 0)
+    return base;
+  return LLVM::GEPOp::create(b, ptrType, b.getI8Type(), base,
+                             ArrayRef<LLVM::GEPArg>{static_cast<int32_t>(offset)});
+}
+
+Value KernelEmitter::residentArea(int64_t offset) {
+  auto ptrType = LLVM::LLVMPointerType::get(b.getContext(), 3);
+  Value base = LLVM::AddressOfOp::create(b, ptrType, residentSymbol());
+  if (offset == 0)
+    return base;
+  return LLVM::GEPOp::create(b, ptrType, b.getI8Type(), base,
+                             ArrayRef<LLVM::GEPArg>{static_cast<int32_t>(offset)});
 }
 
 /// The staging index of row-major element `linear` when each row of `rowLength`
@@ -220,6 +295,41 @@ void KernelEmitter::guardedStore(Value ptr, Value value, Value mask) {
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPoint(branch.thenBlock()->getTerminator());
   LLVM::StoreOp::create(b, value, ptr);
+}
+
+void KernelEmitter::planAsyncCopies(func::FuncOp kernel, bool allowResident) {
+  if (dotLowering != DotLowering::mma)
+    return;
+  const AxisInfoAnalysis axisInfo(kernel);
+  const int64_t warps = threads / 32;
+  kernel.walk([&](tile::DotOp dot) {
+    if (!chooseMmaSyncLayout(dot, warps))
+      return;
+    AsyncDotPlan plan{planAsyncOperand(dot, 0, axisInfo), planAsyncOperand(dot, 1, axisInfo)};
+    for (std::optional<AsyncOperandCopy> *copy : {&plan.a, &plan.b})
+      if (*copy && (*copy)->resident && !allowResident)
+        copy->reset();
+    std::optional<MmaSyncDotLayout> layout =
+        chooseMmaSyncLayout(dot, warps, nullptr, plan.bTransposed());
+    if (!layout) { // B staged [N, K] does not fit: keep B in registers
+      plan.b.reset();
+      layout = chooseMmaSyncLayout(dot, warps);
+    }
+    if (!plan.a && !plan.b)
+      return;
+    auto reserve = [&](const AsyncOperandCopy &copy, int64_t rows, int64_t stride) {
+      residentCopies[copy.load] = {copy, residentBytes, stride};
+      residentBytes += llvm::alignTo(rows * stride * 2, kAsyncCopyBytes);
+    };
+    if (plan.a && plan.a->resident)
+      reserve(*plan.a, layout->m, layout->aStride);
+    if (plan.b && plan.b->resident)
+      reserve(*plan.b, plan.bTransposed() ? layout->n : layout->k, layout->bStride);
+    for (const std::optional<AsyncOperandCopy> &copy : {plan.a, plan.b})
+      if (copy)
+        asyncLoads.insert(copy->load);
+    asyncDots[dot] = plan;
+  });
 }
 
 LogicalResult KernelEmitter::emitBlock(Block &block) {
@@ -453,6 +563,20 @@ LogicalResult KernelEmitter::emitAddPtr(tile::AddPtrOp op) {
 }
 
 LogicalResult KernelEmitter::emitLoad(tile::LoadOp op) {
+  if (auto resident = residentCopies.find(op); resident != residentCopies.end()) {
+    // Copied here into its own region: this thread's copies of the previous
+    // visit are complete and every thread is past its reads of them.
+    NVVM::CpAsyncWaitGroupOp::create(b, 0);
+    NVVM::Barrier0Op::create(b);
+    emitAsyncCopy(resident->second.copy, residentArea(resident->second.offset),
+                  resident->second.stride);
+    NVVM::CpAsyncCommitGroupOp::create(b);
+    return success();
+  }
+  if (asyncLoads.contains(op)) { // its dot copies it by cp.async
+    pendingCopies[op] = {NVVM::Barrier0Op::create(b).getOperation()};
+    return success();
+  }
   Type type = scalarType(op.getType());
   if (!isTile(op.getResult())) {
     Value mask = op.getMask() ? scalars.lookup(op.getMask()) : Value();
@@ -667,9 +791,12 @@ void KernelEmitter::emitShuffleReduction(Operation *op, Value src,
 }
 
 LogicalResult KernelEmitter::emitDot(tile::DotOp op) {
-  if (dotLowering == DotLowering::mma)
-    if (std::optional<MmaSyncDotLayout> layout = chooseMmaSyncLayout(op, threads / 32))
-      return emitDotMmaSync(op, *layout);
+  if (dotLowering == DotLowering::mma) {
+    const AsyncDotPlan plan = asyncDots.lookup(op);
+    if (std::optional<MmaSyncDotLayout> layout =
+            chooseMmaSyncLayout(op, threads / 32, nullptr, plan.bTransposed()))
+      return emitDotMmaSync(op, *layout, plan);
+  }
   // Baseline: stage both operands and let each thread run a K loop per owned
   // result element, with products and sums in the accumulator's type.
   auto aType = cast<RankedTensorType>(op.getA().getType());
@@ -710,25 +837,299 @@ LogicalResult KernelEmitter::emitDot(tile::DotOp op) {
   return success();
 }
 
-void KernelEmitter::storeOwned(Value tileValue, Value buffer,
-                               function_ref<Value(ArrayRef<Value>)> index) {
+/// Slot s of thread t holds element t + s T of an R x C tile. When every slot
+/// holds one (T divides R C) and T and C divide one another, its coordinates
+/// are a per-thread pair plus a constant per slot, so its index in a row-major
+/// copy with rows of `stride` is one per-thread base plus a constant: the
+/// addresses of all slots share one register instead of one each (they are
+/// loop invariant, and LLVM would otherwise keep every one live across loops).
+Value KernelEmitter::rowMajorSlotIndex(const TileLayout &layout, int64_t slot, int64_t stride,
+                                       Value &base) {
+  const int64_t cols = layout.shape()[1];
+  const bool affine = layout.elements() % threads == 0 &&
+                      (threads % cols == 0 || cols % threads == 0);
+  if (!affine) {
+    Value linear = layout.linearIndex(b, tid, slot);
+    if (Value valid = layout.validity(b, tid, slot)) // empty slots name element 0
+      linear = arith::SelectOp::create(b, valid, linear, constantI32(b, 0));
+    SmallVector<Value> rc = layout.delinearize(b, linear);
+    return arith::AddIOp::create(b, arith::MulIOp::create(b, rc[0], constantI32(b, stride)),
+                                 rc[1]);
+  }
+  if (!base) {
+    if (threads % cols == 0)
+      base = arith::AddIOp::create(
+          b,
+          arith::MulIOp::create(b, arith::DivUIOp::create(b, tid, constantI32(b, cols)),
+                                constantI32(b, stride)),
+          arith::RemUIOp::create(b, tid, constantI32(b, cols)));
+    else
+      base = tid;
+  }
+  const int64_t offset = slot * threads / cols * stride + slot * threads % cols;
+  return offset == 0 ? base : arith::AddIOp::create(b, base, constantI32(b, offset)).getResult();
+}
+
+void KernelEmitter::storeOwned(Value tileValue, Value buffer, int64_t stride) {
   const TileLayout layout = layoutOf(tileValue.getType());
   Type element = scalarType(tileValue.getType());
+  Value base;
   for (int64_t slot = 0; slot < layout.slots(); ++slot) {
-    Value linear = layout.linearIndex(b, tid, slot);
-    Value valid = layout.validity(b, tid, slot);
-    if (valid) // keep the address in bounds; the store itself is guarded
-      linear = arith::SelectOp::create(b, valid, linear, constantI32(b, 0));
-    Value addr = LLVM::GEPOp::create(b, buffer.getType(), element, buffer,
-                                     ValueRange{index(layout.delinearize(b, linear))});
-    guardedStore(addr, at(tileValue, slot), valid);
+    Value index = rowMajorSlotIndex(layout, slot, stride, base);
+    Value addr = LLVM::GEPOp::create(b, buffer.getType(), element, buffer, ValueRange{index});
+    guardedStore(addr, at(tileValue, slot), layout.validity(b, tid, slot));
   }
 }
 
+/// Each 16-byte run of the load (8 elements along `copy.axis`, aligned, with one
+/// mask value: AsyncCopy.h) is copied with cp.async; a run the mask turns off
+/// is zero-filled (src-size 0 reads nothing). Runs are spread evenly over the
+/// threads with pointers recomputed per run (emitAsyncCopyByRuns) where the
+/// pointer tile allows; otherwise (rows gathered by loaded indices) the thread
+/// that holds a run's first element in the round-robin layout copies it, from
+/// that element's pointer: 1 thread in 8 works.
+///
+/// Slot s of thread t holds element t + s T of an R x C tile. When T and C
+/// divide one another (both are powers of two for the templates' tiles), its
+/// coordinates are (t div C, t mod C) + (s T div C, s T mod C) if C <= T, else
+/// (0, t) + the same constants: the shared address is one per-thread base plus a
+/// constant per slot, and whether the slot starts a run depends only on that
+/// constant modulo 8. This keeps the copies from holding a register per slot.
+void KernelEmitter::emitAsyncCopy(const AsyncOperandCopy &copy, Value buffer, int64_t stride) {
+  if (emitAsyncCopyByRuns(copy, buffer, stride))
+    return;
+  tile::LoadOp load = copy.load;
+  const TileLayout layout = layoutOf(load.getType());
+  Type element = scalarType(load.getType());
+  const int64_t axis = copy.axis, cols = layout.shape()[1];
+  // The staged index of tile coordinates (r, c): rows run along the other axis.
+  auto stagedIndex = [&](Value r, Value c) -> Value {
+    Value row = axis == 1 ? r : c, col = axis == 1 ? c : r;
+    return arith::AddIOp::create(b, arith::MulIOp::create(b, row, constantI32(b, stride)), col);
+  };
+  auto startsRun = [&](Value coordinate) -> Value {
+    return arith::CmpIOp::create(
+        b, arith::CmpIPredicate::eq,
+        arith::RemUIOp::create(b, coordinate, constantI32(b, kAsyncCopyElements)),
+        constantI32(b, 0));
+  };
+  const bool affine = threads % cols == 0 || cols % threads == 0;
+  Value baseRow, baseCol, baseIndex;
+  DenseMap<int64_t, Value> runStarts; // by the slot's constant along `axis`, mod 8
+  if (affine) {
+    baseRow = threads % cols == 0 ? arith::DivUIOp::create(b, tid, constantI32(b, cols)).getResult()
+                                  : constantI32(b, 0);
+    baseCol = threads % cols == 0 ? arith::RemUIOp::create(b, tid, constantI32(b, cols)).getResult()
+                                  : tid;
+    baseIndex = stagedIndex(baseRow, baseCol);
+  }
+  for (int64_t slot = 0; slot < layout.slots(); ++slot) {
+    Value valid = layout.validity(b, tid, slot);
+    Value index, runStart;
+    if (affine) {
+      const int64_t rowConst = slot * threads / cols, colConst = slot * threads % cols;
+      const int64_t axisConst = axis == 1 ? colConst : rowConst;
+      Value &start = runStarts[axisConst % kAsyncCopyElements];
+      if (!start)
+        start = startsRun(arith::AddIOp::create(b, axis == 1 ? baseCol : baseRow,
+                                                constantI32(b, axisConst % kAsyncCopyElements)));
+      runStart = start;
+      const int64_t offset =
+          axis == 1 ? rowConst * stride + colConst : colConst * stride + rowConst;
+      index = arith::AddIOp::create(b, baseIndex, constantI32(b, offset));
+    } else {
+      Value linear = layout.linearIndex(b, tid, slot);
+      if (valid)
+        linear = arith::SelectOp::create(b, valid, linear, constantI32(b, 0));
+      SmallVector<Value> rc = layout.delinearize(b, linear);
+      runStart = startsRun(rc[axis]);
+      index = stagedIndex(rc[0], rc[1]);
+    }
+    auto issue = scf::IfOp::create(b, andMasks(valid, runStart), /*withElseRegion=*/false);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(issue.thenBlock()->getTerminator());
+    Value srcSize;
+    if (load.getMask())
+      srcSize = arith::SelectOp::create(b, at(load.getMask(), slot),
+                                        constantI32(b, kAsyncCopyBytes), constantI32(b, 0));
+    Value dst = LLVM::GEPOp::create(b, buffer.getType(), element, buffer, ValueRange{index});
+    NVVM::CpAsyncOp::create(b, dst, at(load.getPtr(), slot), kAsyncCopyBytes,
+                            NVVM::LoadCacheModifierKind::CG, srcSize);
+  }
+}
+
+Value KernelEmitter::elementAt(Value value, ArrayRef<Value> coords,
+                               std::map<std::vector<const void *>, Value> &memo) {
+  if (!isTile(value))
+    return scalars.lookupOrNull(value);
+  std::vector<const void *> key{value.getAsOpaquePointer()};
+  for (Value c : coords)
+    key.push_back(c.getAsOpaquePointer());
+  if (auto it = memo.find(key); it != memo.end())
+    return it->second;
+  Operation *def = value.getDefiningOp();
+  Value result;
+  if (!def) {
+    result = Value(); // a loop-carried tile
+  } else if (auto range = dyn_cast<tile::MakeRangeOp>(def)) {
+    result = arith::AddIOp::create(b, coords[0], constantI32(b, range.getStart()));
+  } else if (auto splat = dyn_cast<tile::SplatOp>(def)) {
+    result = scalars.lookupOrNull(splat.getSrc());
+  } else if (auto constant = dyn_cast<arith::ConstantOp>(def)) {
+    if (auto dense = dyn_cast<SplatElementsAttr>(constant.getValue()))
+      result = arith::ConstantOp::create(b, cast<TypedAttr>(dense.getSplatValue<Attribute>()));
+  } else if (auto expand = dyn_cast<tile::ExpandDimsOp>(def)) {
+    SmallVector<Value> inner(coords);
+    inner.erase(inner.begin() + expand.getAxis());
+    result = elementAt(expand.getSrc(), inner, memo);
+  } else if (auto broadcast = dyn_cast<tile::BroadcastOp>(def)) {
+    SmallVector<Value> inner(coords);
+    for (auto [d, size] : llvm::enumerate(cast<RankedTensorType>(broadcast.getSrc().getType()).getShape()))
+      if (size == 1)
+        inner[d] = constantI32(b, 0);
+    result = elementAt(broadcast.getSrc(), inner, memo);
+  } else if (auto addptr = dyn_cast<tile::AddPtrOp>(def)) {
+    Value ptr = elementAt(addptr.getPtr(), coords, memo);
+    Value offset = ptr ? elementAt(addptr.getOffset(), coords, memo) : Value();
+    if (ptr && offset) {
+      Type pointee = cast<tile::PointerType>(getElementTypeOrSelf(addptr.getPtr().getType()))
+                         .getPointeeType();
+      result = LLVM::GEPOp::create(b, scalarType(addptr.getType()), pointee, ptr, ValueRange{offset});
+    }
+  } else if (isa<arith::AddIOp, arith::SubIOp, arith::MulIOp, arith::DivSIOp, arith::DivUIOp,
+                 arith::RemSIOp, arith::RemUIOp, arith::ExtSIOp, arith::ExtUIOp, arith::TruncIOp,
+                 arith::IndexCastOp, arith::CmpIOp, arith::AndIOp, arith::OrIOp, arith::XOrIOp,
+                 arith::MinSIOp, arith::MaxSIOp, arith::MinUIOp, arith::MaxUIOp, arith::SelectOp>(
+                 def)) {
+    SmallVector<Value> operands;
+    for (Value operand : def->getOperands()) {
+      Value element = elementAt(operand, coords, memo);
+      if (!element)
+        return memo[key] = Value();
+      operands.push_back(element);
+    }
+    OperationState state(def->getLoc(), def->getName(), operands,
+                         TypeRange{scalarType(value.getType())}, def->getAttrs());
+    result = b.create(state)->getResult(0);
+  }
+  return memo[key] = result;
+}
+
+bool KernelEmitter::emitAsyncCopyByRuns(const AsyncOperandCopy &copy, Value buffer,
+                                        int64_t stride) {
+  tile::LoadOp load = copy.load;
+  auto shape = cast<RankedTensorType>(load.getType()).getShape();
+  Type element = scalarType(load.getType());
+  const int64_t axis = copy.axis, line = shape[axis], lines = shape[1 - axis];
+  const int64_t runsPerLine = line / kAsyncCopyElements, runs = runsPerLine * lines;
+  // Everything is built in a detached block first: a definition that cannot
+  // be recomputed leaves nothing behind.
+  Block scratch;
+  OpBuilder::InsertPoint resume = b.saveInsertionPoint();
+  b.setInsertionPointToEnd(&scratch);
+  // With T and runsPerLine dividing one another (powers of two), a run's line
+  // and position are one per-thread value plus a constant: the copies share
+  // their address arithmetic.
+  const bool affine = threads % runsPerLine == 0 || runsPerLine % threads == 0;
+  Value baseLine, basePosition;
+  if (affine) {
+    baseLine = threads % runsPerLine == 0
+                   ? arith::DivUIOp::create(b, tid, constantI32(b, runsPerLine)).getResult()
+                   : constantI32(b, 0);
+    basePosition = arith::MulIOp::create(
+        b,
+        threads % runsPerLine == 0
+            ? arith::RemUIOp::create(b, tid, constantI32(b, runsPerLine)).getResult()
+            : tid,
+        constantI32(b, kAsyncCopyElements));
+  }
+  for (int64_t first = 0; first < runs; first += threads) {
+    // Run r = tid + first: line r div runsPerLine, elements 8 (r mod runsPerLine)
+    // and on along the axis; staged at line x stride + that.
+    Value r = arith::AddIOp::create(b, tid, constantI32(b, first));
+    Value lineIndex, position;
+    if (affine) {
+      lineIndex = arith::AddIOp::create(b, baseLine, constantI32(b, first / runsPerLine));
+      position = arith::AddIOp::create(
+          b, basePosition, constantI32(b, first % runsPerLine * kAsyncCopyElements));
+    } else {
+      lineIndex = arith::DivUIOp::create(b, r, constantI32(b, runsPerLine));
+      position = arith::MulIOp::create(
+          b, arith::RemUIOp::create(b, r, constantI32(b, runsPerLine)),
+          constantI32(b, kAsyncCopyElements));
+    }
+    SmallVector<Value> coords =
+        axis == 1 ? SmallVector<Value>{lineIndex, position} : SmallVector<Value>{position, lineIndex};
+    Value inRange;
+    if (first + threads > runs)
+      inRange = arith::CmpIOp::create(b, arith::CmpIPredicate::ult, r, constantI32(b, runs));
+    // Out-of-range runs (only when T does not divide the run count) compute
+    // the address of run 0 and skip the copy.
+    if (inRange)
+      for (Value &c : coords)
+        c = arith::SelectOp::create(b, inRange, c, constantI32(b, 0));
+    std::map<std::vector<const void *>, Value> memo;
+    Value src = elementAt(load.getPtr(), coords, memo);
+    Value mask = load.getMask() ? elementAt(load.getMask(), coords, memo) : Value();
+    if (!src || (load.getMask() && !mask)) {
+      b.restoreInsertionPoint(resume);
+      return false; // `scratch` and what it holds are destroyed
+    }
+    Value srcSize;
+    if (mask)
+      srcSize = arith::SelectOp::create(b, mask, constantI32(b, kAsyncCopyBytes), constantI32(b, 0));
+    Value index = arith::AddIOp::create(
+        b, arith::MulIOp::create(b, lineIndex, constantI32(b, stride)), position);
+    Value dst = LLVM::GEPOp::create(b, buffer.getType(), element, buffer, ValueRange{index});
+    if (inRange) {
+      auto issue = scf::IfOp::create(b, inRange, /*withElseRegion=*/false);
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPoint(issue.thenBlock()->getTerminator());
+      NVVM::CpAsyncOp::create(b, dst, src, kAsyncCopyBytes, NVVM::LoadCacheModifierKind::CG,
+                              srcSize);
+    } else {
+      NVVM::CpAsyncOp::create(b, dst, src, kAsyncCopyBytes, NVVM::LoadCacheModifierKind::CG,
+                              srcSize);
+    }
+  }
+  b.restoreInsertionPoint(resume);
+  Block *into = b.getInsertionBlock();
+  into->getOperations().splice(b.getInsertionPoint(), scratch.getOperations());
+  return true;
+}
+
 /// The mma.sync lowering (DotLayout.h): the round-robin operands are stored into
-/// padded row-major shared-memory copies, each warp runs ldmatrix + mma.sync
-/// on its result tiles, and every thread reads its result elements back.
-LogicalResult KernelEmitter::emitDotMmaSync(tile::DotOp op, const MmaSyncDotLayout &l) {
+/// padded row-major shared-memory copies (or arrive there by cp.async), each
+/// warp runs ldmatrix + mma.sync on its result tiles, and every thread reads
+/// its result elements back.
+LogicalResult KernelEmitter::emitDotMmaSync(tile::DotOp op, const MmaSyncDotLayout &l,
+                                            const AsyncDotPlan &plan) {
+  // Copies that can be issued where their load stood: no staging site since
+  // reached into the operand's region.
+  llvm::SmallPtrSet<Operation *, 2> early;
+  for (auto [copy, offset, stride] :
+       {std::tuple{plan.a, l.aOffset, l.aStride}, std::tuple{plan.b, l.bOffset, l.bStride}}) {
+    if (!copy || copy->resident)
+      continue;
+    auto pending = pendingCopies.find(copy->load);
+    if (pending == pendingCopies.end())
+      continue;
+    PendingCopy at = pending->second;
+    pendingCopies.erase(pending);
+    // Nothing but constants since the load: issuing there gains nothing.
+    bool workSince = false;
+    for (Operation *o = at.anchor->getNextNode(); o && !workSince; o = o->getNextNode())
+      workSince = !isa<arith::ConstantOp>(o);
+    if (at.extentSince > offset || !workSince) {
+      at.anchor->erase();
+      continue;
+    }
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointAfter(at.anchor);
+    emitAsyncCopy(*copy, stagingAddress(offset), stride);
+    NVVM::CpAsyncCommitGroupOp::create(b);
+    early.insert(copy->load);
+  }
   Type operandType = cast<RankedTensorType>(op.getA().getType()).getElementType();
   Value staging = stagingArea(0, l.bytes);
   auto at = [&](int64_t offset) -> Value {
@@ -744,28 +1145,40 @@ LogicalResult KernelEmitter::emitDotMmaSync(tile::DotOp op, const MmaSyncDotLayo
   if (isa_and_nonnull<tile::SplatOp, arith::ConstantOp>(op.getAcc().getDefiningOp()))
     ops.uniformAcc = tiles.lookup(op.getAcc()).front();
 
-  auto rowMajor = [&](int64_t stride) {
-    return [this, stride](ArrayRef<Value> rc) -> Value {
-      return arith::AddIOp::create(b, arith::MulIOp::create(b, rc[0], constantI32(b, stride)),
-                                   rc[1]);
-    };
-  };
   NVVM::Barrier0Op::create(b); // the previous staging site's reads are over
-  storeOwned(op.getA(), ops.aBuffer, rowMajor(l.aStride));
-  storeOwned(op.getB(), ops.bBuffer, rowMajor(l.bStride));
+  bool issued = false; // cp.async copies issued here
+  auto stage = [&](const std::optional<AsyncOperandCopy> &copy, Value value, Value &buffer,
+                   int64_t stride) {
+    if (!copy) {
+      storeOwned(value, buffer, stride);
+    } else if (copy->resident) { // copied where it was loaded
+      buffer = residentArea(residentCopies.lookup(copy->load).offset);
+    } else if (!early.contains(copy->load)) { // else copied where it was loaded
+      emitAsyncCopy(*copy, buffer, stride);
+      issued = true;
+    }
+  };
+  stage(plan.a, op.getA(), ops.aBuffer, l.aStride);
+  stage(plan.b, op.getB(), ops.bBuffer, l.bStride);
   if (!ops.uniformAcc)
-    storeOwned(op.getAcc(), ops.cBuffer, rowMajor(l.cStride));
+    storeOwned(op.getAcc(), ops.cBuffer, l.cStride);
+  if (issued)
+    NVVM::CpAsyncCommitGroupOp::create(b);
+  if (plan.a || plan.b) {
+    // Each thread waits for its own copies (resident ones included); the
+    // barrier then makes every thread's copies visible to all (PTX ISA
+    // 9.7.9.25.3).
+    NVVM::CpAsyncWaitGroupOp::create(b, 0);
+  }
   NVVM::Barrier0Op::create(b);
   emitMmaSyncDot(b, l, tid, ops);
   NVVM::Barrier0Op::create(b);
 
   const TileLayout result = layoutOf(op.getType());
   auto &slots = tiles[op.getResult()];
+  Value base;
   for (int64_t slot = 0; slot < result.slots(); ++slot) {
-    Value linear = result.linearIndex(b, tid, slot);
-    if (Value valid = result.validity(b, tid, slot)) // empty slots read element 0
-      linear = arith::SelectOp::create(b, valid, linear, constantI32(b, 0));
-    Value index = rowMajor(l.cStride)(result.delinearize(b, linear));
+    Value index = rowMajorSlotIndex(result, slot, l.cStride, base);
     slots.push_back(loadStaged(ops.cBuffer, b.getF32Type(), index));
   }
   return success();
@@ -812,21 +1225,35 @@ struct ConvertTileToNVVMPass : public impl::ConvertTileToNVVMBase<ConvertTileToN
         }
         argTypes.push_back(scalarType(t));
       }
-      auto fn = LLVM::LLVMFuncOp::create(
-          b, kernel.getName(), LLVM::LLVMFunctionType::get(LLVM::LLVMVoidType::get(context), argTypes));
-      fn->setAttr(NVVM::NVVMDialect::getKernelFuncAttrName(), UnitAttr::get(context));
-      fn->setAttr(NVVM::NVVMDialect::getReqntidAttrName(),
-                  DenseI32ArrayAttr::get(context, {static_cast<int32_t>(threads), 1, 1}));
-      Block *entry = fn.addEntryBlock(b);
-      b.setInsertionPointToStart(entry);
-      Value tid = NVVM::ThreadIdXOp::create(b, b.getI32Type());
-      KernelEmitter body(b, gpuModule, kernel.getName(), threads, tid, *dotLowering);
-      for (auto [from, to] : llvm::zip(kernel.getArguments(), entry->getArguments()))
-        body.mapArgument(from, to);
-      if (failed(body.emitBlock(kernel.getBody().front())))
-        return signalPassFailure();
-      LLVM::ReturnOp::create(b, ValueRange{});
-      body.finishStaging();
+      // Resident cp.async copies (AsyncCopy.h) take shared memory beside the
+      // staging buffer; where both would pass the static limit, the kernel is
+      // emitted again without them.
+      for (bool allowResident : {true, false}) {
+        b.setInsertionPointToEnd(gpuModule.getBody());
+        auto fn = LLVM::LLVMFuncOp::create(
+            b, kernel.getName(),
+            LLVM::LLVMFunctionType::get(LLVM::LLVMVoidType::get(context), argTypes));
+        fn->setAttr(NVVM::NVVMDialect::getKernelFuncAttrName(), UnitAttr::get(context));
+        fn->setAttr(NVVM::NVVMDialect::getReqntidAttrName(),
+                    DenseI32ArrayAttr::get(context, {static_cast<int32_t>(threads), 1, 1}));
+        Block *entry = fn.addEntryBlock(b);
+        b.setInsertionPointToStart(entry);
+        Value tid = NVVM::ThreadIdXOp::create(b, b.getI32Type());
+        KernelEmitter body(b, gpuModule, kernel.getName(), threads, tid, *dotLowering);
+        body.planAsyncCopies(kernel, allowResident);
+        for (auto [from, to] : llvm::zip(kernel.getArguments(), entry->getArguments()))
+          body.mapArgument(from, to);
+        if (failed(body.emitBlock(kernel.getBody().front())))
+          return signalPassFailure();
+        LLVM::ReturnOp::create(b, ValueRange{});
+        if (allowResident && body.hasResidentCopies() &&
+            body.sharedBytes() > kStaticSharedMemoryBytes) {
+          fn.erase();
+          continue;
+        }
+        body.finishStaging();
+        break;
+      }
       kernel.erase();
     }
   }

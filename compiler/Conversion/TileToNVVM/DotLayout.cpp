@@ -57,7 +57,7 @@ int64_t paddedStride(int64_t n) { return n % 16 == 0 ? n + MmaSyncDotLayout::pad
 } // namespace
 
 std::optional<MmaSyncDotLayout> chooseMmaSyncLayout(tile::DotOp dot, int64_t numWarps,
-                                                    std::string *whyNot) {
+                                                    std::string *whyNot, bool bTransposed) {
   auto fail = [&](std::string reason) -> std::optional<MmaSyncDotLayout> {
     if (whyNot)
       *whyNot = std::move(reason);
@@ -88,11 +88,12 @@ std::optional<MmaSyncDotLayout> chooseMmaSyncLayout(tile::DotOp dot, int64_t num
   l.nTilesPerWarp = l.nTiles / l.warpsN;
 
   l.aStride = paddedStride(l.k);
-  l.bStride = paddedStride(l.n);
+  l.bTransposed = bTransposed;
+  l.bStride = paddedStride(bTransposed ? l.k : l.n);
   l.cStride = paddedStride(l.n);
   l.aOffset = 0;
   l.bOffset = llvm::alignTo(l.m * l.aStride * 2, 16);
-  l.cOffset = llvm::alignTo(l.bOffset + l.k * l.bStride * 2, 16);
+  l.cOffset = llvm::alignTo(l.bOffset + (bTransposed ? l.n : l.k) * l.bStride * 2, 16);
   l.bytes = l.cOffset + l.m * l.cStride * 4;
   if (l.bytes > kStaticSharedMemoryBytes)
     return fail(llvm::formatv("staging A, B and C takes {0} bytes of shared memory, over the "

@@ -7,6 +7,8 @@
 //
 //   round-robin A [M,K] --store--> smem A, row-major, padded rows
 //   round-robin B [K,N] --store--> smem B, row-major, padded rows
+//   (or A / B straight from global memory by cp.async, AsyncCopy.h; such a B
+//    contiguous along K is staged [N,K] and read with non-transposed ldmatrix)
 //   round-robin C [M,N] --store--> smem C (f32), row-major, padded rows
 //   each warp: for its (mi, ni) tiles, for each k step: ldmatrix.x4 of A,
 //              ldmatrix.x2.trans of B, nvvm.mma.sync m16n8k16; D over C
@@ -65,6 +67,10 @@ struct MmaSyncDotLayout {
   int64_t warpsM, warpsN;
   /// Tiles of one warp along N, statically unrolled (nTiles / warpsN).
   int64_t nTilesPerWarp;
+  /// B is staged as its transpose, [N, K] row-major (its memory order when it
+  /// comes by cp.async from a [K, N] tile contiguous along K, such as K^T in
+  /// q . k^T), and read with non-transposed ldmatrix.
+  bool bTransposed;
   /// Row strides in elements of the shared-memory copies (all row-major).
   int64_t aStride, bStride, cStride;
   /// Byte offsets into the staging buffer, and its extent.
@@ -77,7 +83,9 @@ constexpr int64_t kStaticSharedMemoryBytes = 48 * 1024;
 /// The mma.sync layout of `dot` on `numWarps` warps, or the reason it does not
 /// qualify (operand types other than bf16/f16 with an f32 accumulator, a shape
 /// that is not a multiple of 16 x 8 x 16, or staging beyond shared memory).
+/// With `bTransposed`, B is staged [N, K] (see MmaSyncDotLayout::bTransposed).
 std::optional<MmaSyncDotLayout> chooseMmaSyncLayout(tile::DotOp dot, int64_t numWarps,
-                                                    std::string *whyNot = nullptr);
+                                                    std::string *whyNot = nullptr,
+                                                    bool bTransposed = false);
 
 } // namespace mobagen::compiler

@@ -61,6 +61,15 @@ void emitMmaSyncDot(ImplicitLocOpBuilder &b, const MmaSyncDotLayout &l, Value ti
   Value matrixRow = arith::RemUIOp::create(b, lane, constantI32(b, 16));
   Value matrixCol = arith::MulIOp::create(
       b, arith::DivUIOp::create(b, lane, constantI32(b, 16)), constantI32(b, 8));
+  // For B staged [N, K]: row lane mod 8 of matrix (lane div 8) mod 2.
+  Value bMatrixRow, bMatrixCol;
+  if (l.bTransposed) {
+    bMatrixRow = arith::RemUIOp::create(b, lane, constantI32(b, 8));
+    bMatrixCol = arith::MulIOp::create(
+        b, arith::RemUIOp::create(b, arith::DivUIOp::create(b, lane, constantI32(b, 8)),
+                                  constantI32(b, 2)),
+        constantI32(b, 8));
+  }
 
   // The n tiles of this warp: ni = warpN + j * warpsN, j < nTilesPerWarp.
   SmallVector<Value> tileCol, accCol; // first column of tile j, and C/D column 2t in it
@@ -116,10 +125,19 @@ void emitMmaSyncDot(ImplicitLocOpBuilder &b, const MmaSyncDotLayout &l, Value ti
     auto resultType = LLVM::LLVMStructType::getLiteral(b.getContext(), {f32, f32, f32, f32});
     SmallVector<Value> next;
     for (int64_t j = 0; j < l.nTilesPerWarp; ++j) {
-      // b0b1 | b2b3: the k 0-7 and k 8-15 halves of B[k.., tileCol..], transposed.
-      SmallVector<Value> bFrag = loadMatrices(
-          b, elementAddress(b, ops.bBuffer, element, bRow, tileCol[j], l.bStride), 2,
-          /*trans=*/true, element);
+      // b0b1 | b2b3: the k 0-7 and k 8-15 halves of B[k.., tileCol..]. Staged
+      // [K, N], each half is transposed by ldmatrix; staged [N, K], lane l names
+      // row n = l mod 8 of half l div 8 (lanes 16-31 unused by .x2), and the
+      // plain ldmatrix map (row l / 4, columns 2 (l % 4) + {0, 1}) is already
+      // (n = g, k = 2t + {0, 1}).
+      Value bAddress =
+          l.bTransposed
+              ? elementAddress(b, ops.bBuffer, element,
+                               arith::AddIOp::create(b, tileCol[j], bMatrixRow),
+                               arith::AddIOp::create(b, k, bMatrixCol), l.bStride)
+              : elementAddress(b, ops.bBuffer, element, bRow, tileCol[j], l.bStride);
+      SmallVector<Value> bFrag =
+          loadMatrices(b, bAddress, 2, /*trans=*/!l.bTransposed, element);
       ValueRange c = kLoop.getRegionIterArgs().slice(4 * j, 4);
       auto mma = NVVM::MmaOp::create(
           b, resultType, a, bFrag, c, ArrayRef<int64_t>{l.tileM, l.tileN, l.tileK},

@@ -147,3 +147,220 @@ func.func @not_mma(%x: f32, %h: bf16, %c: !tile.ptr<f32>) attributes {tile.num_w
   tile.store %c, %sum : !tile.ptr<f32>, f32
   return
 }
+
+// -----
+
+// cp.async (AsyncCopy.h): A [16 x 32] row-major with a row mask runs along K;
+// B = K^T [32 x 16] (element (k, n) at n * 32 + k) with a per-key mask runs
+// along dim 0, so it is staged [N, K] = 16 rows of 40 and read with plain
+// (row) ldmatrix. No operand element goes through registers: each operand has
+// 64 runs of 8 elements, and thread t copies runs t and t + 32, its pointer
+// and mask recomputed at the run's coordinates, src-size 16 or 0 from the
+// mask; then one commit, a wait for all and the barrier. Staging: A 16 x 40 x
+// 2 = 1280 bytes, B^T 16 x 40 x 2 = 1280, C 16 x 24 x 4 = 1536.
+// CHECK-LABEL: llvm.mlir.global internal @__async_qk_staging() {{.*}} !llvm.array<4096 x i8>
+// CHECK-LABEL: llvm.func @async_qk
+// CHECK-NOT: llvm.load %{{.*}} : !llvm.ptr<1> -> bf16
+// CHECK-NOT: : bf16, !llvm.ptr<3>
+// CHECK: %[[ASIZE:.*]] = arith.select %{{.*}}, %c16_i32{{[_0-9]*}}, %c0_i32{{[_0-9]*}} : i32
+// CHECK: nvvm.cp.async.shared.global %{{.*}}, %{{.*}}, 16, cache =  cg, %[[ASIZE]] : !llvm.ptr<3>, !llvm.ptr<1>, i32
+// CHECK-COUNT-3: nvvm.cp.async.shared.global
+// CHECK-NOT: nvvm.cp.async.shared.global
+// CHECK-NOT: : bf16, !llvm.ptr<3>
+// CHECK: nvvm.cp.async.commit.group
+// CHECK-NEXT: nvvm.cp.async.wait.group 0
+// CHECK-NEXT: nvvm.barrier0
+// CHECK: nvvm.ldmatrix {{.*}}layout = #nvvm.mma_layout<row>, num = 4
+// CHECK: nvvm.ldmatrix {{.*}}layout = #nvvm.mma_layout<row>, num = 2
+// CHECK: nvvm.mma.sync
+// CHECK-NOT: cp.async
+// CHECK: llvm.return
+func.func @async_qk(%a: !tile.ptr<bf16>, %b: !tile.ptr<bf16>, %c: !tile.ptr<f32>, %m: i32) attributes {tile.num_warps = 1 : i32} {
+  %i = tile.make_range 0 to 16 : tensor<16xi32>
+  %k = tile.make_range 0 to 32 : tensor<32xi32>
+  %i2 = tile.expand_dims %i, 1 : tensor<16xi32> -> tensor<16x1xi32>
+  %k2 = tile.expand_dims %k, 0 : tensor<32xi32> -> tensor<1x32xi32>
+  %c32 = arith.constant dense<32> : tensor<16x1xi32>
+  %ri = arith.muli %i2, %c32 : tensor<16x1xi32>
+  %riB = tile.broadcast %ri : tensor<16x1xi32> -> tensor<16x32xi32>
+  %kB = tile.broadcast %k2 : tensor<1x32xi32> -> tensor<16x32xi32>
+  %aOff = arith.addi %riB, %kB : tensor<16x32xi32>
+  %ms = tile.splat %m : i32 -> tensor<16x1xi32>
+  %rowOk = arith.cmpi slt, %i2, %ms : tensor<16x1xi32>
+  %aMask = tile.broadcast %rowOk : tensor<16x1xi1> -> tensor<16x32xi1>
+  %zeroA = arith.constant dense<0.0> : tensor<16x32xbf16>
+  %as = tile.splat %a : !tile.ptr<bf16> -> tensor<16x32x!tile.ptr<bf16>>
+  %ap = tile.addptr %as, %aOff : tensor<16x32x!tile.ptr<bf16>>, tensor<16x32xi32>
+  %va = tile.load %ap, mask %aMask, other %zeroA : (tensor<16x32x!tile.ptr<bf16>>, tensor<16x32xi1>, tensor<16x32xbf16>) -> tensor<16x32xbf16>
+  %j = tile.make_range 0 to 16 : tensor<16xi32>
+  %kc = tile.expand_dims %k, 1 : tensor<32xi32> -> tensor<32x1xi32>
+  %j2 = tile.expand_dims %j, 0 : tensor<16xi32> -> tensor<1x16xi32>
+  %kcB = tile.broadcast %kc : tensor<32x1xi32> -> tensor<32x16xi32>
+  %j2B = tile.broadcast %j2 : tensor<1x16xi32> -> tensor<32x16xi32>
+  %c32b = arith.constant dense<32> : tensor<32x16xi32>
+  %nr = arith.muli %j2B, %c32b : tensor<32x16xi32>
+  %bOff = arith.addi %nr, %kcB : tensor<32x16xi32>
+  %ms2 = tile.splat %m : i32 -> tensor<32x16xi32>
+  %bMask = arith.cmpi slt, %j2B, %ms2 : tensor<32x16xi32>
+  %zeroB = arith.constant dense<0.0> : tensor<32x16xbf16>
+  %bs = tile.splat %b : !tile.ptr<bf16> -> tensor<32x16x!tile.ptr<bf16>>
+  %bp = tile.addptr %bs, %bOff : tensor<32x16x!tile.ptr<bf16>>, tensor<32x16xi32>
+  %vb = tile.load %bp, mask %bMask, other %zeroB : (tensor<32x16x!tile.ptr<bf16>>, tensor<32x16xi1>, tensor<32x16xbf16>) -> tensor<32x16xbf16>
+  %acc = arith.constant dense<0.0> : tensor<16x16xf32>
+  %d = tile.dot %va, %vb, %acc : tensor<16x32xbf16> * tensor<32x16xbf16> -> tensor<16x16xf32>
+  %r = tile.make_range 0 to 256 : tensor<256xi32>
+  %flat = tile.reshape %d : tensor<16x16xf32> -> tensor<256xf32>
+  %cs = tile.splat %c : !tile.ptr<f32> -> tensor<256x!tile.ptr<f32>>
+  %cp = tile.addptr %cs, %r : tensor<256x!tile.ptr<f32>>, tensor<256xi32>
+  tile.store %cp, %flat : tensor<256x!tile.ptr<f32>>, tensor<256xf32>
+  return
+}
+
+// -----
+
+// Not provable, so the register path: K^T whose mask changes along K (a per-k
+// bound), and an A whose rows are 36 elements apart (runs 8-byte aligned only).
+// B keeps [K, N] staging and .trans ldmatrix.
+// CHECK-LABEL: llvm.func @async_refused
+// CHECK-NOT: cp.async
+// CHECK: llvm.store %{{.*}}, %{{.*}} : bf16, !llvm.ptr<3>
+// CHECK: nvvm.ldmatrix {{.*}}layout = #nvvm.mma_layout<row>, num = 4
+// CHECK: nvvm.ldmatrix {{.*}}layout = #nvvm.mma_layout<col>, num = 2
+// CHECK-NOT: cp.async
+// CHECK: llvm.return
+func.func @async_refused(%a: !tile.ptr<bf16>, %b: !tile.ptr<bf16>, %c: !tile.ptr<f32>, %m: i32) attributes {tile.num_warps = 1 : i32} {
+  %i = tile.make_range 0 to 16 : tensor<16xi32>
+  %k = tile.make_range 0 to 32 : tensor<32xi32>
+  %i2 = tile.expand_dims %i, 1 : tensor<16xi32> -> tensor<16x1xi32>
+  %k2 = tile.expand_dims %k, 0 : tensor<32xi32> -> tensor<1x32xi32>
+  %c36 = arith.constant dense<36> : tensor<16x1xi32>
+  %ri = arith.muli %i2, %c36 : tensor<16x1xi32>
+  %riB = tile.broadcast %ri : tensor<16x1xi32> -> tensor<16x32xi32>
+  %kB = tile.broadcast %k2 : tensor<1x32xi32> -> tensor<16x32xi32>
+  %aOff = arith.addi %riB, %kB : tensor<16x32xi32>
+  %as = tile.splat %a : !tile.ptr<bf16> -> tensor<16x32x!tile.ptr<bf16>>
+  %ap = tile.addptr %as, %aOff : tensor<16x32x!tile.ptr<bf16>>, tensor<16x32xi32>
+  %va = tile.load %ap : (tensor<16x32x!tile.ptr<bf16>>) -> tensor<16x32xbf16>
+  %j = tile.make_range 0 to 16 : tensor<16xi32>
+  %kc = tile.expand_dims %k, 1 : tensor<32xi32> -> tensor<32x1xi32>
+  %j2 = tile.expand_dims %j, 0 : tensor<16xi32> -> tensor<1x16xi32>
+  %kcB = tile.broadcast %kc : tensor<32x1xi32> -> tensor<32x16xi32>
+  %j2B = tile.broadcast %j2 : tensor<1x16xi32> -> tensor<32x16xi32>
+  %c32b = arith.constant dense<32> : tensor<32x16xi32>
+  %nr = arith.muli %j2B, %c32b : tensor<32x16xi32>
+  %bOff = arith.addi %nr, %kcB : tensor<32x16xi32>
+  %ms2 = tile.splat %m : i32 -> tensor<32x16xi32>
+  %bMask = arith.cmpi slt, %kcB, %ms2 : tensor<32x16xi32>
+  %zeroB = arith.constant dense<0.0> : tensor<32x16xbf16>
+  %bs = tile.splat %b : !tile.ptr<bf16> -> tensor<32x16x!tile.ptr<bf16>>
+  %bp = tile.addptr %bs, %bOff : tensor<32x16x!tile.ptr<bf16>>, tensor<32x16xi32>
+  %vb = tile.load %bp, mask %bMask, other %zeroB : (tensor<32x16x!tile.ptr<bf16>>, tensor<32x16xi1>, tensor<32x16xbf16>) -> tensor<32x16xbf16>
+  %acc = arith.constant dense<0.0> : tensor<16x16xf32>
+  %d = tile.dot %va, %vb, %acc : tensor<16x32xbf16> * tensor<32x16xbf16> -> tensor<16x16xf32>
+  %r = tile.make_range 0 to 256 : tensor<256xi32>
+  %flat = tile.reshape %d : tensor<16x16xf32> -> tensor<256xf32>
+  %cs = tile.splat %c : !tile.ptr<f32> -> tensor<256x!tile.ptr<f32>>
+  %cp = tile.addptr %cs, %r : tensor<256x!tile.ptr<f32>>, tensor<256xi32>
+  tile.store %cp, %flat : tensor<256x!tile.ptr<f32>>, tensor<256xf32>
+  return
+}
+
+// -----
+
+// A loaded outside the loop of its dot is copied once, where the load stands,
+// into the resident buffer (16 x 40 bf16 = 1280 bytes: 2 copies per thread)
+// after a wait for this thread's earlier copies and a barrier; in the loop the dot issues no copy for
+// A, waits for the copies and reads A from the resident buffer. B (a reshaped
+// load) keeps the register path.
+// CHECK-LABEL: llvm.mlir.global internal @__resident_a_resident() {{.*}} !llvm.array<1280 x i8>
+// CHECK-LABEL: llvm.func @resident_a
+// CHECK: nvvm.cp.async.wait.group 0
+// CHECK-NEXT: nvvm.barrier0
+// CHECK-NEXT: %[[RES:.*]] = llvm.mlir.addressof @__resident_a_resident : !llvm.ptr<3>
+// CHECK-COUNT-2: nvvm.cp.async.shared.global
+// CHECK-NOT: nvvm.cp.async.shared.global
+// CHECK: nvvm.cp.async.commit.group
+// CHECK: scf.for
+// CHECK-NOT: nvvm.cp.async.shared.global
+// CHECK: nvvm.barrier0
+// CHECK-NEXT: %[[A:.*]] = llvm.mlir.addressof @__resident_a_resident : !llvm.ptr<3>
+// CHECK-NOT: nvvm.cp.async
+// CHECK: llvm.store %{{.*}}, %{{.*}} : bf16, !llvm.ptr<3>
+// CHECK-NOT: nvvm.cp.async.commit.group
+// CHECK: nvvm.cp.async.wait.group 0
+// CHECK-NEXT: nvvm.barrier0
+// CHECK: nvvm.ldmatrix {{.*}}num = 4
+// CHECK-NOT: nvvm.cp.async.shared.global
+// CHECK: llvm.return
+func.func @resident_a(%a: !tile.ptr<bf16>, %b: !tile.ptr<bf16>, %c: !tile.ptr<f32>, %n: i32) attributes {tile.num_warps = 1 : i32} {
+  %i = tile.make_range 0 to 16 : tensor<16xi32>
+  %k = tile.make_range 0 to 32 : tensor<32xi32>
+  %i2 = tile.expand_dims %i, 1 : tensor<16xi32> -> tensor<16x1xi32>
+  %k2 = tile.expand_dims %k, 0 : tensor<32xi32> -> tensor<1x32xi32>
+  %c32 = arith.constant dense<32> : tensor<16x1xi32>
+  %ri = arith.muli %i2, %c32 : tensor<16x1xi32>
+  %riB = tile.broadcast %ri : tensor<16x1xi32> -> tensor<16x32xi32>
+  %kB = tile.broadcast %k2 : tensor<1x32xi32> -> tensor<16x32xi32>
+  %aOff = arith.addi %riB, %kB : tensor<16x32xi32>
+  %as = tile.splat %a : !tile.ptr<bf16> -> tensor<16x32x!tile.ptr<bf16>>
+  %ap = tile.addptr %as, %aOff : tensor<16x32x!tile.ptr<bf16>>, tensor<16x32xi32>
+  %va = tile.load %ap : (tensor<16x32x!tile.ptr<bf16>>) -> tensor<16x32xbf16>
+  %r = tile.make_range 0 to 512 : tensor<512xi32>
+  %bs = tile.splat %b : !tile.ptr<bf16> -> tensor<512x!tile.ptr<bf16>>
+  %bp = tile.addptr %bs, %r : tensor<512x!tile.ptr<bf16>>, tensor<512xi32>
+  %zero = arith.constant dense<0.0> : tensor<16x16xf32>
+  %c0 = arith.constant 0 : i32
+  %c1 = arith.constant 1 : i32
+  %sum = scf.for %t = %c0 to %n step %c1 iter_args(%acc = %zero) -> (tensor<16x16xf32>) : i32 {
+    %vb = tile.load %bp : (tensor<512x!tile.ptr<bf16>>) -> tensor<512xbf16>
+    %mb = tile.reshape %vb : tensor<512xbf16> -> tensor<32x16xbf16>
+    %d = tile.dot %va, %mb, %acc : tensor<16x32xbf16> * tensor<32x16xbf16> -> tensor<16x16xf32>
+    scf.yield %d : tensor<16x16xf32>
+  }
+  %r256 = tile.make_range 0 to 256 : tensor<256xi32>
+  %flat = tile.reshape %sum : tensor<16x16xf32> -> tensor<256xf32>
+  %cs = tile.splat %c : !tile.ptr<f32> -> tensor<256x!tile.ptr<f32>>
+  %cp = tile.addptr %cs, %r256 : tensor<256x!tile.ptr<f32>>, tensor<256xi32>
+  tile.store %cp, %flat : tensor<256x!tile.ptr<f32>>, tensor<256xf32>
+  return
+}
+
+// -----
+
+// A tile.store in the loop may change what A's load read: no resident copy.
+// CHECK-LABEL: llvm.func @resident_refused
+// CHECK-NOT: cp.async
+// CHECK: llvm.return
+func.func @resident_refused(%a: !tile.ptr<bf16>, %b: !tile.ptr<bf16>, %c: !tile.ptr<f32>, %n: i32) attributes {tile.num_warps = 1 : i32} {
+  %i = tile.make_range 0 to 16 : tensor<16xi32>
+  %k = tile.make_range 0 to 32 : tensor<32xi32>
+  %i2 = tile.expand_dims %i, 1 : tensor<16xi32> -> tensor<16x1xi32>
+  %k2 = tile.expand_dims %k, 0 : tensor<32xi32> -> tensor<1x32xi32>
+  %c32 = arith.constant dense<32> : tensor<16x1xi32>
+  %ri = arith.muli %i2, %c32 : tensor<16x1xi32>
+  %riB = tile.broadcast %ri : tensor<16x1xi32> -> tensor<16x32xi32>
+  %kB = tile.broadcast %k2 : tensor<1x32xi32> -> tensor<16x32xi32>
+  %aOff = arith.addi %riB, %kB : tensor<16x32xi32>
+  %as = tile.splat %a : !tile.ptr<bf16> -> tensor<16x32x!tile.ptr<bf16>>
+  %ap = tile.addptr %as, %aOff : tensor<16x32x!tile.ptr<bf16>>, tensor<16x32xi32>
+  %va = tile.load %ap : (tensor<16x32x!tile.ptr<bf16>>) -> tensor<16x32xbf16>
+  %r = tile.make_range 0 to 512 : tensor<512xi32>
+  %bs = tile.splat %b : !tile.ptr<bf16> -> tensor<512x!tile.ptr<bf16>>
+  %bp = tile.addptr %bs, %r : tensor<512x!tile.ptr<bf16>>, tensor<512xi32>
+  %zero = arith.constant dense<0.0> : tensor<16x16xf32>
+  %c0 = arith.constant 0 : i32
+  %c1 = arith.constant 1 : i32
+  %sum = scf.for %t = %c0 to %n step %c1 iter_args(%acc = %zero) -> (tensor<16x16xf32>) : i32 {
+    %vb = tile.load %bp : (tensor<512x!tile.ptr<bf16>>) -> tensor<512xbf16>
+    %mb = tile.reshape %vb : tensor<512xbf16> -> tensor<32x16xbf16>
+    %d = tile.dot %va, %mb, %acc : tensor<16x32xbf16> * tensor<32x16xbf16> -> tensor<16x16xf32>
+    tile.store %bp, %vb : tensor<512x!tile.ptr<bf16>>, tensor<512xbf16>
+    scf.yield %d : tensor<16x16xf32>
+  }
+  %r256 = tile.make_range 0 to 256 : tensor<256xi32>
+  %flat = tile.reshape %sum : tensor<16x16xf32> -> tensor<256xf32>
+  %cs = tile.splat %c : !tile.ptr<f32> -> tensor<256x!tile.ptr<f32>>
+  %cp = tile.addptr %cs, %r256 : tensor<256x!tile.ptr<f32>>, tensor<256xi32>
+  tile.store %cp, %flat : tensor<256x!tile.ptr<f32>>, tensor<256xf32>
+  return
+}

@@ -75,6 +75,23 @@ TEST_F(DotLayoutTest, SquareTileGivesEachWarpWholeRows) {
   EXPECT_EQ(l->bytes, 2 * 64 * 72 * 2 + 64 * 72 * 4);
 }
 
+TEST_F(DotLayoutTest, TransposedBIsStagedAsRowsOfK) {
+  // M = 32, N = 16, K = 64: B staged [K, N] has 64 rows of 16 + 8; staged [N, K]
+  // (bTransposed) 16 rows of 64 + 8.
+  std::optional<MmaSyncDotLayout> plain = chooseMmaSyncLayout(dot(32, 16, 64, bf16(), f32()), 4);
+  std::optional<MmaSyncDotLayout> l =
+      chooseMmaSyncLayout(dot(32, 16, 64, bf16(), f32()), 4, nullptr, /*bTransposed=*/true);
+  ASSERT_TRUE(plain && l);
+  EXPECT_FALSE(plain->bTransposed);
+  EXPECT_EQ(plain->bStride, 24);
+  EXPECT_EQ(plain->cOffset, 32 * 72 * 2 + 64 * 24 * 2);
+  EXPECT_TRUE(l->bTransposed);
+  EXPECT_EQ(l->bStride, 72);
+  EXPECT_EQ(l->bOffset, 32 * 72 * 2);
+  EXPECT_EQ(l->cOffset, 32 * 72 * 2 + 16 * 72 * 2);
+  EXPECT_EQ(l->bytes, l->cOffset + 32 * 24 * 4);
+}
+
 TEST_F(DotLayoutTest, WarpGridMaximizesWarpsWithWork) {
   // One m tile, two n tiles, 4 warps: 2 x 2 puts two warps to work (4 x 1 one).
   std::optional<MmaSyncDotLayout> small = chooseMmaSyncLayout(dot(16, 16, 16, bf16(), f32()), 4);

@@ -29,6 +29,37 @@ def inputs(d):
         x, y = row_inputs(rng, m, n, kernel)
         np.save(f"{d}/rows-{m}x{n}-x.npy", x)
         np.save(f"{d}/rows-{m}x{n}-y.npy", y)
+    # async-dot.mlir (cp.async operands, m = 27 query rows, nk = 21 keys): what a
+    # masked-off or misplaced copy would read is NaN (rows past m / nk, the row
+    # padding of q, k, p and v, q's row 39 that masked-off rows point at).
+    nan = np.nan
+    q = rng.standard_normal((40, 80))
+    q[:, 64:] = nan
+    q[39] = nan
+    idx = rng.integers(0, 39, 32).astype(np.int32)
+    idx[27:] = 39
+    kk = rng.standard_normal((32, 72))
+    kk[:, 64:] = nan
+    kk[21:] = nan
+    p = rng.standard_normal((32, 40))
+    p[:, 32:] = nan
+    p[27:] = nan
+    v = rng.standard_normal((32, 72))
+    v[:, 64:] = nan
+    v[21:] = nan
+    for name, x in [("aq", q), ("ak", kk), ("ap", p), ("av", v)]:
+        np.save(f"{d}/{name}.npy", to_bits(x, "bf16"))
+    np.save(f"{d}/aidx.npy", idx)
+    idx2 = rng.integers(0, 39, 64).astype(np.int32)
+    idx2[27:32] = 39
+    idx2[59:] = 39
+    np.save(f"{d}/aidx2.npy", idx2)
+    k2 = rng.standard_normal((64, 72))
+    k2[:, 64:] = nan
+    k2[53:] = nan
+    np.save(f"{d}/ak2.npy", to_bits(k2, "bf16"))
+    np.save(f"{d}/ao.npy", rng.standard_normal((32, 64)).astype(np.float32))
+
 
 
 # The row-reduction kernels of row-reductions.mlir: [M, N] on 4 warps.
@@ -137,6 +168,40 @@ def check(d, name):
         check_close(load("c64"), (a @ b).reshape(-1), "A B (bf16, 64 x 64 x 64)")
     elif name.startswith("rows-"):
         check_rows(d, name[len("rows-"):])
+    elif name == "async-qk":
+        m, nk = 27, 21
+        q = from_bits(load("aq"), "bf16")[load("aidx")[:m], :64]
+        k = from_bits(load("ak"), "bf16")[:nk, :64]
+        want = np.zeros((32, 32))
+        want[:m, :nk] = q @ k.T
+        got = load("as").reshape(32, 32)
+        assert not np.isnan(got).any(), "a masked-off element was read"
+        check_close(got, want, "Q K^T with masked rows and keys (cp.async)")
+    elif name == "async-qk-loop":
+        m, nk = 27, 53
+        q = from_bits(load("aq"), "bf16")[:, :64]
+        k = from_bits(load("ak2"), "bf16")[:nk, :64]
+        idx = load("aidx2")
+        got = load("as2").reshape(2, 32, 32)
+        assert not np.isnan(got).any(), "a masked-off element was read"
+        for t in range(2):
+            want = np.zeros((32, 32))
+            for j in range(2):  # key tiles of 32, summed
+                keys = k[32 * j : min(32 * j + 32, nk)]
+                want[:m, : len(keys)] += q[idx[32 * t : 32 * t + m]] @ keys.T
+            check_close(got[t], want, f"sum_j Q_{t} K_j^T with a resident Q (cp.async)")
+    elif name == "async-qk-loop-empty":
+        assert np.array_equal(load("as3"), np.zeros(2048, np.float32)), "S is not 0 without keys"
+    elif name == "async-pv":
+        m, nk = 27, 21
+        p = from_bits(load("ap"), "bf16")[:, :32]
+        p[m:] = 0
+        v = from_bits(load("av"), "bf16")[:, :64]
+        v[nk:] = 0
+        want = load("ao").astype(np.float64) + p @ v
+        got = load("ao_out")
+        assert not np.isnan(got).any(), "a masked-off element was read"
+        check_close(got, want, "C + P V with masked rows and keys (cp.async)")
     else:
         raise SystemExit(f"unknown test {name}")
     print(f"{name}: matches NumPy")

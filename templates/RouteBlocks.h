@@ -1,8 +1,8 @@
 //===- RouteBlocks.h - per-block lists of the query rows routed to each block ---===//
 //
-// The tensor-core attention (docs/design/sparse-attention.md) runs one program
-// per (key block, query head, sequence) over the query rows that selected that
-// block. These two kernels turn gate_topk's per-row selection into those lists,
+// The tensor-core attention (docs/design/sparse-attention.md) runs over the
+// query rows that selected each (key block, query head), the lists of GQA heads
+// that share a K/V head together (SparseAttentionBlocks.h). These two kernels turn gate_topk's per-row selection into those lists,
 // deterministically (rows in ascending order) and without atomics.
 //
 // A (row, head, slot) is *routed* when its block b = selected[row, head, slot] is

@@ -1,13 +1,20 @@
 //===- SparseAttentionBlocks.cpp - MoBA attention over routed blocks ----------===//
 //
-// Program (j, head, b) owns key block j of sequence b for query head `head`.
-// route_scatter listed the (row, slot) entries routed to that block in
-// routed[start, start + count); the program walks the list block_m entries at
-// a time, gathers those query rows into a dense [block_m, D] tile (entries
-// past the list's end load zeros and store nothing) and runs FlashAttention's
-// online softmax over the block's keys [j * Bs, min((j + 1) * Bs, Lk)),
-// block_n keys at a time. Both products are tile.dot on the dtype with an f32
-// accumulator, so dot=mma lowers them to mma.sync m16n8k16.
+// Program (j, y, b) works on key block j of sequence b for the set of S query
+// heads [h0, h0 + S) holding y (h0 = y - y mod S, S = sharedHeads(G)), which
+// share K/V head h0 / G. route_scatter listed each head's (row, slot) entries
+// routed to the block in routed[start[g], start[g] + count[g]); the program
+// reads the S counts and starts as [S] tiles, prefix-sums the counts, and walks
+// the concatenation of the S lists in chunks of block_m positions, chunks
+// y mod S, y mod S + S, ... For each position t it finds its list g (the lists
+// with cum[g] <= t, less one) and so its head h0 + g and routed[start[g] + t -
+// cum[g]]: a [block_m, S] compare and two row sums per chunk, no memory
+// access. It gathers those query rows, each from its own head, into a dense
+// [block_m, D] tile (positions past the end load zeros and store nothing) and
+// runs FlashAttention's online softmax over the block's keys
+// [j * Bs, min((j + 1) * Bs, Lk)), block_n keys at a time, loading each K and V
+// tile once per chunk for all the heads in it. Both products are tile.dot on the
+// dtype with an f32 accumulator, so dot=mma lowers them to mma.sync m16n8k16.
 //
 // Every row of a tile sees every key of the block (a routed block is strictly
 // past, or the attention is non-causal): only keys past the block's or the
@@ -24,6 +31,7 @@
 
 #include "templates/VarlenProgram.h"
 
+
 #include <limits>
 #include <numbers>
 
@@ -31,6 +39,13 @@ using namespace mlir;
 using namespace mobagen;
 using namespace mobagen::templates;
 using tile::ProgramAxis;
+
+static_assert(kSharedHeads > 1 && (kSharedHeads & (kSharedHeads - 1)) == 0,
+              "a set of heads is a tile extent: a power of two");
+
+int64_t mobagen::templates::sharedHeads(int64_t groupSize) {
+  return groupSize % kSharedHeads == 0 ? kSharedHeads : 1;
+}
 
 FailureOr<func::FuncOp>
 mobagen::templates::buildSparseAttentionBlocks(ModuleOp module, moba::ConfigAttr config,
@@ -66,18 +81,48 @@ mobagen::templates::buildSparseAttentionBlocks(ModuleOp module, moba::ConfigAttr
   const double negInf = -std::numeric_limits<double>::infinity();
 
   Tile block = kb.programId(ProgramAxis::x);
-  Tile head = kb.programId(ProgramAxis::y);
+  Tile programHead = kb.programId(ProgramAxis::y);
   Tile seq = kb.programId(ProgramAxis::z);
   Tile kStart = kb.load(cuK + seq), kLen = kb.load(cuK + (seq + 1)) - kStart;
-  Tile kvHead = head / config.getGroupSize();
+  // GQA: S consecutive query heads of a KV head's group (S = sharedHeads(G)) share
+  // their lists, and their S programs y = firstHead + slice split the work.
+  const int64_t group = config.getGroupSize(), shared = sharedHeads(group);
+  Tile firstHead = programHead / shared * shared;
+  Tile slice = programHead - firstHead;
+  Tile kvHead = programHead / group;
 
-  // The block's list; a program past its sequence's last block has none and
-  // reads nothing.
+  // The S lists of the block, as [S] tiles (S is 1 or kSharedHeads, a power of
+  // two as a tile extent must be). A program past its sequence's last block has
+  // none and reads nothing. cum[g] = count[0] + ... + count[g - 1]: list g holds
+  // positions [cum[g], cum[g] + count[g]) of their concatenation, whose length is
+  // `total`.
   Tile numBlocks = blockCount(kLen, bs);
   Tile inSequence = block < numBlocks;
-  Tile listAt = (blocksBefore(kb, cuK, seq, bs) + block) * qHeads + head;
-  Tile count = kb.load(blockCounts + listAt, inSequence, 0);
-  Tile start = kb.load(blockOffsets + listAt, inSequence, 0);
+  Tile listBase = (blocksBefore(kb, cuK, seq, bs) + block) * qHeads + firstHead;
+  Tile total = kb.constant(0, i32), starts = total, cum = total, delta = total;
+  std::optional<Tile> listIds;
+  if (shared == 1) {
+    total = kb.load(blockCounts + listBase, inSequence, 0);
+    starts = kb.load(blockOffsets + listBase, inSequence, 0);
+  } else {
+    listIds = kb.arange(0, shared);
+    Tile listOk = inSequence.broadcastTo({shared});
+    Tile counts = kb.load(blockCounts + (listBase + *listIds), listOk, 0);
+    starts = kb.load(blockOffsets + (listBase + *listIds), listOk, 0);
+    // [g', g] tiles reduced over axis 0 (down the columns: the staging reads of a
+    // warp fall in distinct banks, docs/lowering.md).
+    Tile earlier = listIds->expandDims(1) < listIds->expandDims(0); // g' < g
+    cum = kb.sum(
+        kb.where(earlier, counts.expandDims(1).broadcastTo({shared, shared}), 0), 0);
+    total = kb.sum(counts, 0);
+    // Position t of list g is routed[start[g] + t - cum[g]]. The lists with
+    // cum[g] <= t are g = 0 .. g* (cum is non-decreasing; an empty list shares cum
+    // with the next), so with delta[g] = x[g] - x[g - 1], x = start - cum, the sum
+    // of delta over them is x[g*].
+    Tile x = starts - cum;
+    Tile follows = listIds->expandDims(1) + 1 == listIds->expandDims(0); // g' = g - 1
+    delta = x - kb.sum(kb.where(follows, x.expandDims(1).broadcastTo({shared, shared}), 0), 0);
+  }
 
   // The block's keys [keyBegin, keyEnd) in the sequence.
   Tile keyBegin = block * bs;
@@ -86,12 +131,25 @@ mobagen::templates::buildSparseAttentionBlocks(ModuleOp module, moba::ConfigAttr
   Tile dims = kb.arange(0, headDim), entryIds = kb.arange(0, bm), keyIds = kb.arange(0, bn);
   Tile kvHeadOffset = kvHead * headDim;
 
+  // The concatenation in chunks of block_m entries; the S programs take every
+  // S-th chunk, starting at their slice (S = 1: all of them).
   kb.forLoop(
-      kb.constant(0, i32), count, kb.constant(bm, i32), {},
+      slice * bm, total, kb.constant(shared * bm, i32), {},
       [&](Tile c0, ArrayRef<Tile>) -> SmallVector<Tile> {
-        Tile listed = c0 + entryIds;
-        Tile ok = listed < count;
-        Tile entry = kb.load(routed + (start + listed), ok, 0); // row * top_k + slot
+        Tile listed = c0 + entryIds; // positions in the concatenation
+        Tile ok = listed < total;
+        // Each position's list g* (so query head firstHead + g*): the number of
+        // lists with cum[g] <= t, less one; and its place in routed, t + x[g*].
+        Tile head = firstHead;
+        Tile at = listed;
+        if (!listIds) {
+          at = listed + starts;
+        } else {
+          Tile reached = cum.expandDims(0) <= listed.expandDims(1); // [bm, S]
+          head = firstHead - 1 + kb.sum(kb.where(reached, kb.full({bm, shared}, 1, i32), 0), 1);
+          at = listed + kb.sum(kb.where(reached, delta.expandDims(0), 0), 1);
+        }
+        Tile entry = kb.load(routed + at, ok, 0); // row * top_k + slot
         Tile row = entry / topK;
         Tile qOffsets = (row * (qHeads * headDim) + head * headDim).expandDims(1) +
                         dims.expandDims(0);

@@ -1,13 +1,18 @@
 //===- SparseAttentionBlocks.h - MoBA attention over routed blocks, on tensor cores
 //
-// One program per (key block, query head, sequence): it reads the block's list of
-// routed (row, slot) entries (route_scatter), gathers block_m of those query rows
-// at a time into a dense tile, and runs FlashAttention's online softmax over the
-// block's keys with tile.dot on the dtype (mma.sync under dot=mma). Every key of a
-// routed block is visible to its rows (a past block, or non-causal), so only the
-// block's and the sequence's ends are masked. Per entry it writes the normalized
-// partial output and the partial log-sum-exp in base 2 of the exp2-domain logits
-// (s' = scale * log2(e) * q.k):
+// Runs over route_scatter's per-(key block, query head) lists of routed (row,
+// slot) entries. Under GQA the S query heads of a set (S = sharedHeads(Hq / Hkv):
+// 4 when 4 divides the group, else 1) read the same K/V, so their S programs
+// (key block, head, sequence), head in one set, share the set's S lists: they walk
+// the lists' concatenation in chunks of block_m entries, every S-th chunk each,
+// so one chunk may mix rows of several heads. A chunk gathers each entry's q row
+// from the entry's own head into a dense tile, loads the block's K/V tiles once
+// for all of them, and runs FlashAttention's online softmax over the block's keys
+// with tile.dot on the dtype (mma.sync under dot=mma). Every key of a routed
+// block is visible to its rows (a past block, or non-causal), so only the block's
+// and the sequence's ends are masked. Per entry it writes, at the entry's own
+// (row, head, slot), the normalized partial output and the partial log-sum-exp
+// in base 2 of the exp2-domain logits (s' = scale * log2(e) * q.k):
 //
 //   partial_out[((row * Hq + head) * top_k + slot) * D + d] = sum_k p_k v_k,d / l   (f32)
 //   partial_lse[(row * Hq + head) * top_k + slot] = m + log2(l)                      (f32)
@@ -18,7 +23,9 @@
 //       %routed: !tile.ptr<i32>, %partial_out, %partial_lse: !tile.ptr<f32>,
 //       %cu_seqlens_q, %cu_seqlens_k: !tile.ptr<i32>)
 //
-// grid = [max_b ceil(Lk_b / block_size), Hq, B].
+// grid = [max_b ceil(Lk_b / block_size), Hq, B]: program y takes slice y mod S of
+// the set of heads [y - y mod S, y - y mod S + S). With S = 1 (MHA, or a group
+// size that 4 does not divide) a program walks its own head's list alone.
 //
 // Default tuning {32, 64, 4} at both head dims: 64-row tiles with 4 warps spill
 // (the [64, D] f32 accumulator and the probabilities live in registers), and at
@@ -42,6 +49,18 @@ struct SparseBlocksTuning {
   int64_t blockN = 64; ///< keys per loop iteration
   int64_t numWarps = 4;
 };
+
+/// How many query heads of a GQA group share their lists in one set: the per-chunk
+/// head lookup works on [block_m, S] tiles and the count prefix sum on [S, S], next
+/// to an attention that already holds up to 255 registers. At D 128 on sm_80 the
+/// default variant (m32n64w4) assembles without spills with sets of 4 at G = 4, 8
+/// and 12, but spilled 8 to 12 bytes with sets of 2, 3, 6 or 8 (padded to a
+/// power of two or not), so only sets of 4 are built (docs/perf.md).
+constexpr int64_t kSharedHeads = 4;
+
+/// S for a GQA group of `groupSize` = Hq / Hkv query heads: kSharedHeads when it
+/// divides the group, else 1 (each head's list alone, as without GQA).
+int64_t sharedHeads(int64_t groupSize);
 
 mlir::FailureOr<mlir::func::FuncOp> buildSparseAttentionBlocks(mlir::ModuleOp module,
                                                                moba::ConfigAttr config,

@@ -18,12 +18,15 @@
 
 #include "compiler/Conversion/Passes.h"
 
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/Verifier.h"
 #include "mlir/Pass/PassManager.h"
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cstdlib>
 #include <string>
 
@@ -490,6 +493,47 @@ TEST_F(KernelBuilderTest, SparseAttentionBlocksBuildsWithTwoDtypeDots) {
   EXPECT_NE(messages.find("block_n = 256 is invalid: must be a power of two in [16, 128]"),
             std::string::npos)
       << messages;
+}
+
+// GQA sharing: S, the heads whose lists one program's chunks mix, is
+// kSharedHeads (4) when it divides the group size, else 1; the kernel reads the S
+// lists as an [S] tile and steps its chunk loop by S * block_m. S = 1 keeps one
+// head's list and no [S] tile.
+TEST_F(KernelBuilderTest, SparseAttentionBlocksSharesListsAcrossGqaHeads) {
+  const std::pair<int64_t, int64_t> expected[] = {{1, 1}, {2, 1}, {3, 1}, {4, 4}, {6, 1},
+                                                  {8, 4}, {12, 4}, {64, 4}};
+  for (auto [group, shared] : expected)
+    EXPECT_EQ(sharedHeads(group), shared) << "G " << group;
+
+  // {Hq, Hkv, S}
+  const std::array<int64_t, 3> cases[] = {{4, 4, 1}, {4, 2, 1}, {4, 1, 4}, {24, 2, 4}};
+  for (const auto &[hq, hkv, shared] : cases) {
+    SCOPED_TRACE(::testing::Message() << "Hq " << hq << " Hkv " << hkv);
+    auto config = moba::ConfigAttr::get(&context, 64, 3, 64, hq, hkv, true,
+                                        BFloat16Type::get(&context), "sm_80", nullptr);
+    FailureOr<func::FuncOp> kernel = buildSparseAttentionBlocks(*module, config, {});
+    ASSERT_TRUE(succeeded(kernel));
+    EXPECT_TRUE(succeeded(verify(*module))) << messages;
+    bool listTile = false;
+    kernel->walk([&](tile::MakeRangeOp range) {
+      listTile |= range.getStart() == 0 && range.getEnd() == 4;
+    });
+    EXPECT_EQ(listTile, shared > 1);
+    // The chunk loop: the scf.for whose body holds the two dots, stepping S * block_m.
+    int chunkLoops = 0;
+    kernel->walk([&](scf::ForOp loop) {
+      int dots = 0;
+      loop.getBody()->walk([&](tile::DotOp) { ++dots; });
+      if (dots == 0 || loop->getParentOfType<scf::ForOp>())
+        return;
+      ++chunkLoops;
+      std::optional<int64_t> step = getConstantIntValue(loop.getStep());
+      ASSERT_TRUE(step.has_value());
+      EXPECT_EQ(*step, shared * 32);
+    });
+    EXPECT_EQ(chunkLoops, 1);
+    kernel->erase();
+  }
 }
 
 } // namespace

@@ -40,7 +40,12 @@ def seq_blocks(cu_k, block):
     return n, np.concatenate([[0], np.cumsum(n)]).astype(np.int64)
 
 
-def make_selection(rng, cu_q, cu_k, hq, block, top_k, causal):
+# --head-skew: the chance that a row of head h routes any block, by h % 4: lists of
+# one KV head's group differ in length, and head 0's are all empty.
+SKEW = (0.0, 1.0, 0.2, 0.6)
+
+
+def make_selection(rng, cu_q, cu_k, hq, block, top_k, causal, skew=False):
     total_q = int(cu_q[-1])
     selected = np.full((total_q, hq, top_k), -1, np.int32)
     n_blocks, _ = seq_blocks(cu_k, block)
@@ -50,6 +55,12 @@ def make_selection(rng, cu_q, cu_k, hq, block, top_k, causal):
             row = int(cu_q[b]) + i
             current = (lk - lq + i) // block
             for h in range(hq):
+                if skew and rng.random() >= SKEW[h % 4]:
+                    # Nothing routed: causal keeps only the current block (the
+                    # merge's diagonal pass), non-causal selects none.
+                    if causal:
+                        selected[row, h, 0] = current
+                    continue
                 if causal:
                     past = rng.permutation(current)[:min(top_k - 1, current)]
                     picks = sorted(past.tolist()) + [current]
@@ -111,6 +122,11 @@ def main():
     p.add_argument("--non-causal", dest="causal", action="store_false")
     p.add_argument("--dtype", default="bf16")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--head-skew", action="store_true",
+                   help="per-head routing chances SKEW (lists of different lengths, some empty)")
+    p.add_argument("--tile", default=None,
+                   help="check: BLOCK_M,BLOCK_N of the kernel; prints the tensor-core FLOPs its "
+                        "tiling executes")
     a = p.parse_args()
     path = lambda n: os.path.join(a.dir, n + ".npy")
     cu_q, cu_k, hq, d, bs, top_k = a.cu_q, a.cu_k, a.hq, a.head_dim, a.block_size, a.top_k
@@ -123,7 +139,7 @@ def main():
             np.save(path(name), to_bits(rng.standard_normal((rows, heads, d)), a.dtype))
         np.save(path("cu_q"), cu_q)
         np.save(path("cu_k"), cu_k)
-        selected = make_selection(rng, cu_q, cu_k, hq, bs, top_k, a.causal)
+        selected = make_selection(rng, cu_q, cu_k, hq, bs, top_k, a.causal, a.head_skew)
         np.save(path("selected"), selected)
         counts, offsets, routed = make_routing(selected, cu_q, cu_k, hq, bs, top_k, a.causal)
         np.save(path("block_counts"), counts)
@@ -131,8 +147,12 @@ def main():
         np.save(path("routed"), routed)
         np.save(path("partial_out_init"), np.full((total_q, hq, top_k, d), np.nan, np.float32))
         np.save(path("partial_lse_init"), np.full((total_q, hq, top_k), np.nan, np.float32))
+        group = hq // a.hkv
+        per_group = counts.reshape(-1, a.hkv, group)
         print(f"grid {max(n_blocks)},{hq},{len(cu_q) - 1}; {int(before[-1])} blocks; "
-              f"{int(counts.sum())} routed entries, longest list {int(counts.max())}")
+              f"{int(counts.sum())} routed entries, longest list {int(counts.max())}; "
+              f"empty lists {int((counts == 0).sum())}; longest group concatenation "
+              f"{int(per_group.sum(axis=2).max())}")
         return 0
 
     q, k, v = (from_bits(np.load(path(n)), a.dtype) for n in "qkv")
@@ -173,6 +193,25 @@ def main():
     ok = True
     print(f"{len(refs)} routed entries, longest list {int(counts.max())}, "
           f"useful FLOPs {flops}")
+    if a.tile:
+        # Heads share their lists S at a time, S = 4 when 4 divides G, else 1:
+        # the S programs of a (block, head set, sequence) split the concatenation of
+        # the S lists into chunks of block_m entries; each chunk runs
+        # ceil(keys / block_n) key steps of two [block_m, block_n, D] products
+        # (2 M N K FLOPs each).
+        shared = 4 if group % 4 == 0 else 1
+        tm, tn = (int(x) for x in a.tile.split(","))
+        tiled = 0
+        for b in range(len(cu_q) - 1):
+            lk = int(cu_k[b + 1] - cu_k[b])
+            for j in range(n_blocks[b]):
+                steps = -(-(min((j + 1) * bs, lk) - j * bs) // tn)
+                g0 = (int(before[b]) + j) * hq
+                for first in range(0, hq, shared):
+                    entries = int(counts[g0 + first:g0 + first + shared].sum())
+                    tiled += -(-entries // tm) * steps * 4 * tm * tn * d
+        print(f"tensor-core FLOPs of the {tm} x {tn} tiling, heads shared {shared} at a time: "
+              f"{tiled}")
     # Exactly the routed entries are written: the others still hold the NaN they started with.
     written = ~np.isnan(lse) | ~np.isnan(out).all(axis=3)
     partly = np.isnan(out).any(axis=3) & want_written

@@ -21,6 +21,7 @@
 #include "llvm/Support/MathExtras.h"
 
 #include <limits>
+#include <optional>
 
 using namespace mlir;
 using namespace mobagen;
@@ -61,7 +62,21 @@ FailureOr<func::FuncOp> mobagen::templates::buildGateTopK(ModuleOp module,
   const Tile &rows = prog.rows, &rowOk = prog.rowOk, &dims = prog.dims;
   Tile firstBlock = blocksBefore(kb, cuK, prog.seq, bs);
   Tile numBlocks = blockCount(prog.kLen, bs);
-  Tile qTile = kb.load(q + prog.qOffsets, rowOk.expandDims(1), 0.0).to(f32);
+  // The scores q . kbar run on tensor cores in bf16 yet stay exact to fp32's unit
+  // roundoff: q splits exactly into bf16 parts (bf16: itself; fp16's 11-bit
+  // significand: a high and a low part), kbar into three bf16 parts whose sum
+  // is kbar to 2^-24; every product of two parts is exact in the f32 accumulator.
+  Type bf16 = BFloat16Type::get(ctx);
+  Tile qLoaded = kb.load(q + prog.qOffsets, rowOk.expandDims(1), 0.0);
+  SmallVector<Tile> qParts;
+  if (dtype.isBF16()) {
+    qParts.push_back(qLoaded);
+  } else {
+    Tile qWide = qLoaded.to(f32);
+    Tile qHigh = qWide.to(bf16);
+    qParts.push_back(qHigh);
+    qParts.push_back((qWide - qHigh.to(f32)).to(bf16));
+  }
   Tile current = prog.position / bs; // each row's current block (causal)
 
   Tile slotIds = kb.arange(0, keptSlots);
@@ -84,7 +99,23 @@ FailureOr<func::FuncOp> mobagen::templates::buildGateTopK(ModuleOp module,
           Tile kbarBase = ((firstBlock + cols) * kvHeads + prog.kvHead) * headDim;
           Tile kbarT = kb.load(kbar + (dims.expandDims(1) + kbarBase.expandDims(0)),
                                colOk.expandDims(0), 0.0);
-          Tile scores = kb.dot(qTile, kbarT, kb.full({bm, bn}, 0.0, f32));
+          Tile kHigh = kbarT.to(bf16);
+          Tile kRest = kbarT - kHigh.to(f32);
+          Tile kMid = kRest.to(bf16);
+          Tile kLow = (kRest - kMid.to(f32)).to(bf16);
+          // Smallest products first: (q part, kbar part) with part orders summing
+          // to at most 2 (the rest are below 2^-24 of the score).
+          // Each dot starts from zero (a splat accumulator is never staged) and
+          // the partial scores are added in registers.
+          std::optional<Tile> sum;
+          const Tile kParts[] = {kHigh, kMid, kLow};
+          for (int64_t order = 2; order >= 0; --order)
+            for (int64_t i = 0; i < static_cast<int64_t>(qParts.size()); ++i)
+              if (order - i >= 0 && order - i < 3) {
+                Tile part = kb.dot(qParts[i], kParts[order - i], kb.full({bm, bn}, 0.0, f32));
+                sum = sum ? *sum + part : part;
+              }
+          Tile scores = *sum;
           Tile eligible = colOk.expandDims(0).broadcastTo({bm, bn});
           if (causal)
             eligible = eligible & (cols.expandDims(0) < current.expandDims(1));

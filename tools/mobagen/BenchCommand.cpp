@@ -241,14 +241,14 @@ void printCounters(const api::Context &ctx, const Row &r, nlohmann::json &jsonRo
                                                       {"shared_bank_conflicts", c.sharedBankConflicts}};
   }
   // The attention's tensor-core work: the routed blocks and the current block (the
-  // routing's prefix-sum dot is bookkeeping, reported apart).
+  // gate's split-precision scores and the routing's prefix-sum dot are reported apart).
   const uint64_t attentionFlops = r.counters[size_t(bundle::KernelKind::SparseAttentionBlocks)].tensorCoreFlops +
                                   r.counters[size_t(bundle::KernelKind::SparseAttentionMerge)].tensorCoreFlops;
   const double efficiency = attentionFlops ? r.usefulFlops / double(attentionFlops) : 0.0;
   const double bytes = double(total.globalBytesRead + total.globalBytesWritten);
   const double overMinimum = r.minimumBytes > 0 ? bytes / r.minimumBytes : 0.0;
   fmt::print("  MMA work efficiency: {:.1f}% ({:.0f} useful FLOPs / {} tensor-core FLOPs of the attention "
-             "kernels; {} more in the routing)\n",
+             "kernels; {} more in the gate and routing)\n",
              100 * efficiency, r.usefulFlops, attentionFlops, total.tensorCoreFlops - attentionFlops);
   fmt::print("  global bytes: {:.0f}, {:.2f}x the minimum {:.0f} (q, k, v read once, out and lse written once)\n",
              bytes, overMinimum, r.minimumBytes);

@@ -18,7 +18,7 @@ namespace mobagen::compiler {
 /// attention kernels take their dots on tensor cores (docs/design/mma-layout.md).
 struct MobaTuning {
   templates::PoolKeysTuning pool{.blockRows = 16, .numWarps = 2};
-  templates::GateTopKTuning gate{.blockM = 16, .blockN = 16, .numWarps = 2};
+  templates::GateTopKTuning gate{.blockM = 16, .blockN = 32, .numWarps = 2};
   templates::RouteTuning route{.blockRows = 32, .blocks = 32, .numWarps = 4};
   templates::SparseBlocksTuning blocks;
   templates::SparseMergeTuning merge;

@@ -43,10 +43,6 @@ int64_t stagingBytes(moba::ConfigAttr config, const PoolKeysTuning &t) {
   return t.blockRows * config.getHeadDim() * 4;
 }
 
-int64_t stagingBytes(moba::ConfigAttr config, const GateTopKTuning &t) {
-  return (t.blockM + t.blockN) * config.getHeadDim() * 4;
-}
-
 namespace {
 
 /// A staged row of `n` elements: rows whose length is a multiple of 16 elements get
@@ -64,6 +60,12 @@ int64_t attentionStagingBytes(int64_t headDim, int64_t bm, int64_t bn) {
 }
 
 } // namespace
+
+int64_t stagingBytes(moba::ConfigAttr config, const GateTopKTuning &t) {
+  // The scores' bf16 dots q part [bm, D] x kbar part [D, bn], each from a zero
+  // accumulator.
+  return mmaDotBytes(t.blockM, t.blockN, config.getHeadDim());
+}
 
 int64_t stagingBytes(moba::ConfigAttr, const RouteTuning &t) {
   // route_scatter's prefix-sum dot: [rows, rows] x [rows, blocks] in f16 (route_count
@@ -104,10 +106,13 @@ MobaTuningSpace mobaTuningSpace(moba::ConfigAttr config) {
     addIfValid(space.pool, config, {.blockRows = byDefault.pool.blockRows, .numWarps = warps},
                true);
 
+  // Left out because ptxas spills it at D 128: 16 rows on 2 warps.
   const GateTopKTuning gate = byDefault.gate;
-  for (auto [m, warps] : {std::pair{gate.blockM, gate.numWarps}, {int64_t{16}, int64_t{4}},
-                          {int64_t{32}, int64_t{4}}, {int64_t{64}, int64_t{8}}})
-    addIfValid(space.gate, config, {.blockM = m, .blockN = gate.blockN, .numWarps = warps}, true);
+  for (auto [m, warps] : {std::pair{gate.blockM, gate.numWarps}, {int64_t{16}, int64_t{2}},
+                          {int64_t{16}, int64_t{4}}, {int64_t{32}, int64_t{4}},
+                          {int64_t{64}, int64_t{8}}})
+    addIfValid(space.gate, config, {.blockM = m, .blockN = gate.blockN, .numWarps = warps},
+               warps > 2 || config.getHeadDim() <= 64);
 
   for (auto [rows, blocks, warps] :
        {std::tuple{byDefault.route.blockRows, byDefault.route.blocks, byDefault.route.numWarps},

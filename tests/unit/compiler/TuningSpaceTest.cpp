@@ -117,7 +117,9 @@ TEST_F(TuningSpaceTest, TheSpaceOfEachHeadDim) {
   const MobaTuningSpace d128 = mobaTuningSpace(config(128));
   EXPECT_EQ(idsOf(d128.blocks), (std::vector<std::string>{"m32n64w4", "m32n32w4", "m16n32w4", "m64n16w8", "m32n16w4", "m16n16w4"}));
   EXPECT_EQ(idsOf(d128.merge), (std::vector<std::string>{"m64n32w8", "m32n32w4", "m64n16w8", "m16n32w4", "m32n16w4", "m16n16w4"}));
-  EXPECT_EQ(idsOf(d128.gate), (std::vector<std::string>{"m16w2", "m16w4", "m32w4", "m64w8"}));
+  // The gate's 16 rows on 2 warps spill at D 128: 4 warps are its default there.
+  EXPECT_EQ(idsOf(d128.gate), (std::vector<std::string>{"m16w4", "m32w4", "m64w8"}));
+  EXPECT_EQ(d64.gate.front().tuning.blockN, 32);
   // Key tiles stay within the block: 16-key blocks keep only 16-key tiles.
   for (const auto &v : mobaTuningSpace(config(64, 16)).blocks)
     EXPECT_EQ(v.tuning.blockN, 16) << v.id;
@@ -252,15 +254,15 @@ TEST(MobaKernelsTest, DefaultsOnlyOrTheSelectedVariant) {
   auto badId = generateMobaKernels(c, {.select = {{"gate_topk", {"m7w3"}}}});
   ASSERT_FALSE(badId.ok());
   EXPECT_EQ(badId.status().message(), "gate_topk has no variant 'm7w3' for this configuration; "
-                                      "its variants: m16w2, m16w4, m32w4, m64w8");
+                                      "its variants: m16w4, m32w4, m64w8");
   // Several ids keep that order (the first becomes the default); one twice is refused.
-  auto ordered = generateMobaKernels(c, {.select = {{"gate_topk", {"m32w4", "m16w2"}}}});
+  auto ordered = generateMobaKernels(c, {.select = {{"gate_topk", {"m32w4", "m16w4"}}}});
   ASSERT_TRUE(ordered.ok()) << ordered.status().message();
   ASSERT_EQ(ordered->kernels[1].variants.size(), 2u);
   EXPECT_EQ(ordered->kernels[1].variants[0].id, "m32w4");
-  EXPECT_EQ(ordered->kernels[1].variants[1].id, "m16w2");
+  EXPECT_EQ(ordered->kernels[1].variants[1].id, "m16w4");
   EXPECT_NE(ordered->kernels[1].variants[0].ptx.find(".entry gate_topk_m32w4"), std::string::npos);
-  EXPECT_NE(ordered->kernels[1].variants[1].ptx.find(".entry gate_topk_m16w2"), std::string::npos);
+  EXPECT_NE(ordered->kernels[1].variants[1].ptx.find(".entry gate_topk_m16w4"), std::string::npos);
   auto twice = generateMobaKernels(c, {.select = {{"gate_topk", {"m16w4", "m16w4"}}}});
   ASSERT_FALSE(twice.ok());
   EXPECT_EQ(twice.status().message(), "gate_topk variant 'm16w4' is selected twice");

@@ -70,11 +70,15 @@ std::string invalidity(const AttentionInputs &in, const MobaParams &p, const Poo
 
 double gateScoreErrorBound(const AttentionInputs &in, const PooledKeys &pooled, int64_t row,
                            int64_t head, int64_t block, int64_t blockSize) {
-  // s = sum_i q_i kbar_i with kbar_i = (1/m) sum_r k_ri, all in fp32 from exact
-  // bf16/fp16 inputs (m rows in the block, D = head_dim, u = 2^-24). Standard bounds:
+  // s = sum_i q_i kbar_i with kbar_i = (1/m) sum_r k_ri in fp32 from exact bf16/fp16
+  // inputs (m rows in the block, D = head_dim, u = 2^-24). The gate scores on tensor
+  // cores from exact bf16 parts (docs/accuracy.md): kbar = hi + mid + lo to u |kbar|,
+  // q = q_hi + q_lo exactly (fp16), the dropped q_lo lo product is below u |q kbar|,
+  // and up to five D-term dots are summed in fp32; with additions that may truncate
+  // (2u each, as tensor cores may) that is at most 2 (D + 6) u sum_i |q_i kbar_i|:
   //   |fl(kbar_i) - kbar_i| <= (m+1) u mean_r |k_ri|       (m-1 additions, a division)
-  //   |fl(q.kbar) - q.kbar| <= (D+1) u sum_i |q_i kbar_i|   (D products and additions)
-  // so |fl(s) - s| <= u [ (D+1) sum_i |q_i kbar_i| + (m+1) sum_i |q_i| mean_r |k_ri| ],
+  //   |fl(q.kbar) - q.kbar| <= 2 (D+6) u sum_i |q_i kbar_i|
+  // so |fl(s) - s| <= u [ 2 (D+6) sum_i |q_i kbar_i| + (m+1) sum_i |q_i| mean_r |k_ri| ],
   // second-order terms dropped (they are below u^2 of the same sums).
   const AttentionShape &s = in.shape;
   const int64_t kvHead = head / (s.numQHeads / s.numKvHeads);
@@ -93,7 +97,7 @@ double gateScoreErrorBound(const AttentionInputs &in, const PooledKeys &pooled, 
           in.k[((f.keyBegin + first + r) * s.numKvHeads + kvHead) * s.headDim + i]);
     meanTerm += std::fabs(q[i]) * sumAbs / static_cast<double>(rows);
   }
-  return kFp32UnitRoundoff * (static_cast<double>(s.headDim + 1) * dotTerm +
+  return kFp32UnitRoundoff * (2.0 * static_cast<double>(s.headDim + 6) * dotTerm +
                               static_cast<double>(rows + 1) * meanTerm);
 }
 

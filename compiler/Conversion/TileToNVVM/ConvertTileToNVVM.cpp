@@ -67,11 +67,13 @@ public:
 private:
   std::string stagingSymbol() const { return "__" + kernel + "_staging"; }
   std::string residentSymbol() const { return "__" + kernel + "_resident"; }
+  /// The address `offset` bytes into the shared-memory global `symbol`.
+  Value sharedAddress(StringRef symbol, int64_t offset);
   /// The address `offset` bytes into the resident copies' buffer.
-  Value residentArea(int64_t offset);
+  Value residentArea(int64_t offset) { return sharedAddress(residentSymbol(), offset); }
   /// The address `offset` bytes into the staging buffer (its extent is
   /// registered by the site that owns it).
-  Value stagingAddress(int64_t offset);
+  Value stagingAddress(int64_t offset) { return sharedAddress(stagingSymbol(), offset); }
   bool isTile(Value v) const { return isa<RankedTensorType>(v.getType()); }
   TileLayout layoutOf(Type type) const { return TileLayout(cast<RankedTensorType>(type), threads); }
   /// The value of `v` in `slot`: a tile's element, or the scalar itself.
@@ -213,18 +215,9 @@ void KernelEmitter::finishStaging() {
                              /*alignment=*/16, /*addrSpace=*/3);
 }
 
-Value KernelEmitter::stagingAddress(int64_t offset) {
+Value KernelEmitter::sharedAddress(StringRef symbol, int64_t offset) {
   auto ptrType = LLVM::LLVMPointerType::get(b.getContext(), 3);
-  Value base = LLVM::AddressOfOp::create(b, ptrType, stagingSymbol());
-  if (offset == 0)
-    return base;
-  return LLVM::GEPOp::create(b, ptrType, b.getI8Type(), base,
-                             ArrayRef<LLVM::GEPArg>{static_cast<int32_t>(offset)});
-}
-
-Value KernelEmitter::residentArea(int64_t offset) {
-  auto ptrType = LLVM::LLVMPointerType::get(b.getContext(), 3);
-  Value base = LLVM::AddressOfOp::create(b, ptrType, residentSymbol());
+  Value base = LLVM::AddressOfOp::create(b, ptrType, symbol);
   if (offset == 0)
     return base;
   return LLVM::GEPOp::create(b, ptrType, b.getI8Type(), base,

@@ -76,6 +76,7 @@ BENCHMARK(BM_DefaultVariantsToPtx)
 void BM_AllVariantsToPtx(benchmark::State &state) { generate(state, true); }
 BENCHMARK(BM_AllVariantsToPtx)
     ->Args({512, 3, 128, 1, 3, 1})->Args({512, 3, 128, 1, 3, 0})->Args({512, 3, 128, 2, 3, 0})
+    ->Args({512, 3, 128, 2, 2, 0})->Args({512, 3, 128, 1, 2, 0})
     ->Args({64, 4, 64, 1, 3, 1})->Args({64, 4, 64, 2, 3, 0})->Args({64, 4, 64, 2, 2, 0})
     ->Unit(benchmark::kMillisecond)->UseRealTime();
 

@@ -41,7 +41,10 @@ nlohmann::json workspaceOf() {
 
 Expected<BundleFiles> generateBundle(const compiler::MobaKernelConfig &config, const BundleOptions &options) {
   auto kernels = compiler::generateMobaKernels(
-      config, {.allVariants = options.allVariants, .select = options.only, .threads = options.threads});
+      config, {.allVariants = options.allVariants,
+               .select = options.only,
+               .threads = options.threads,
+               .optLevel = options.optLevel});
   if (!kernels)
     return kernels.status();
 

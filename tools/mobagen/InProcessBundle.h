@@ -32,6 +32,9 @@ struct BundleOptions {
   bool cubin = false;
   /// Worker threads generating variants; 0: one per hardware thread.
   unsigned threads = 0;
+  /// LLVM -O level (1 to 3) before NVPTX code generation (docs/perf.md: 2 generates
+  /// about 20% faster than 3).
+  unsigned optLevel = 3;
 };
 
 /// A bundle's files: name and bytes, manifest.json first.

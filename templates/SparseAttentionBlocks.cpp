@@ -31,7 +31,6 @@
 
 #include "templates/VarlenProgram.h"
 
-
 #include <limits>
 #include <numbers>
 

@@ -31,8 +31,8 @@ MobaTuning defaultMobaTuning(moba::ConfigAttr config) {
   tuning.blocks.blockN = std::min(tuning.blocks.blockN, blockSize);
   tuning.merge = templates::SparseMergeTuning{};
   tuning.merge.blockN = std::min(tuning.merge.blockN, blockSize);
-  // The gate's 16 x 32 score tile on 2 warps spills at D 128 (its bf16 q parts
-  // and kbar parts stay live across the chunk loop); 4 warps do not (docs/perf.md).
+  // The gate's 16 x 32 score tile on 2 warps spills at D 128 (ptxas: 255
+  // registers, 24 to 48 bytes on sm_80); on 4 warps it does not (docs/perf.md).
   if (config.getHeadDim() > 64)
     tuning.gate.numWarps = 4;
   return tuning;

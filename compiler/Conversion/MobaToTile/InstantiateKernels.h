@@ -14,8 +14,9 @@ namespace mobagen::compiler {
 
 /// The tuning the kernels use until the autotuner picks per shape. The baseline
 /// lowering keeps every tile element in registers and stages cross-thread operands
-/// in static shared memory (48 KiB at most), so the tiles stay small; the two
-/// attention kernels take their dots on tensor cores (docs/design/mma-layout.md).
+/// in static shared memory (48 KiB at most), so the tiles stay small; the gate,
+/// route_scatter and the two attention kernels take their dots on tensor cores
+/// (docs/design/mma-layout.md).
 struct MobaTuning {
   templates::PoolKeysTuning pool{.blockRows = 16, .numWarps = 2};
   templates::GateTopKTuning gate{.blockM = 16, .blockN = 32, .numWarps = 2};

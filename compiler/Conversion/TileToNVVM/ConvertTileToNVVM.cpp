@@ -197,12 +197,7 @@ Value KernelEmitter::stagingArea(int64_t offset, int64_t bytes) {
   stagingBytes = std::max(stagingBytes, offset + bytes);
   for (auto &[load, pending] : pendingCopies)
     pending.extentSince = std::max(pending.extentSince, offset + bytes);
-  auto ptrType = LLVM::LLVMPointerType::get(b.getContext(), 3);
-  Value base = LLVM::AddressOfOp::create(b, ptrType, stagingSymbol());
-  if (offset == 0)
-    return base;
-  return LLVM::GEPOp::create(b, ptrType, b.getI8Type(), base,
-                             ArrayRef<LLVM::GEPArg>{static_cast<int32_t>(offset)});
+  return stagingAddress(offset);
 }
 
 void KernelEmitter::finishStaging() {
@@ -527,9 +522,7 @@ LogicalResult KernelEmitter::emitBroadcast(tile::BroadcastOp op) {
   Type element = scalarType(srcType);
   auto &slots = tiles[op.getResult()];
   for (int64_t slot = 0; slot < dst.slots(); ++slot) {
-    Value linear = dst.linearIndex(b, tid, slot);
-    if (Value valid = dst.validity(b, tid, slot)) // empty slots read element 0
-      linear = arith::SelectOp::create(b, valid, linear, constantI32(b, 0));
+    Value linear = dst.clampedLinearIndex(b, tid, slot); // empty slots read element 0
     SmallVector<Value> index = dst.delinearize(b, linear);
     for (auto [d, size] : llvm::enumerate(srcType.getShape()))
       if (size == 1)
@@ -668,9 +661,7 @@ LogicalResult KernelEmitter::emitReduction(Operation *op, Value src, int64_t axi
   auto resultType = RankedTensorType::get(resultShape, srcType.getElementType());
   const TileLayout result = layoutOf(resultType);
   for (int64_t slot = 0; slot < result.slots(); ++slot) {
-    Value linear = result.linearIndex(b, tid, slot);
-    if (Value valid = result.validity(b, tid, slot))
-      linear = arith::SelectOp::create(b, valid, linear, constantI32(b, 0));
+    Value linear = result.clampedLinearIndex(b, tid, slot);
     auto [value, index] = reduceAt(result.delinearize(b, linear));
     tiles[op->getResult(0)].push_back(value);
     if (withIndex)
@@ -765,10 +756,7 @@ void KernelEmitter::emitShuffleReduction(Operation *op, Value src,
 
   const TileLayout result = layoutOf(op->getResult(0).getType());
   for (int64_t slot = 0; slot < result.slots(); ++slot) {
-    Value row = result.linearIndex(b, tid, slot);
-    if (Value valid = result.validity(b, tid, slot)) // empty slots read row 0
-      row = arith::SelectOp::create(b, valid, row, constantI32(b, 0));
-    row = padded(row);
+    Value row = padded(result.clampedLinearIndex(b, tid, slot)); // empty slots read row 0
     ReductionPartial acc;
     for (int64_t p = 0; p < plan.warpsPerRow; ++p) {
       Value index =
@@ -808,9 +796,7 @@ LogicalResult KernelEmitter::emitDot(tile::DotOp op) {
     return v.getType() == accType ? v : arith::ExtFOp::create(b, accType, v).getResult();
   };
   for (int64_t slot = 0; slot < result.slots(); ++slot) {
-    Value linear = result.linearIndex(b, tid, slot);
-    if (Value valid = result.validity(b, tid, slot))
-      linear = arith::SelectOp::create(b, valid, linear, constantI32(b, 0));
+    Value linear = result.clampedLinearIndex(b, tid, slot);
     SmallVector<Value> mn = result.delinearize(b, linear);
     auto loop = scf::ForOp::create(b, constantI32(b, 0), constantI32(b, k), constantI32(b, 1),
                                    ValueRange{at(op.getAcc(), slot)});
@@ -842,9 +828,7 @@ Value KernelEmitter::rowMajorSlotIndex(const TileLayout &layout, int64_t slot, i
   const bool affine = layout.elements() % threads == 0 &&
                       (threads % cols == 0 || cols % threads == 0);
   if (!affine) {
-    Value linear = layout.linearIndex(b, tid, slot);
-    if (Value valid = layout.validity(b, tid, slot)) // empty slots name element 0
-      linear = arith::SelectOp::create(b, valid, linear, constantI32(b, 0));
+    Value linear = layout.clampedLinearIndex(b, tid, slot); // empty slots name element 0
     SmallVector<Value> rc = layout.delinearize(b, linear);
     return arith::AddIOp::create(b, arith::MulIOp::create(b, rc[0], constantI32(b, stride)),
                                  rc[1]);
@@ -1074,16 +1058,13 @@ bool KernelEmitter::emitAsyncCopyByRuns(const AsyncOperandCopy &copy, Value buff
     Value index = arith::AddIOp::create(
         b, arith::MulIOp::create(b, lineIndex, constantI32(b, stride)), position);
     Value dst = LLVM::GEPOp::create(b, buffer.getType(), element, buffer, ValueRange{index});
+    std::optional<OpBuilder::InsertionGuard> guard;
     if (inRange) {
       auto issue = scf::IfOp::create(b, inRange, /*withElseRegion=*/false);
-      OpBuilder::InsertionGuard guard(b);
+      guard.emplace(b);
       b.setInsertionPoint(issue.thenBlock()->getTerminator());
-      NVVM::CpAsyncOp::create(b, dst, src, kAsyncCopyBytes, NVVM::LoadCacheModifierKind::CG,
-                              srcSize);
-    } else {
-      NVVM::CpAsyncOp::create(b, dst, src, kAsyncCopyBytes, NVVM::LoadCacheModifierKind::CG,
-                              srcSize);
     }
+    NVVM::CpAsyncOp::create(b, dst, src, kAsyncCopyBytes, NVVM::LoadCacheModifierKind::CG, srcSize);
   }
   b.restoreInsertionPoint(resume);
   Block *into = b.getInsertionBlock();

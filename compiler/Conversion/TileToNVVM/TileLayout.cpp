@@ -23,6 +23,13 @@ Value TileLayout::validity(ImplicitLocOpBuilder &b, Value tid, int64_t slot) con
                                constantI32(b, elements_));
 }
 
+Value TileLayout::clampedLinearIndex(ImplicitLocOpBuilder &b, Value tid, int64_t slot) const {
+  Value linear = linearIndex(b, tid, slot);
+  if (Value valid = validity(b, tid, slot))
+    linear = arith::SelectOp::create(b, valid, linear, constantI32(b, 0));
+  return linear;
+}
+
 SmallVector<Value> TileLayout::delinearize(ImplicitLocOpBuilder &b, Value linear) const {
   SmallVector<Value> index(shape_.size());
   Value rest = linear;

@@ -36,6 +36,10 @@ public:
   mlir::Value linearIndex(mlir::ImplicitLocOpBuilder &b, mlir::Value tid, int64_t slot) const;
   /// Whether `slot` holds an element, or null when it does for every thread.
   mlir::Value validity(mlir::ImplicitLocOpBuilder &b, mlir::Value tid, int64_t slot) const;
+  /// linearIndex, or 0 where the slot holds no element: an index that stays in
+  /// bounds for reads or addresses whose use is guarded.
+  mlir::Value clampedLinearIndex(mlir::ImplicitLocOpBuilder &b, mlir::Value tid,
+                                 int64_t slot) const;
 
   /// Splits an i32 linear index into one i32 index per dimension.
   llvm::SmallVector<mlir::Value> delinearize(mlir::ImplicitLocOpBuilder &b,

@@ -49,7 +49,9 @@ int64_t mobagen::templates::sharedHeads(int64_t groupSize) {
 FailureOr<func::FuncOp>
 mobagen::templates::buildSparseAttentionBlocks(ModuleOp module, moba::ConfigAttr config,
                                                const SparseBlocksTuning &tuning) {
-  if (failed(checkAttentionTiles(module, tuning.blockM, tuning.blockN, tuning.numWarps)))
+  if (failed(checkAttentionTiles(module, tuning.blockM, tuning.blockN, tuning.numWarps)) ||
+      failed(tile::verifyNumStages(tuning.numStages,
+                                   [&] { return emitError(module.getLoc()); })))
     return failure();
 
   MLIRContext *ctx = module.getContext();
@@ -154,6 +156,7 @@ mobagen::templates::buildSparseAttentionBlocks(ModuleOp module, moba::ConfigAttr
                         dims.expandDims(0);
         Tile qTile = kb.load(q + qOffsets, ok.expandDims(1), 0.0); // [bm, D] dtype
 
+        scf::ForOp keyLoop;
         SmallVector<Tile> state = kb.forLoop(
             keyBegin, keyEnd, kb.constant(bn, i32),
             {kb.full({bm, headDim}, 0.0, f32), kb.full({bm}, negInf, f32),
@@ -179,7 +182,10 @@ mobagen::templates::buildSparseAttentionBlocks(ModuleOp module, moba::ConfigAttr
                                    colOk.expandDims(1), 0.0);
               Tile accNew = kb.dot(p.to(dtype), vTile, acc * alpha.expandDims(1));
               return {accNew, mNew, lNew};
-            });
+            },
+            &keyLoop);
+        keyLoop->setAttr("tile.num_stages", kb.opBuilder().getI32IntegerAttr(
+                                                static_cast<int32_t>(tuning.numStages)));
         Tile acc = state[0], m = state[1], l = state[2];
 
         // (row * Hq + head) * top_k + slot = entry + (row * (Hq - 1) + head) * top_k.

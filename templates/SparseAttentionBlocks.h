@@ -27,12 +27,13 @@
 // the set of heads [y - y mod S, y - y mod S + S). With S = 1 (MHA, or a group
 // size that 4 does not divide) a program walks its own head's list alone.
 //
-// Default tuning {32, 64, 4} at both head dims: 64-row tiles with 4 warps spill
+// Default tuning {32, 64, 4, 2} at both head dims: 64-row tiles with 4 warps spill
 // (the [64, D] f32 accumulator and the probabilities live in registers), and at
 // D 128 a 64 x 64 tile's q.k^T staging (54,272 bytes) exceeds the 48 KiB of static
 // shared memory, so its dots would fall back to FMA loops. 32 x 64 keeps both
-// dots on mma.sync (39,424 bytes at D 128) and assembles for sm_80 and sm_90
-// without spills (docs/perf.md).
+// dots on mma.sync and assembles for sm_80 and sm_90 without spills
+// (docs/perf.md). With 2 stages the key loop copies K and V one key step ahead
+// (docs/lowering.md): 100,352 bytes of dynamic shared memory at D 128.
 //
 //===----------------------------------------------------------------------===//
 #pragma once
@@ -48,6 +49,9 @@ struct SparseBlocksTuning {
   int64_t blockM = 32; ///< routed query rows per tile
   int64_t blockN = 64; ///< keys per loop iteration
   int64_t numWarps = 4;
+  /// Software-pipelining depth of the key loop (`tile.num_stages`): K and V
+  /// tiles are copied this many - 1 key steps ahead (docs/lowering.md).
+  int64_t numStages = 2;
 };
 
 /// How many query heads of a GQA group share their lists in one set: the per-chunk

@@ -18,6 +18,10 @@ struct TileToLLVMOptions : public mlir::PassPipelineOptions<TileToLLVMOptions> {
   Option<std::string> dot{*this, "dot",
                           llvm::cl::desc("How tile.dot is lowered: fma (baseline) or mma"),
                           llvm::cl::init("fma")};
+  Option<int64_t> sharedLimit{*this, "shared-limit",
+                              llvm::cl::desc("Shared memory (bytes) a kernel with pipelined "
+                                             "loops may use"),
+                              llvm::cl::init(kDefaultSharedLimit)};
 };
 } // namespace
 
@@ -33,10 +37,15 @@ static void addUpstreamConversions(mlir::OpPassManager &pm) {
   pm.addPass(mlir::createReconcileUnrealizedCastsPass());
 }
 
-void buildTileToLLVMPipeline(mlir::OpPassManager &pm, int64_t numWarps, DotLowering dot) {
+void buildTileToLLVMPipeline(mlir::OpPassManager &pm, int64_t numWarps, DotLowering dot,
+                             int64_t sharedLimit) {
   pm.addPass(createConvertTileToNVVM(
-      ConvertTileToNVVMOptions{numWarps, stringifyDotLowering(dot).str()}));
+      ConvertTileToNVVMOptions{numWarps, stringifyDotLowering(dot).str(), sharedLimit}));
   addUpstreamConversions(pm);
+}
+
+int64_t sharedLimitOf(llvm::StringRef target) {
+  return target.starts_with("sm_90") ? 227 * 1024 : kDefaultSharedLimit;
 }
 
 void registerConversionPasses() {
@@ -46,7 +55,8 @@ void registerConversionPasses() {
       "Lower tile kernels to the LLVM and NVVM dialects (input of mobagen-translate --mlir-to-ptx)",
       [](mlir::OpPassManager &pm, const TileToLLVMOptions &options) {
         // The pass checks the spelling of `dot` and reports a bad one.
-        pm.addPass(createConvertTileToNVVM(ConvertTileToNVVMOptions{options.numWarps, options.dot}));
+        pm.addPass(createConvertTileToNVVM(
+            ConvertTileToNVVMOptions{options.numWarps, options.dot, options.sharedLimit}));
         addUpstreamConversions(pm);
       });
 }

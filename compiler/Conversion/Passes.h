@@ -16,15 +16,25 @@
 
 namespace mobagen::compiler {
 
+/// Shared memory a kernel with pipelined loops may use by default: 99 KB, the
+/// opt-in limit of sm_86 / sm_89 and so of every sm_80+ GPU (sm_80 allows
+/// 163 KB, sm_90 227 KB: CUDA C++ Programming Guide, compute capabilities).
+constexpr int64_t kDefaultSharedLimit = 99 * 1024;
+
 #define GEN_PASS_DECL
 #include "compiler/Conversion/Passes.h.inc"
+
+/// Shared memory per block of `target` (sm_80, sm_90, ...): 227 KB on sm_90,
+/// kDefaultSharedLimit on the sm_8x family a sm_80 bundle runs on.
+int64_t sharedLimitOf(llvm::StringRef target);
 
 /// tile kernels -> LLVM + NVVM dialect (convert-tile-to-nvvm, then the upstream
 /// scf/arith/math/cf to LLVM conversions), ready for emitPtx. `dot` picks the
 /// lowering of tile.dot: the MoBA pipeline takes mma.sync wherever a dot
 /// qualifies (docs/lowering.md); `fma` is the baseline.
 void buildTileToLLVMPipeline(mlir::OpPassManager &pm, int64_t numWarps,
-                             DotLowering dot = DotLowering::mma);
+                             DotLowering dot = DotLowering::mma,
+                             int64_t sharedLimit = kDefaultSharedLimit);
 
 /// Registers the passes and the `mobagen-tile-to-llvm` pipeline with mlir-opt.
 void registerConversionPasses();

@@ -50,6 +50,10 @@ def ConvertTileToNVVM : Pass<"convert-tile-to-nvvm", "::mlir::ModuleOp"> {
            "How tile.dot is lowered: `fma` (the baseline K loop of FMAs) or `mma` "
            "(ldmatrix + mma.sync m16n8k16 for bf16/f16 dots with f32 accumulators "
            "whose shapes are multiples of 16 x 8 x 16; other dots keep fma)">,
+    Option<"sharedLimit", "shared-limit", "int64_t", /*default=*/"::mobagen::compiler::kDefaultSharedLimit",
+           "Shared memory (bytes) a kernel with pipelined loops (`tile.num_stages` "
+           ">= 2) may use, dynamic past 48 KB; over it the loops are not pipelined. "
+           "The default, 99 KB, is the opt-in limit of every sm_80+ GPU">,
   ];
   let dependentDialects = [
     "::mlir::LLVM::LLVMDialect", "::mlir::NVVM::NVVMDialect",

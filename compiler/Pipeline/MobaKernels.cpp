@@ -105,7 +105,10 @@ MobaKernels describeSpace(moba::ConfigAttr config, std::vector<VariantJob> *jobs
   addKernel(
       4, space.blocks,
       [](KernelVariant &d, const auto &t) {
-        d.knobs = {{"block_m", t.blockM}, {"block_n", t.blockN}, {"num_warps", t.numWarps}};
+        d.knobs = {{"block_m", t.blockM},
+                   {"block_n", t.blockN},
+                   {"num_warps", t.numWarps},
+                   {"num_stages", t.numStages}};
       },
       [](auto m, auto c, const auto &t) { return templates::buildSparseAttentionBlocks(m, c, t); });
   addKernel(5, space.merge, rowKnobs,
@@ -217,7 +220,8 @@ private:
 
 /// Builds, lowers and emits one variant into `kernels`.
 Status generateVariant(GenerationContext &gc, const VariantJob &job, PtxEmitter &emitter,
-                       bool verifyLowering, MobaKernels &kernels, GenerationTimes &t) {
+                       llvm::StringRef target, bool verifyLowering, MobaKernels &kernels,
+                       GenerationTimes &t) {
   KernelInfo &kernel = kernels.kernels[job.kernel];
   KernelVariant &variant = kernel.variants[job.variant];
   const std::string what = fmt::format("{} variant {}", kernel.name, variant.id);
@@ -244,9 +248,14 @@ Status generateVariant(GenerationContext &gc, const VariantJob &job, PtxEmitter 
 
   mlir::PassManager pm(&gc.context);
   pm.enableVerifier(verifyLowering);
-  buildTileToLLVMPipeline(pm, /*numWarps=*/4); // each kernel sets its own
+  // Each kernel sets its own warps.
+  buildTileToLLVMPipeline(pm, /*numWarps=*/4, DotLowering::mma, sharedLimitOf(target));
   if (failed(pm.run(*module)))
     return gc.fail(fmt::format("lowering {} failed", what));
+  module->walk([&](mlir::LLVM::LLVMFuncOp fn) {
+    if (auto bytes = fn->getAttrOfType<mlir::IntegerAttr>(kDynamicSharedAttr))
+      variant.dynamicSharedBytes = static_cast<uint32_t>(bytes.getInt());
+  });
   t.passesMs += clock.lap();
   auto ptx = emitter.emit(*module, &t.ptx);
   if (!ptx)
@@ -299,7 +308,8 @@ Expected<MobaKernels> generateMobaKernels(const MobaKernelConfig &c,
       return;
     }
     for (size_t i = next++; i < jobs.size(); i = next++) {
-      Status s = generateVariant(gc, jobs[i], *emitter, options.verifyLowering, kernels, t);
+      Status s = generateVariant(gc, jobs[i], *emitter, c.target, options.verifyLowering,
+                                 kernels, t);
       if (!s.ok()) {
         std::lock_guard<std::mutex> lock(mutex);
         if (firstError.ok())

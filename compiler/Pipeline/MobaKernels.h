@@ -45,7 +45,10 @@ struct KernelVariant {
   uint32_t threads = 0;        ///< threads per program (32 x num_warps)
   uint32_t rowsPerProgram = 0;   ///< query rows per program (gate_topk, sparse_attention_merge)
   uint32_t blocksPerProgram = 0; ///< key blocks per program (route_count, route_scatter)
-  int64_t sharedBytes = 0;     ///< static shared memory the lowering declares
+  int64_t sharedBytes = 0;     ///< staging the tuning space plans for (its 48 KB check)
+  /// Dynamic shared memory the kernel launches with: its buffers when they pass
+  /// the 48 KB static limit (pipelined loops), else 0.
+  uint32_t dynamicSharedBytes = 0;
   std::vector<std::pair<std::string, int64_t>> knobs;
   std::string ptx; ///< a module whose only entry is `entry` (empty from mobaTuningSpace)
 };

@@ -11,7 +11,7 @@
 //   mobagen-template route-count|route-scatter --config='#moba.config<...>'
 //       [--block-rows=32] [--blocks=32] [--num-warps=4]
 //   mobagen-template sparse-attention-blocks --config='#moba.config<...>'
-//       [--block-m=32] [--block-n=64] [--num-warps=4]
+//       [--block-m=32] [--block-n=64] [--num-warps=4] [--num-stages=2]
 //   mobagen-template sparse-attention-merge --config='#moba.config<...>'
 //       [--block-m=64] [--block-n=32] [--num-warps=8]
 //
@@ -115,7 +115,8 @@ int main(int argc, char **argv) {
       n = blockN;
     if (numWarps.getNumOccurrences())
       w = numWarps;
-    built = isBlocks ? mobagen::templates::buildSparseAttentionBlocks(*module, config, {m, n, w})
+    const int64_t stages = numStages.getNumOccurrences() ? numStages : blocks.numStages;
+    built = isBlocks ? mobagen::templates::buildSparseAttentionBlocks(*module, config, {m, n, w, stages})
                      : mobagen::templates::buildSparseAttentionMerge(*module, config, {m, n, w});
   }
   else

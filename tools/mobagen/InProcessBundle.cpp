@@ -82,7 +82,7 @@ Expected<BundleFiles> generateBundle(const compiler::MobaKernelConfig &config, c
                                 {"threads", v.threads},
                                 {"rows_per_program", v.rowsPerProgram},
                                 {"blocks_per_program", v.blocksPerProgram},
-                                {"dynamic_shared_bytes", 0},
+                                {"dynamic_shared_bytes", v.dynamicSharedBytes},
                                 {"knobs", nlohmann::json::object()}};
       for (const auto &[knob, value] : v.knobs)
         variant["knobs"][knob] = value;

@@ -32,7 +32,7 @@ std::string variantId(const RouteTuning &t) {
 }
 
 std::string variantId(const SparseBlocksTuning &t) {
-  return llvm::formatv("m{0}n{1}w{2}", t.blockM, t.blockN, t.numWarps).str();
+  return llvm::formatv("m{0}n{1}w{2}s{3}", t.blockM, t.blockN, t.numWarps, t.numStages).str();
 }
 
 std::string variantId(const SparseMergeTuning &t) {
@@ -135,6 +135,12 @@ MobaTuningSpace mobaTuningSpace(moba::ConfigAttr config) {
   auto addAttention = [&](auto &variants, const auto &defaultTuning, const auto &tiles) {
     using Tuning = std::decay_t<decltype(defaultTuning)>;
     addIfValid(variants, config, defaultTuning, true);
+    if constexpr (std::is_same_v<Tuning, SparseBlocksTuning>) {
+      // The default's key loop without its cp.async pipeline.
+      Tuning unpipelined = defaultTuning;
+      unpipelined.numStages = 1;
+      addIfValid(variants, config, unpipelined, true);
+    }
     for (auto [m, n, warps] : tiles)
       if (variants.size() < 6)
         addIfValid(variants, config, Tuning{.blockM = m, .blockN = n, .numWarps = warps}, n <= blockSize);

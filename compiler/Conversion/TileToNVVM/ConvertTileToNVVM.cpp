@@ -31,6 +31,8 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/IRMapping.h"
 
+#include "llvm/ADT/MapVector.h"
+
 #include <map>
 
 namespace mobagen::compiler {
@@ -53,20 +55,45 @@ public:
         dotLowering(dotLowering) {}
 
   /// Decides which dot operands come by cp.async (under `dot=mma`); with
-  /// `allowResident`, also those loaded outside the dot's loop (AsyncCopy.h).
-  void planAsyncCopies(func::FuncOp kernel, bool allowResident);
-  /// Static shared memory the kernel's buffers take (after finishStaging).
-  int64_t sharedBytes() const { return stagingBytes + residentBytes; }
+  /// `allowResident`, also those loaded outside the dot's loop (AsyncCopy.h);
+  /// with `allowPipelines`, which of them a loop with `tile.num_stages` >= 2
+  /// copies ahead into a ring of regions (PipelinedCopy).
+  void planAsyncCopies(func::FuncOp kernel, bool allowResident, bool allowPipelines);
+  /// Shared memory the kernel's buffers take (after emitBlock).
+  int64_t sharedBytes() const {
+    return llvm::alignTo(stagingBytes, 16) + residentBytes + pipelineBytes;
+  }
   bool hasResidentCopies() const { return residentBytes != 0; }
+  bool hasPipelines() const { return pipelineBytes != 0; }
   LogicalResult emitBlock(Block &block);
   void mapArgument(Value from, Value to) { scalars.map(from, to); }
-  /// Creates the kernel's one staging buffer, sized for its largest site; the
-  /// sites' address computations name it already.
-  void finishStaging();
+  /// Creates the kernel's shared-memory buffers, sized for their largest sites
+  /// (the sites' address computations name them already): static globals when
+  /// they fit the 48 KB of static shared memory, else one dynamic (extern)
+  /// buffer holding all of them, whose size `fn` records as
+  /// `kDynamicSharedAttr`.
+  void finishStaging(LLVM::LLVMFuncOp fn);
 
 private:
+  /// A dot operand of a loop with `tile.num_stages` = S >= 2, copied S - 1
+  /// iterations ahead into a ring of S regions of its own (docs/lowering.md).
+  struct PipelinedCopy {
+    AsyncOperandCopy copy;
+    int64_t offset, stride; // region 0 in the pipeline buffer; row stride
+    int64_t regionBytes;
+  };
+  struct Pipeline {
+    int64_t stages;
+    SmallVector<PipelinedCopy> copies;
+    /// While the loop's body is emitted: the stage its iteration reads, and
+    /// the groups committed since the body's own prefetch.
+    Value stage;
+    int64_t commitsSincePrefetch = 0;
+  };
   std::string stagingSymbol() const { return "__" + kernel + "_staging"; }
   std::string residentSymbol() const { return "__" + kernel + "_resident"; }
+  std::string pipelineSymbol() const { return "__" + kernel + "_pipeline"; }
+  std::string dynamicSymbol() const { return "__" + kernel + "_dynamic"; }
   /// The address `offset` bytes into the shared-memory global `symbol`.
   Value sharedAddress(StringRef symbol, int64_t offset);
   /// The address `offset` bytes into the resident copies' buffer.
@@ -76,6 +103,18 @@ private:
   Value stagingAddress(int64_t offset) { return sharedAddress(stagingSymbol(), offset); }
   bool isTile(Value v) const { return isa<RankedTensorType>(v.getType()); }
   TileLayout layoutOf(Type type) const { return TileLayout(cast<RankedTensorType>(type), threads); }
+  /// Commits the cp.async copies issued so far as one group, counted for the
+  /// pipelined loop being emitted.
+  void commitGroup();
+  /// The i32 stage of a pipelined loop's iteration `iv` + `ahead` iterations:
+  /// ((iv - lb) / step + ahead) mod `stages`.
+  Value pipelineStage(Value iv, Value lb, Value step, int64_t ahead, int64_t stages);
+  /// The address of `copy`'s region in `stage` of its ring.
+  Value pipelineRegion(const PipelinedCopy &copy, Value stage);
+  /// Issues `loop`'s pipelined copies of the iteration whose induction variable
+  /// is `iv` into the ring's `stage`, if iv < ub; with `probe`, drops (and
+  /// issues nothing for) the copies whose pointers are not computable there.
+  void emitPipelinedCopies(scf::ForOp loop, Value iv, Value stage, bool probe);
   /// The value of `v` in `slot`: a tile's element, or the scalar itself.
   Value at(Value v, int64_t slot) {
     return isTile(v) ? tiles.lookup(v)[slot] : scalars.lookupOrNull(v);
@@ -156,6 +195,14 @@ private:
   DenseMap<Operation *, PendingCopy> pendingCopies; // by tile.load
   int64_t residentBytes = 0;
   int64_t stagingBytes = 0; // the largest extent any staging site needs
+  llvm::MapVector<Operation *, Pipeline> pipelines;      // by scf.for, in program order
+  DenseMap<Operation *, Operation *> pipelinedLoads;      // tile.load -> its scf.for
+  Pipeline *activePipeline = nullptr;
+  int64_t pipelineBytes = 0;
+  /// While a pipelined loop's copies are issued ahead: its induction variable
+  /// stands for `ivReplacement`, and its body's other values are recomputed.
+  Operation *aheadLoop = nullptr;
+  Value ivReplacement;
 };
 
 /// The per-thread type of a tile's element or of a scalar: !tile.ptr becomes
@@ -200,14 +247,91 @@ Value KernelEmitter::stagingArea(int64_t offset, int64_t bytes) {
   return stagingAddress(offset);
 }
 
-void KernelEmitter::finishStaging() {
+void KernelEmitter::finishStaging(LLVM::LLVMFuncOp fn) {
   OpBuilder atModule(module.getBody(), module.getBody()->begin());
-  for (auto [symbol, bytes] : {std::pair{stagingSymbol(), stagingBytes},
-                               std::pair{residentSymbol(), residentBytes}})
-    if (bytes != 0)
-      LLVM::GlobalOp::create(atModule, b.getLoc(), LLVM::LLVMArrayType::get(b.getI8Type(), bytes),
-                             /*isConstant=*/false, LLVM::Linkage::Internal, symbol, Attribute(),
-                             /*alignment=*/16, /*addrSpace=*/3);
+  const std::pair<std::string, int64_t> buffers[] = {{stagingSymbol(), stagingBytes},
+                                                     {residentSymbol(), residentBytes},
+                                                     {pipelineSymbol(), pipelineBytes}};
+  if (sharedBytes() <= kStaticSharedMemoryBytes) {
+    for (auto &[symbol, bytes] : buffers)
+      if (bytes != 0)
+        LLVM::GlobalOp::create(atModule, b.getLoc(), LLVM::LLVMArrayType::get(b.getI8Type(), bytes),
+                               /*isConstant=*/false, LLVM::Linkage::Internal, symbol, Attribute(),
+                               /*alignment=*/16, /*addrSpace=*/3);
+    return;
+  }
+  // Past the static limit: one extern array (PTX `.extern .shared`, sized at
+  // launch) holds the buffers one after another, 16-byte aligned.
+  LLVM::GlobalOp::create(atModule, b.getLoc(), LLVM::LLVMArrayType::get(b.getI8Type(), 0),
+                         /*isConstant=*/false, LLVM::Linkage::External, dynamicSymbol(),
+                         Attribute(), /*alignment=*/16, /*addrSpace=*/3);
+  llvm::StringMap<int64_t> base;
+  int64_t offset = 0;
+  for (auto &[symbol, bytes] : buffers) {
+    base[symbol] = offset;
+    offset += llvm::alignTo(bytes, 16);
+  }
+  fn.walk([&](LLVM::AddressOfOp address) {
+    auto it = base.find(address.getGlobalName());
+    if (it == base.end())
+      return;
+    OpBuilder at(address);
+    Value dynamic = LLVM::AddressOfOp::create(at, address.getLoc(), address.getType(), dynamicSymbol());
+    Value moved = it->second == 0
+                      ? dynamic
+                      : LLVM::GEPOp::create(at, address.getLoc(), address.getType(), at.getI8Type(),
+                                            dynamic,
+                                            ArrayRef<LLVM::GEPArg>{static_cast<int32_t>(it->second)})
+                            .getResult();
+    address.replaceAllUsesWith(moved);
+    address.erase();
+  });
+  fn->setAttr(kDynamicSharedAttr, b.getI64IntegerAttr(offset));
+}
+
+void KernelEmitter::commitGroup() {
+  NVVM::CpAsyncCommitGroupOp::create(b);
+  if (activePipeline)
+    ++activePipeline->commitsSincePrefetch;
+}
+
+Value KernelEmitter::pipelineStage(Value iv, Value lb, Value step, int64_t ahead,
+                                   int64_t stages) {
+  // scf.for's step is positive and iv >= lb: unsigned division is exact.
+  Value iteration = arith::DivUIOp::create(b, arith::SubIOp::create(b, iv, lb), step);
+  if (ahead != 0)
+    iteration = arith::AddIOp::create(b, iteration, constantI32(b, ahead));
+  return arith::RemUIOp::create(b, iteration, constantI32(b, stages));
+}
+
+Value KernelEmitter::pipelineRegion(const PipelinedCopy &copy, Value stage) {
+  Value first = sharedAddress(pipelineSymbol(), copy.offset);
+  Value offset = arith::MulIOp::create(b, stage, constantI32(b, copy.regionBytes));
+  return LLVM::GEPOp::create(b, first.getType(), b.getI8Type(), first, ValueRange{offset});
+}
+
+void KernelEmitter::emitPipelinedCopies(scf::ForOp loop, Value iv, Value stage, bool probe) {
+  Pipeline &p = pipelines.find(loop)->second;
+  Value ahead = arith::CmpIOp::create(b, arith::CmpIPredicate::slt, iv,
+                                      scalars.lookup(loop.getUpperBound()));
+  auto issue = scf::IfOp::create(b, ahead, /*withElseRegion=*/false);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(issue.thenBlock()->getTerminator());
+  aheadLoop = loop;
+  ivReplacement = iv;
+  for (auto it = p.copies.begin(); it != p.copies.end();) {
+    if (emitAsyncCopyByRuns(it->copy, pipelineRegion(*it, stage), it->stride)) {
+      ++it;
+      continue;
+    }
+    // Not computable ahead (only a probe gets here): the dot copies it.
+    assert(probe && "a copy computable at the first iteration is computable at every one");
+    (void)probe;
+    pipelinedLoads.erase(it->copy.load);
+    it = p.copies.erase(it);
+  }
+  aheadLoop = nullptr;
+  ivReplacement = Value();
 }
 
 Value KernelEmitter::sharedAddress(StringRef symbol, int64_t offset) {
@@ -285,7 +409,8 @@ void KernelEmitter::guardedStore(Value ptr, Value value, Value mask) {
   LLVM::StoreOp::create(b, value, ptr);
 }
 
-void KernelEmitter::planAsyncCopies(func::FuncOp kernel, bool allowResident) {
+void KernelEmitter::planAsyncCopies(func::FuncOp kernel, bool allowResident,
+                                    bool allowPipelines) {
   if (dotLowering != DotLowering::mma)
     return;
   const AxisInfoAnalysis axisInfo(kernel);
@@ -317,7 +442,40 @@ void KernelEmitter::planAsyncCopies(func::FuncOp kernel, bool allowResident) {
       if (copy)
         asyncLoads.insert(copy->load);
     asyncDots[dot] = plan;
+    // An operand loaded in the body of the dot's loop, which asks for stages.
+    auto loop = dyn_cast<scf::ForOp>(dot->getParentOp());
+    auto stages = loop ? loop->getAttrOfType<IntegerAttr>("tile.num_stages") : IntegerAttr();
+    if (!allowPipelines || !stages || stages.getInt() < 2 ||
+        !loop.getInductionVar().getType().isInteger(32))
+      return;
+    auto pipeline = [&](const AsyncOperandCopy &copy, int64_t rows, int64_t stride) {
+      if (copy.resident || copy.load->getBlock() != dot->getBlock())
+        return;
+      Pipeline &p = pipelines[loop];
+      p.stages = stages.getInt();
+      p.copies.push_back({copy, 0, stride, llvm::alignTo(rows * stride * 2, kAsyncCopyBytes)});
+    };
+    if (plan.a)
+      pipeline(*plan.a, layout->m, layout->aStride);
+    if (plan.b)
+      pipeline(*plan.b, plan.bTransposed() ? layout->n : layout->k, layout->bStride);
   });
+  // The wait before a dot counts the groups committed after its stage's: a
+  // nested loop committing groups would make that count dynamic.
+  for (auto it = pipelines.begin(); it != pipelines.end();) {
+    bool nestedCopies = false;
+    it->first->walk([&](scf::ForOp inner) {
+      if (inner != it->first)
+        inner.walk([&](tile::DotOp dot) { nestedCopies |= asyncDots.contains(dot); });
+    });
+    it = nestedCopies ? pipelines.erase(it) : std::next(it);
+  }
+  for (auto &[loop, p] : pipelines)
+    for (PipelinedCopy &copy : p.copies) {
+      copy.offset = pipelineBytes;
+      pipelineBytes += p.stages * copy.regionBytes;
+      pipelinedLoads[copy.copy.load] = loop;
+    }
 }
 
 LogicalResult KernelEmitter::emitBlock(Block &block) {
@@ -476,9 +634,25 @@ LogicalResult KernelEmitter::emitFor(scf::ForOp op) {
     else
       inits.push_back(scalars.lookup(init));
   }
-  auto loop = scf::ForOp::create(b, scalars.lookup(op.getLowerBound()),
-                                 scalars.lookup(op.getUpperBound()), scalars.lookup(op.getStep()),
-                                 inits);
+  Value lb = scalars.lookup(op.getLowerBound()), step = scalars.lookup(op.getStep());
+  // A pipelined loop (`tile.num_stages` = S): the prologue issues the copies of
+  // its first S - 1 iterations into stages 0 .. S - 2 of their rings, a group
+  // each (empty where the loop is shorter).
+  Pipeline *pipeline = nullptr;
+  if (auto it = pipelines.find(op); it != pipelines.end()) {
+    pipeline = &it->second;
+    for (int64_t s = 0; s + 1 < pipeline->stages && !pipeline->copies.empty(); ++s) {
+      Value iv = s == 0 ? lb
+                        : arith::AddIOp::create(
+                              b, lb, arith::MulIOp::create(b, step, constantI32(b, s)));
+      emitPipelinedCopies(op, iv, constantI32(b, s), /*probe=*/s == 0);
+      if (!pipeline->copies.empty())
+        commitGroup();
+    }
+    if (pipeline->copies.empty())
+      pipeline = nullptr;
+  }
+  auto loop = scf::ForOp::create(b, lb, scalars.lookup(op.getUpperBound()), step, inits);
   // Without iter_args, scf.for's builder ends the body with an implicit scf.yield;
   // the loop's own yield (built below) replaces it.
   if (!loop.getBody()->empty() && isa<scf::YieldOp>(loop.getBody()->back()))
@@ -499,7 +673,24 @@ LogicalResult KernelEmitter::emitFor(scf::ForOp op) {
     }
   };
   unflatten(op.getRegionIterArgs(), loop.getRegionIterArgs());
-  if (failed(emitBlock(*op.getBody())))
+  Pipeline *outer = activePipeline;
+  if (pipeline) {
+    // Iteration i first issues iteration i + S - 1's copies into the stage
+    // iteration i - 1 read: every thread is past those reads, since each dot
+    // ends with a barrier.
+    const int64_t ahead = pipeline->stages - 1;
+    Value iv = loop.getInductionVar();
+    Value next = arith::AddIOp::create(b, iv, arith::MulIOp::create(b, step, constantI32(b, ahead)));
+    emitPipelinedCopies(op, next, pipelineStage(iv, lb, step, ahead, pipeline->stages),
+                        /*probe=*/false);
+    commitGroup();
+    pipeline->stage = pipelineStage(iv, lb, step, 0, pipeline->stages);
+    pipeline->commitsSincePrefetch = 0;
+  }
+  activePipeline = pipeline ? pipeline : outer;
+  LogicalResult body = emitBlock(*op.getBody());
+  activePipeline = outer;
+  if (failed(body))
     return failure();
   auto yield = cast<scf::YieldOp>(op.getBody()->getTerminator());
   SmallVector<Value> yielded;
@@ -556,9 +747,11 @@ LogicalResult KernelEmitter::emitLoad(tile::LoadOp op) {
     NVVM::Barrier0Op::create(b);
     emitAsyncCopy(resident->second.copy, residentArea(resident->second.offset),
                   resident->second.stride);
-    NVVM::CpAsyncCommitGroupOp::create(b);
+    commitGroup();
     return success();
   }
+  if (pipelinedLoads.contains(op)) // copied ahead by its loop
+    return success();
   if (asyncLoads.contains(op)) { // its dot copies it by cp.async
     pendingCopies[op] = {NVVM::Barrier0Op::create(b).getOperation()};
     return success();
@@ -937,8 +1130,16 @@ void KernelEmitter::emitAsyncCopy(const AsyncOperandCopy &copy, Value buffer, in
 
 Value KernelEmitter::elementAt(Value value, ArrayRef<Value> coords,
                                std::map<std::vector<const void *>, Value> &memo) {
-  if (!isTile(value))
-    return scalars.lookupOrNull(value);
+  if (!isTile(value)) {
+    // Issuing ahead, the loop's values of this iteration would be wrong: the
+    // induction variable is replaced and what depends on it recomputed.
+    if (!aheadLoop)
+      return scalars.lookupOrNull(value);
+    if (value == cast<scf::ForOp>(aheadLoop).getInductionVar())
+      return ivReplacement;
+    if (!aheadLoop->isAncestor(value.getParentRegion()->getParentOp()))
+      return scalars.lookupOrNull(value);
+  }
   std::vector<const void *> key{value.getAsOpaquePointer()};
   for (Value c : coords)
     key.push_back(c.getAsOpaquePointer());
@@ -951,10 +1152,12 @@ Value KernelEmitter::elementAt(Value value, ArrayRef<Value> coords,
   } else if (auto range = dyn_cast<tile::MakeRangeOp>(def)) {
     result = arith::AddIOp::create(b, coords[0], constantI32(b, range.getStart()));
   } else if (auto splat = dyn_cast<tile::SplatOp>(def)) {
-    result = scalars.lookupOrNull(splat.getSrc());
+    result = elementAt(splat.getSrc(), {}, memo);
   } else if (auto constant = dyn_cast<arith::ConstantOp>(def)) {
     if (auto dense = dyn_cast<SplatElementsAttr>(constant.getValue()))
       result = arith::ConstantOp::create(b, cast<TypedAttr>(dense.getSplatValue<Attribute>()));
+    else if (!isTile(value))
+      result = arith::ConstantOp::create(b, constant.getValue());
   } else if (auto expand = dyn_cast<tile::ExpandDimsOp>(def)) {
     SmallVector<Value> inner(coords);
     inner.erase(inner.begin() + expand.getAxis());
@@ -1076,8 +1279,13 @@ bool KernelEmitter::emitAsyncCopyByRuns(const AsyncOperandCopy &copy, Value buff
 /// padded row-major shared-memory copies (or arrive there by cp.async), each
 /// warp runs ldmatrix + mma.sync on its result tiles, and every thread reads
 /// its result elements back.
-LogicalResult KernelEmitter::emitDotMmaSync(tile::DotOp op, const MmaSyncDotLayout &l,
+LogicalResult KernelEmitter::emitDotMmaSync(tile::DotOp op, const MmaSyncDotLayout &layout,
                                             const AsyncDotPlan &plan) {
+  // Operands in buffers of their own leave the staging buffer to the others.
+  auto elsewhere = [&](const std::optional<AsyncOperandCopy> &copy) {
+    return copy && (copy->resident || pipelinedLoads.contains(copy->load));
+  };
+  const MmaSyncDotLayout l = withoutStagedOperands(layout, elsewhere(plan.a), elsewhere(plan.b));
   // Copies that can be issued where their load stood: no staging site since
   // reached into the operand's region.
   llvm::SmallPtrSet<Operation *, 2> early;
@@ -1101,7 +1309,7 @@ LogicalResult KernelEmitter::emitDotMmaSync(tile::DotOp op, const MmaSyncDotLayo
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointAfter(at.anchor);
     emitAsyncCopy(*copy, stagingAddress(offset), stride);
-    NVVM::CpAsyncCommitGroupOp::create(b);
+    commitGroup();
     early.insert(copy->load);
   }
   Type operandType = cast<RankedTensorType>(op.getA().getType()).getElementType();
@@ -1121,10 +1329,16 @@ LogicalResult KernelEmitter::emitDotMmaSync(tile::DotOp op, const MmaSyncDotLayo
 
   NVVM::Barrier0Op::create(b); // the previous staging site's reads are over
   bool issued = false; // cp.async copies issued here
+  const Pipeline *pipelined = nullptr; // the loop that copied an operand ahead
   auto stage = [&](const std::optional<AsyncOperandCopy> &copy, Value value, Value &buffer,
                    int64_t stride) {
     if (!copy) {
       storeOwned(value, buffer, stride);
+    } else if (auto loop = pipelinedLoads.find(copy->load); loop != pipelinedLoads.end()) {
+      pipelined = &pipelines.find(loop->second)->second;
+      for (const PipelinedCopy &ahead : pipelined->copies)
+        if (ahead.copy.load == copy->load)
+          buffer = pipelineRegion(ahead, pipelined->stage);
     } else if (copy->resident) { // copied where it was loaded
       buffer = residentArea(residentCopies.lookup(copy->load).offset);
     } else if (!early.contains(copy->load)) { // else copied where it was loaded
@@ -1137,12 +1351,17 @@ LogicalResult KernelEmitter::emitDotMmaSync(tile::DotOp op, const MmaSyncDotLayo
   if (!ops.uniformAcc)
     storeOwned(op.getAcc(), ops.cBuffer, l.cStride);
   if (issued)
-    NVVM::CpAsyncCommitGroupOp::create(b);
+    commitGroup();
   if (plan.a || plan.b) {
     // Each thread waits for its own copies (resident ones included); the
     // barrier then makes every thread's copies visible to all (PTX ISA
-    // 9.7.9.25.3).
-    NVVM::CpAsyncWaitGroupOp::create(b, 0);
+    // 9.7.9.25.3). Copied ahead alone, the operands are in the group of this
+    // iteration's stage: the groups committed after it (the S - 1 iterations
+    // ahead, and any the body committed since its prefetch) may stay in flight.
+    int64_t inFlight = 0;
+    if (pipelined && !issued && early.empty())
+      inFlight = pipelined->stages - 1 + pipelined->commitsSincePrefetch;
+    NVVM::CpAsyncWaitGroupOp::create(b, inFlight);
   }
   NVVM::Barrier0Op::create(b);
   emitMmaSyncDot(b, l, tid, ops);
@@ -1199,10 +1418,12 @@ struct ConvertTileToNVVMPass : public impl::ConvertTileToNVVMBase<ConvertTileToN
         }
         argTypes.push_back(scalarType(t));
       }
-      // Resident cp.async copies (AsyncCopy.h) take shared memory beside the
-      // staging buffer; where both would pass the static limit, the kernel is
-      // emitted again without them.
-      for (bool allowResident : {true, false}) {
+      // Resident and pipelined cp.async copies take shared memory beside the
+      // staging buffer. With pipelines, the kernel may use dynamic shared
+      // memory up to `shared-limit`; without, resident copies stay within the
+      // static 48 KB. Otherwise the kernel is emitted again without them.
+      for (auto [allowResident, allowPipelines] :
+           {std::pair{true, true}, {true, false}, {false, false}}) {
         b.setInsertionPointToEnd(gpuModule.getBody());
         auto fn = LLVM::LLVMFuncOp::create(
             b, kernel.getName(),
@@ -1214,18 +1435,20 @@ struct ConvertTileToNVVMPass : public impl::ConvertTileToNVVMBase<ConvertTileToN
         b.setInsertionPointToStart(entry);
         Value tid = NVVM::ThreadIdXOp::create(b, b.getI32Type());
         KernelEmitter body(b, gpuModule, kernel.getName(), threads, tid, *dotLowering);
-        body.planAsyncCopies(kernel, allowResident);
+        body.planAsyncCopies(kernel, allowResident, allowPipelines);
         for (auto [from, to] : llvm::zip(kernel.getArguments(), entry->getArguments()))
           body.mapArgument(from, to);
         if (failed(body.emitBlock(kernel.getBody().front())))
           return signalPassFailure();
         LLVM::ReturnOp::create(b, ValueRange{});
-        if (allowResident && body.hasResidentCopies() &&
-            body.sharedBytes() > kStaticSharedMemoryBytes) {
+        const bool over =
+            body.hasPipelines() ? body.sharedBytes() > sharedLimit
+                                : body.hasResidentCopies() && body.sharedBytes() > kStaticSharedMemoryBytes;
+        if (allowResident && over) {
           fn.erase();
           continue;
         }
-        body.finishStaging();
+        body.finishStaging(fn);
         break;
       }
       kernel.erase();

@@ -102,4 +102,19 @@ std::optional<MmaSyncDotLayout> chooseMmaSyncLayout(tile::DotOp dot, int64_t num
   return l;
 }
 
+MmaSyncDotLayout withoutStagedOperands(MmaSyncDotLayout l, bool aElsewhere, bool bElsewhere) {
+  int64_t offset = 0;
+  if (!aElsewhere) {
+    l.aOffset = 0;
+    offset = llvm::alignTo(l.m * l.aStride * 2, 16);
+  }
+  if (!bElsewhere) {
+    l.bOffset = offset;
+    offset = llvm::alignTo(offset + (l.bTransposed ? l.n : l.k) * l.bStride * 2, 16);
+  }
+  l.cOffset = offset;
+  l.bytes = offset + l.m * l.cStride * 4;
+  return l;
+}
+
 } // namespace mobagen::compiler

@@ -80,6 +80,10 @@ struct MmaSyncDotLayout {
 /// Shared memory a static allocation can use (the sm_80 / sm_90 48 KB limit).
 constexpr int64_t kStaticSharedMemoryBytes = 48 * 1024;
 
+/// The llvm.func attribute (i64) holding the dynamic shared memory a kernel
+/// launches with, where its buffers pass the static limit (absent: none).
+constexpr llvm::StringLiteral kDynamicSharedAttr = "mobagen.dynamic_shared_bytes";
+
 /// The mma.sync layout of `dot` on `numWarps` warps, or the reason it does not
 /// qualify (operand types other than bf16/f16 with an f32 accumulator, a shape
 /// that is not a multiple of 16 x 8 x 16, or staging beyond shared memory).
@@ -87,5 +91,10 @@ constexpr int64_t kStaticSharedMemoryBytes = 48 * 1024;
 std::optional<MmaSyncDotLayout> chooseMmaSyncLayout(tile::DotOp dot, int64_t numWarps,
                                                     std::string *whyNot = nullptr,
                                                     bool bTransposed = false);
+
+/// `layout` with the operands that sit in buffers of their own (resident or
+/// pipelined cp.async copies) taking no room in the staging buffer: the others
+/// and C keep their order, packed from offset 0.
+MmaSyncDotLayout withoutStagedOperands(MmaSyncDotLayout layout, bool aElsewhere, bool bElsewhere);
 
 } // namespace mobagen::compiler

@@ -30,6 +30,13 @@ for k in m["kernels"]:
         assert entries == [v["entry"]], f"{v['ptx']}: entries {entries}"
         assert v["threads"] == 32 * v["knobs"]["num_warps"]
         files.add(v["ptx"])
+        # Dynamic shared memory: the buffers of a kernel past the 48 KB static
+        # limit sit in one `.extern .shared` array, sized at launch within the
+        # target's limit (99 KB for the sm_8x family, 227 KB on sm_90).
+        extern = re.findall(r"\.extern \.shared \.align 16 \.b8 (\w+)\[\];", ptx)
+        dynamic = v["dynamic_shared_bytes"]
+        assert (dynamic > 0) == bool(extern), (v["id"], dynamic, extern)
+        assert dynamic <= (227 if m["config"]["target"].startswith("sm_90") else 99) * 1024
         print(f"  {v['id']}: threads {v['threads']}, rows {v['rows_per_program']}, "
               f"blocks {v['blocks_per_program']}, knobs {json.dumps(v['knobs'], sort_keys=True)}")
         if "cubin" in v:
@@ -40,7 +47,7 @@ for k in m["kernels"]:
             # Every variant of the tuning space assembles without spilling.
             assert r["spill_store_bytes"] == 0 and r["spill_load_bytes"] == 0, (v["id"], r)
             print(f"  {v['id']}: registers {r['registers']}, spills {r['spill_store_bytes']}, "
-                  f"shared {r['shared_bytes']}")
+                  f"shared {r['shared_bytes']}, dynamic {v['dynamic_shared_bytes']}")
 # Nothing in the directory but the manifest, its files and headers.
 extra = {f for f in os.listdir(d) if not f.endswith((".h", ".npy"))} - files
 assert not extra, f"files the manifest does not name: {sorted(extra)}"

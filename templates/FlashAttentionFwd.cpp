@@ -119,8 +119,7 @@ mobagen::templates::buildFlashAttentionFwd(ModuleOp module, moba::ConfigAttr con
         return {accNew, mNew, lNew};
       },
       &keyLoop);
-  keyLoop->setAttr("tile.num_stages", kb.opBuilder().getI32IntegerAttr(
-                                          static_cast<int32_t>(tuning.numStages)));
+  setNumStages(keyLoop, tuning.numStages);
   Tile acc = state[0], m = state[1], l = state[2];
 
   // out [bm, D] in dtype; lse [Hq, total_q] in f32.

@@ -184,8 +184,7 @@ mobagen::templates::buildSparseAttentionBlocks(ModuleOp module, moba::ConfigAttr
               return {accNew, mNew, lNew};
             },
             &keyLoop);
-        keyLoop->setAttr("tile.num_stages", kb.opBuilder().getI32IntegerAttr(
-                                                static_cast<int32_t>(tuning.numStages)));
+        setNumStages(keyLoop, tuning.numStages);
         Tile acc = state[0], m = state[1], l = state[2];
 
         // (row * Hq + head) * top_k + slot = entry + (row * (Hq - 1) + head) * top_k.

@@ -65,6 +65,12 @@ mlir::LogicalResult mobagen::templates::checkAttentionTiles(mlir::ModuleOp modul
   return tile::verifyNumWarps(numWarps, [&] { return mlir::emitError(module.getLoc()); });
 }
 
+void mobagen::templates::setNumStages(mlir::scf::ForOp loop, int64_t numStages) {
+  loop->setAttr("tile.num_stages", mlir::IntegerAttr::get(
+                                       mlir::IntegerType::get(loop.getContext(), 32),
+                                       static_cast<int32_t>(numStages)));
+}
+
 mlir::func::FuncOp mobagen::templates::finishKernel(KernelBuilder &kb, moba::ConfigAttr config,
                                                     int64_t numWarps) {
   kb.finish();

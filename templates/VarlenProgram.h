@@ -47,6 +47,10 @@ mlir::LogicalResult checkTileExtent(mlir::ModuleOp module, llvm::StringRef name,
 mlir::LogicalResult checkAttentionTiles(mlir::ModuleOp module, int64_t blockM, int64_t blockN,
                                         int64_t numWarps);
 
+/// Asks the lowering to pipeline `loop`'s cp.async dot operands `numStages` deep
+/// (the `tile.num_stages` attribute, docs/lowering.md).
+void setNumStages(mlir::scf::ForOp loop, int64_t numStages);
+
 /// Ends the kernel: func.return, and the moba.config and tile.num_warps attributes.
 mlir::func::FuncOp finishKernel(KernelBuilder &kb, moba::ConfigAttr config, int64_t numWarps);
 

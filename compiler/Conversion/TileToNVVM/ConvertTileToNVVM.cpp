@@ -106,9 +106,9 @@ private:
   /// Commits the cp.async copies issued so far as one group, counted for the
   /// pipelined loop being emitted.
   void commitGroup();
-  /// The i32 stage of a pipelined loop's iteration `iv` + `ahead` iterations:
-  /// ((iv - lb) / step + ahead) mod `stages`.
-  Value pipelineStage(Value iv, Value lb, Value step, int64_t ahead, int64_t stages);
+  /// The i32 stage of a pipelined loop's iteration `iteration` + `ahead`
+  /// (iterations counted from 0): (iteration + ahead) mod `stages`.
+  Value pipelineStage(Value iteration, int64_t ahead, int64_t stages);
   /// The address of `copy`'s region in `stage` of its ring.
   Value pipelineRegion(const PipelinedCopy &copy, Value stage);
   /// Issues `loop`'s pipelined copies of the iteration whose induction variable
@@ -295,10 +295,7 @@ void KernelEmitter::commitGroup() {
     ++activePipeline->commitsSincePrefetch;
 }
 
-Value KernelEmitter::pipelineStage(Value iv, Value lb, Value step, int64_t ahead,
-                                   int64_t stages) {
-  // scf.for's step is positive and iv >= lb: unsigned division is exact.
-  Value iteration = arith::DivUIOp::create(b, arith::SubIOp::create(b, iv, lb), step);
+Value KernelEmitter::pipelineStage(Value iteration, int64_t ahead, int64_t stages) {
   if (ahead != 0)
     iteration = arith::AddIOp::create(b, iteration, constantI32(b, ahead));
   return arith::RemUIOp::create(b, iteration, constantI32(b, stages));
@@ -453,7 +450,8 @@ void KernelEmitter::planAsyncCopies(func::FuncOp kernel, bool allowResident,
         return;
       Pipeline &p = pipelines[loop];
       p.stages = stages.getInt();
-      p.copies.push_back({copy, 0, stride, llvm::alignTo(rows * stride * 2, kAsyncCopyBytes)});
+      p.copies.push_back(
+          {copy, 0, stride, static_cast<int64_t>(llvm::alignTo(rows * stride * 2, kAsyncCopyBytes))});
     };
     if (plan.a)
       pipeline(*plan.a, layout->m, layout->aStride);
@@ -681,10 +679,12 @@ LogicalResult KernelEmitter::emitFor(scf::ForOp op) {
     const int64_t ahead = pipeline->stages - 1;
     Value iv = loop.getInductionVar();
     Value next = arith::AddIOp::create(b, iv, arith::MulIOp::create(b, step, constantI32(b, ahead)));
-    emitPipelinedCopies(op, next, pipelineStage(iv, lb, step, ahead, pipeline->stages),
+    // scf.for's step is positive and iv >= lb: unsigned division is exact.
+    Value iteration = arith::DivUIOp::create(b, arith::SubIOp::create(b, iv, lb), step);
+    emitPipelinedCopies(op, next, pipelineStage(iteration, ahead, pipeline->stages),
                         /*probe=*/false);
     commitGroup();
-    pipeline->stage = pipelineStage(iv, lb, step, 0, pipeline->stages);
+    pipeline->stage = pipelineStage(iteration, 0, pipeline->stages);
     pipeline->commitsSincePrefetch = 0;
   }
   activePipeline = pipeline ? pipeline : outer;
@@ -1422,8 +1422,8 @@ struct ConvertTileToNVVMPass : public impl::ConvertTileToNVVMBase<ConvertTileToN
       // staging buffer. With pipelines, the kernel may use dynamic shared
       // memory up to `shared-limit`; without, resident copies stay within the
       // static 48 KB. Otherwise the kernel is emitted again without them.
-      for (auto [allowResident, allowPipelines] :
-           {std::pair{true, true}, {true, false}, {false, false}}) {
+      bool allowResident = true, allowPipelines = true;
+      while (true) {
         b.setInsertionPointToEnd(gpuModule.getBody());
         auto fn = LLVM::LLVMFuncOp::create(
             b, kernel.getName(),
@@ -1444,12 +1444,16 @@ struct ConvertTileToNVVMPass : public impl::ConvertTileToNVVMBase<ConvertTileToN
         const bool over =
             body.hasPipelines() ? body.sharedBytes() > sharedLimit
                                 : body.hasResidentCopies() && body.sharedBytes() > kStaticSharedMemoryBytes;
-        if (allowResident && over) {
-          fn.erase();
-          continue;
+        if (!allowResident || !over) {
+          body.finishStaging(fn);
+          break;
         }
-        body.finishStaging(fn);
-        break;
+        // Over: drop the pipelines first; without any, the resident copies.
+        fn.erase();
+        if (body.hasPipelines())
+          allowPipelines = false;
+        else
+          allowResident = allowPipelines = false;
       }
       kernel.erase();
     }

@@ -92,6 +92,34 @@ TEST_F(DotLayoutTest, TransposedBIsStagedAsRowsOfK) {
   EXPECT_EQ(l->bytes, l->cOffset + 32 * 24 * 4);
 }
 
+TEST_F(DotLayoutTest, OperandsInBuffersOfTheirOwnLeaveTheStagingBuffer) {
+  // The blocks kernel's dots at D 128, 32 x 64 tiles: q . k^T with q resident and
+  // K^T pipelined keeps only C ([32, 64] f32, stride 72); p . v with V pipelined
+  // keeps A ([32, 64] bf16) and C ([32, 128] f32, stride 136) after it.
+  std::optional<MmaSyncDotLayout> qk =
+      chooseMmaSyncLayout(dot(32, 64, 128, bf16(), f32()), 4, nullptr, /*bTransposed=*/true);
+  std::optional<MmaSyncDotLayout> pv = chooseMmaSyncLayout(dot(32, 128, 64, bf16(), f32()), 4);
+  ASSERT_TRUE(qk && pv);
+  const MmaSyncDotLayout cOnly = withoutStagedOperands(*qk, true, true);
+  EXPECT_EQ(cOnly.cOffset, 0);
+  EXPECT_EQ(cOnly.bytes, 32 * 72 * 4);
+  const MmaSyncDotLayout aAndC = withoutStagedOperands(*pv, false, true);
+  EXPECT_EQ(aAndC.aOffset, 0);
+  EXPECT_EQ(aAndC.cOffset, 32 * 72 * 2);
+  EXPECT_EQ(aAndC.bytes, 32 * 72 * 2 + 32 * 136 * 4);
+  EXPECT_EQ(aAndC.bytes, 22016); // the blocks kernel's staging (docs/lowering.md)
+  // With A elsewhere, B starts at offset 0; with nothing elsewhere the layout
+  // is unchanged.
+  const MmaSyncDotLayout bAndC = withoutStagedOperands(*qk, true, false);
+  EXPECT_EQ(bAndC.bOffset, 0);
+  EXPECT_EQ(bAndC.cOffset, 64 * 136 * 2);
+  const MmaSyncDotLayout all = withoutStagedOperands(*pv, false, false);
+  EXPECT_EQ(all.aOffset, pv->aOffset);
+  EXPECT_EQ(all.bOffset, pv->bOffset);
+  EXPECT_EQ(all.cOffset, pv->cOffset);
+  EXPECT_EQ(all.bytes, pv->bytes);
+}
+
 TEST_F(DotLayoutTest, WarpGridMaximizesWarpsWithWork) {
   // One m tile, two n tiles, 4 warps: 2 x 2 puts two warps to work (4 x 1 one).
   std::optional<MmaSyncDotLayout> small = chooseMmaSyncLayout(dot(16, 16, 16, bf16(), f32()), 4);

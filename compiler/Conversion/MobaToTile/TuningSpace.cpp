@@ -49,7 +49,11 @@ namespace {
 /// 8 more, so that ldmatrix's rows fall in different banks (docs/design/mma-layout.md).
 int64_t paddedRow(int64_t n) { return n % 16 == 0 ? n + 8 : n; }
 
-/// One mma.sync dot's staging: A [m, k] and B [k, n] in the 2-byte dtype, C [m, n] f32.
+/// One mma.sync dot's staging bound: A [m, k] and B [k, n] in the 2-byte dtype and
+/// C [m, n] f32. With C and D in registers (the accumulator layout,
+/// docs/lowering.md) the lowering stages A + B, or the result alone where a user
+/// needs it in another layout: less. The bound is what keeps the space to tiles
+/// whose registers fit (64 x 64 tiles on 8 warps spill 212 bytes at D 128).
 int64_t mmaDotBytes(int64_t m, int64_t n, int64_t k) {
   return m * paddedRow(k) * 2 + k * paddedRow(n) * 2 + m * paddedRow(n) * 4;
 }

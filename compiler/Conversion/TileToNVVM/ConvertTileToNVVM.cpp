@@ -27,6 +27,7 @@
 #include "compiler/Conversion/TileToNVVM/MmaSyncDot.h"
 #include "compiler/Conversion/TileToNVVM/ShuffleReduction.h"
 #include "compiler/Conversion/TileToNVVM/TileLayout.h"
+#include "compiler/Conversion/TileToNVVM/ValueLayout.h"
 #include "dialect/tile/IR/TileDialect.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/IRMapping.h"
@@ -50,9 +51,10 @@ Type scalarType(Type type);
 class KernelEmitter {
 public:
   KernelEmitter(ImplicitLocOpBuilder &b, gpu::GPUModuleOp module, StringRef kernel,
-                int64_t threads, Value tid, DotLowering dotLowering)
+                int64_t threads, Value tid, DotLowering dotLowering,
+                const LayoutAnalysis &analysis)
       : b(b), module(module), kernel(kernel.str()), threads(threads), tid(tid),
-        dotLowering(dotLowering) {}
+        dotLowering(dotLowering), analysis(analysis) {}
 
   /// Decides which dot operands come by cp.async (under `dot=mma`); with
   /// `allowResident`, also those loaded outside the dot's loop (AsyncCopy.h);
@@ -115,10 +117,73 @@ private:
   /// is `iv` into the ring's `stage`, if iv < ub; with `probe`, drops (and
   /// issues nothing for) the copies whose pointers are not computable there.
   void emitPipelinedCopies(scf::ForOp loop, Value iv, Value stage, bool probe);
-  /// The value of `v` in `slot`: a tile's element, or the scalar itself.
+  /// The value of `v` in `slot`: a tile's element (in viewLayout(v)), or the
+  /// scalar itself.
   Value at(Value v, int64_t slot) {
-    return isTile(v) ? tiles.lookup(v)[slot] : scalars.lookupOrNull(v);
+    return isTile(v) ? viewSlots(v)[slot] : scalars.lookupOrNull(v);
   }
+
+  // Layouts (ValueLayout.h). A tile's slots in `tiles` are in the layout the
+  // analysis gave it; while an op is emitted, operands it needs in another
+  // layout are viewed there (`operandViews`), and at() reads the views.
+  ValueLayout layoutFor(Value v) const { return analysis.layoutOf(v); }
+  int64_t slotCount(const ValueLayout &layout, Type type) const {
+    return layout.isRoundRobin() ? layoutOf(type).slots() : layout.slots();
+  }
+  ValueLayout viewLayout(Value v) const {
+    auto it = operandViews.find(v);
+    return it == operandViews.end() ? layoutFor(v) : it->second.first;
+  }
+  ArrayRef<Value> viewSlots(Value v) const {
+    if (auto it = operandViews.find(v); it != operandViews.end())
+      return it->second.second;
+    auto it = tiles.find(v);
+    assert(it != tiles.end() && "a tile is emitted before its uses");
+    return it->second;
+  }
+  /// Makes at() read `v` in `layout` for the op being emitted.
+  void viewIn(Value v, const ValueLayout &layout) {
+    if (isTile(v) && layoutFor(v) != layout)
+      operandViews[v] = {layout, convert(v, layout)};
+  }
+  /// The layout a tile.store works in: its operands' shared one, except the
+  /// rows layout (a row's value sits in several lanes: round-robin stores it once).
+  ValueLayout storeLayout(tile::StoreOp op) const {
+    ValueLayout l = analysis.commonLayout(op->getOperands());
+    return l.kind == ValueLayout::Kind::mmaRows ? ValueLayout::roundRobin() : l;
+  }
+  /// Per-thread values of the mma layouts on warpsM warps along M, computed
+  /// once at the kernel's entry.
+  struct MmaFrame {
+    Value rowBase;    // 16 (warp mod warpsM) + lane / 4
+    Value colBase;    // 8 (warp div warpsM) + 2 (lane mod 4)
+    Value rowsWriter; // lane mod 4 == 0 and warp < warpsM: one writer per row
+    Value warpN;      // warp div warpsM
+  };
+  const MmaFrame &frameFor(int64_t warpsM);
+  /// Coordinates already built while one tile is converted, by (axis, constant).
+  using CoordCache = std::map<std::pair<int, int64_t>, Value>;
+  /// The i32 coordinates of `slot` of a tile of `shape` in `layout`.
+  SmallVector<Value> slotCoords(const ValueLayout &layout, ArrayRef<int64_t> shape,
+                                int64_t slot, CoordCache &cache);
+  /// `v`'s slots in `to`: recomputed there when its definition allows
+  /// (elementAt), else through shared memory. Reused while the conversion
+  /// dominates the insertion point.
+  SmallVector<Value> convert(Value v, const ValueLayout &to);
+  /// Between barriers, stores `slots` (a tile of `type` in `layout`) into a
+  /// row-major copy at `offset` of the staging buffer, each row followed by
+  /// `rowPadding` unused elements. Returns the copy's address.
+  Value stageSlots(ArrayRef<Value> slots, const ValueLayout &layout, RankedTensorType type,
+                   int64_t offset, int64_t rowPadding);
+  /// Stores the slots of a tile in an mma layout at their (row, col) of a
+  /// row-major copy with rows of `stride` elements: adjacent pairs of an
+  /// accumulator as one access; a row's value by one lane.
+  void storeMmaSlots(ArrayRef<Value> slots, const ValueLayout &layout, RankedTensorType type,
+                     Value buffer, int64_t stride);
+  /// tile.reduce along the rows of an accumulator: each lane combines its
+  /// slots of a row, the row's quad shuffles, and with warpsN > 1 the warps of
+  /// a row combine their partials through shared memory.
+  LogicalResult emitRowReduction(tile::ReduceOp op);
 
   Value zeroOf(Type type);
   Value andMasks(Value a, Value c);
@@ -172,8 +237,18 @@ private:
   int64_t threads;
   Value tid;
   DotLowering dotLowering;
+  const LayoutAnalysis &analysis;
   IRMapping scalars;
   DenseMap<Value, SmallVector<Value>> tiles;
+  DenseMap<Value, std::pair<ValueLayout, SmallVector<Value>>> operandViews; // of the op being emitted
+  std::map<int64_t, MmaFrame> frames;                                      // by warpsM
+  struct Conversion {
+    Value value;
+    ValueLayout to;
+    Block *block; // where it was emitted: it holds there and in nested blocks
+    SmallVector<Value> slots;
+  };
+  SmallVector<Conversion> conversions;
   DenseMap<Operation *, AsyncDotPlan> asyncDots; // by tile.dot
   llvm::DenseSet<Operation *> asyncLoads;        // loads those plans consume
   /// A copy that outlives the dot's loop: where it sits in the resident buffer
@@ -350,26 +425,198 @@ Value paddedIndex(ImplicitLocOpBuilder &b, Value linear, int64_t rowLength, int6
 }
 
 Value KernelEmitter::stageInSharedMemory(Value tileValue, int64_t offset, int64_t rowPadding) {
-  const TileLayout layout = layoutOf(tileValue.getType());
-  Type element = scalarType(tileValue.getType());
+  return stageSlots(viewSlots(tileValue), viewLayout(tileValue),
+                    cast<RankedTensorType>(tileValue.getType()), offset, rowPadding);
+}
+
+Value KernelEmitter::stageSlots(ArrayRef<Value> slots, const ValueLayout &l, RankedTensorType type,
+                                int64_t offset, int64_t rowPadding) {
+  const TileLayout layout = layoutOf(type);
+  Type element = scalarType(type);
   const int64_t rowLength = layout.shape().empty() ? 1 : layout.shape().back();
   const int64_t rows = layout.elements() / std::max<int64_t>(rowLength, 1);
   Value buffer =
       stagingArea(offset, (layout.elements() + rows * rowPadding) * stagedBytes(element));
   NVVM::Barrier0Op::create(b);
-  for (int64_t slot = 0; slot < layout.slots(); ++slot) {
-    Value index = paddedIndex(b, layout.linearIndex(b, tid, slot), rowLength, rowPadding);
-    Value value = at(tileValue, slot);
-    Type stored = element;
-    if (element.isInteger(1)) {
-      value = arith::ExtUIOp::create(b, b.getI8Type(), value);
-      stored = b.getI8Type();
+  if (!l.isRoundRobin()) {
+    storeMmaSlots(slots, l, type, buffer, rowLength + rowPadding);
+  } else {
+    for (int64_t slot = 0; slot < layout.slots(); ++slot) {
+      Value index = paddedIndex(b, layout.linearIndex(b, tid, slot), rowLength, rowPadding);
+      Value value = slots[slot];
+      Type stored = element;
+      if (element.isInteger(1)) {
+        value = arith::ExtUIOp::create(b, b.getI8Type(), value);
+        stored = b.getI8Type();
+      }
+      Value addr = LLVM::GEPOp::create(b, buffer.getType(), stored, buffer, ValueRange{index});
+      guardedStore(addr, value, layout.validity(b, tid, slot));
     }
-    Value addr = LLVM::GEPOp::create(b, buffer.getType(), stored, buffer, ValueRange{index});
-    guardedStore(addr, value, layout.validity(b, tid, slot));
   }
   NVVM::Barrier0Op::create(b);
   return buffer;
+}
+
+const KernelEmitter::MmaFrame &KernelEmitter::frameFor(int64_t warpsM) {
+  auto [it, inserted] = frames.try_emplace(warpsM);
+  if (!inserted)
+    return it->second;
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointAfterValue(tid);
+  Value warp = arith::DivUIOp::create(b, tid, constantI32(b, 32));
+  Value lane = arith::RemUIOp::create(b, tid, constantI32(b, 32));
+  Value quad = arith::DivUIOp::create(b, lane, constantI32(b, 4));
+  Value inQuad = arith::RemUIOp::create(b, lane, constantI32(b, 4));
+  Value warpM = arith::RemUIOp::create(b, warp, constantI32(b, warpsM));
+  MmaFrame &f = it->second;
+  f.warpN = arith::DivUIOp::create(b, warp, constantI32(b, warpsM));
+  f.rowBase = arith::AddIOp::create(
+      b, arith::MulIOp::create(b, warpM, constantI32(b, MmaSyncDotLayout::tileM)), quad);
+  f.colBase = arith::AddIOp::create(
+      b, arith::MulIOp::create(b, f.warpN, constantI32(b, MmaSyncDotLayout::tileN)),
+      arith::MulIOp::create(b, inQuad, constantI32(b, 2)));
+  f.rowsWriter = arith::AndIOp::create(
+      b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, inQuad, constantI32(b, 0)),
+      arith::CmpIOp::create(b, arith::CmpIPredicate::ult, warp, constantI32(b, warpsM)));
+  return f;
+}
+
+SmallVector<Value> KernelEmitter::slotCoords(const ValueLayout &l, ArrayRef<int64_t> shape,
+                                             int64_t slot, CoordCache &cache) {
+  if (l.isRoundRobin()) {
+    const TileLayout rr(RankedTensorType::get(shape, b.getI32Type()), threads);
+    return rr.delinearize(b, rr.clampedLinearIndex(b, tid, slot));
+  }
+  const MmaFrame &f = frameFor(l.warpsM);
+  auto plus = [&](int axis, int64_t constant) -> Value {
+    Value &v = cache[{axis, constant}];
+    if (!v) {
+      Value base = axis == 0 ? f.rowBase : axis == 1 ? f.colBase : Value();
+      v = axis == 2 ? constantI32(b, constant)
+          : constant == 0 ? base
+                          : arith::AddIOp::create(b, base, constantI32(b, constant)).getResult();
+    }
+    return v;
+  };
+  const int64_t tileM = MmaSyncDotLayout::tileM, tileN = MmaSyncDotLayout::tileN;
+  if (l.kind == ValueLayout::Kind::mmaRows) {
+    Value row = plus(0, slot / 2 * l.warpsM * tileM + 8 * (slot % 2));
+    if (shape.size() == 1)
+      return {row};
+    return {row, plus(2, 0)};
+  }
+  const int64_t r = slot % 4, j = slot / 4 % l.nPerWarp(), i = slot / 4 / l.nPerWarp();
+  return {plus(0, i * l.warpsM * tileM + 8 * (r / 2)), plus(1, j * l.warpsN * tileN + r % 2)};
+}
+
+void KernelEmitter::storeMmaSlots(ArrayRef<Value> slots, const ValueLayout &l,
+                                  RankedTensorType type, Value buffer, int64_t stride) {
+  Type element = scalarType(type);
+  Type stored = element.isInteger(1) ? b.getI8Type() : element;
+  CoordCache cache;
+  auto address = [&](int64_t slot) {
+    SmallVector<Value> rc = slotCoords(l, type.getShape(), slot, cache);
+    Value index = rc.size() == 1 ? rc[0]
+                                 : arith::AddIOp::create(
+                                       b, arith::MulIOp::create(b, rc[0], constantI32(b, stride)),
+                                       rc[1]).getResult();
+    return LLVM::GEPOp::create(b, buffer.getType(), stored, buffer, ValueRange{index}).getResult();
+  };
+  auto widen = [&](Value v) -> Value {
+    return element.isInteger(1) ? arith::ExtUIOp::create(b, b.getI8Type(), v).getResult() : v;
+  };
+  if (l.kind == ValueLayout::Kind::mmaRows) {
+    const MmaFrame &f = frameFor(l.warpsM);
+    for (auto [slot, value] : llvm::enumerate(slots))
+      guardedStore(address(slot), widen(value), f.rowsWriter);
+    return;
+  }
+  // Accumulator slots 2 p and 2 p + 1 are adjacent columns of one row.
+  const bool pairs = !isa<LLVM::LLVMPointerType>(stored) && stored.getIntOrFloatBitWidth() >= 16 &&
+                     stride % 2 == 0;
+  for (int64_t slot = 0; slot < static_cast<int64_t>(slots.size()); slot += pairs ? 2 : 1) {
+    if (!pairs) {
+      LLVM::StoreOp::create(b, widen(slots[slot]), address(slot));
+      continue;
+    }
+    auto pairType = VectorType::get({2}, stored);
+    Value pair = LLVM::PoisonOp::create(b, pairType);
+    for (int64_t i = 0; i < 2; ++i)
+      pair = LLVM::InsertElementOp::create(b, pair, slots[slot + i], constantI32(b, i));
+    LLVM::StoreOp::create(b, pair, address(slot),
+                          /*alignment=*/2 * stored.getIntOrFloatBitWidth() / 8);
+  }
+}
+
+SmallVector<Value> KernelEmitter::convert(Value v, const ValueLayout &to) {
+  const ValueLayout from = layoutFor(v);
+  auto found = tiles.find(v);
+  assert(found != tiles.end() && "a tile is emitted before its uses");
+  if (from == to)
+    return found->second;
+  // Emitted before, here or in a block this one is nested in: it still holds.
+  for (Block *block = b.getInsertionBlock(); block;
+       block = block->getParentOp() ? block->getParentOp()->getBlock() : nullptr)
+    for (const Conversion &c : conversions)
+      if (c.value == v && c.to == to && c.block == block)
+        return c.slots;
+  auto type = cast<RankedTensorType>(v.getType());
+  const int64_t count = slotCount(to, type);
+  SmallVector<Value> slots;
+  CoordCache cache;
+  if (!to.isRoundRobin() && recomputable(v)) {
+    std::map<std::vector<const void *>, Value> memo;
+    for (int64_t slot = 0; slot < count; ++slot) {
+      Value element = elementAt(v, slotCoords(to, type.getShape(), slot, cache), memo);
+      if (!element) {
+        slots.clear();
+        break;
+      }
+      slots.push_back(element);
+    }
+  }
+  if (slots.empty()) {
+    // Through shared memory; rows of 16k elements padded as the dot pads them
+    // (DotLayout.h), so that accumulator pairs fall on distinct banks.
+    const int64_t rowLength = type.getShape().back();
+    const int64_t rowPadding =
+        type.getRank() == 2 && rowLength % 16 == 0 ? MmaSyncDotLayout::pad : 0;
+    Value buffer = stageSlots(found->second, from, type, 0, rowPadding);
+    Type element = scalarType(type);
+    const TileLayout rr = layoutOf(type);
+    // An accumulator's slots 2 p and 2 p + 1 are adjacent: one 2-element read.
+    const bool pairs = to.kind == ValueLayout::Kind::mmaAcc &&
+                       !isa<LLVM::LLVMPointerType>(element) &&
+                       element.getIntOrFloatBitWidth() >= 16 && (rowLength + rowPadding) % 2 == 0;
+    for (int64_t slot = 0; slot < count; ++slot) {
+      if (pairs && slot % 2 == 1)
+        continue; // read with its pair
+      Value index;
+      if (to.isRoundRobin()) {
+        index = paddedIndex(b, rr.clampedLinearIndex(b, tid, slot), rowLength, rowPadding);
+      } else {
+        SmallVector<Value> rc = slotCoords(to, type.getShape(), slot, cache);
+        index = rc.size() == 1
+                    ? rc[0]
+                    : arith::AddIOp::create(
+                          b,
+                          arith::MulIOp::create(b, rc[0], constantI32(b, rowLength + rowPadding)),
+                          rc[1]).getResult();
+      }
+      if (!pairs) {
+        slots.push_back(loadStaged(buffer, element, index));
+        continue;
+      }
+      auto pairType = VectorType::get({2}, element);
+      Value addr = LLVM::GEPOp::create(b, buffer.getType(), element, buffer, ValueRange{index});
+      Value pair = LLVM::LoadOp::create(b, pairType, addr,
+                                        /*alignment=*/2 * element.getIntOrFloatBitWidth() / 8);
+      for (int64_t i = 0; i < 2; ++i)
+        slots.push_back(LLVM::ExtractElementOp::create(b, pair, constantI32(b, i)));
+    }
+  }
+  conversions.push_back({v, to, b.getInsertionBlock(), slots});
+  return slots;
 }
 
 Value KernelEmitter::loadStaged(Value buffer, Type element, Value index) {
@@ -416,9 +663,14 @@ void KernelEmitter::planAsyncCopies(func::FuncOp kernel, bool allowResident,
     if (!chooseMmaSyncLayout(dot, warps))
       return;
     AsyncDotPlan plan{planAsyncOperand(dot, 0, axisInfo), planAsyncOperand(dot, 1, axisInfo)};
-    for (std::optional<AsyncOperandCopy> *copy : {&plan.a, &plan.b})
+    for (std::optional<AsyncOperandCopy> *copy : {&plan.a, &plan.b}) {
       if (*copy && (*copy)->resident && !allowResident)
         copy->reset();
+      // The copies read pointers and masks slot by slot in round-robin.
+      if (*copy && (!layoutFor((*copy)->load.getPtr()).isRoundRobin() ||
+                    ((*copy)->load.getMask() && !layoutFor((*copy)->load.getMask()).isRoundRobin())))
+        copy->reset();
+    }
     std::optional<MmaSyncDotLayout> layout =
         chooseMmaSyncLayout(dot, warps, nullptr, plan.bTransposed());
     if (!layout) { // B staged [N, K] does not fit: keep B in registers
@@ -500,6 +752,19 @@ Value readAxisRegister(ImplicitLocOpBuilder &b, tile::ProgramAxis axis) {
 
 LogicalResult KernelEmitter::emitOp(Operation *op) {
   b.setLoc(op->getLoc());
+  operandViews.clear();
+  // Element-wise ops, pointers, loads and stores work in one layout: their
+  // result's (a store's: storeLayout); operands in others are viewed in it.
+  const bool elementwise =
+      isa<tile::AddPtrOp, tile::LoadOp>(op) ||
+      (isa<arith::ArithDialect, math::MathDialect>(op->getDialect()) &&
+       llvm::any_of(op->getResultTypes(), [](Type t) { return isa<RankedTensorType>(t); }));
+  if (elementwise || isa<tile::StoreOp>(op)) {
+    const ValueLayout working = isa<tile::StoreOp>(op) ? storeLayout(cast<tile::StoreOp>(op))
+                                                       : layoutFor(op->getResult(0));
+    for (Value operand : op->getOperands())
+      viewIn(operand, working);
+  }
   if (auto id = dyn_cast<tile::ProgramIdOp>(op)) {
     scalars.map(id.getResult(),
                 readAxisRegister<NVVM::BlockIdXOp, NVVM::BlockIdYOp, NVVM::BlockIdZOp>(b, id.getAxis()));
@@ -523,9 +788,12 @@ LogicalResult KernelEmitter::emitOp(Operation *op) {
                                     scalars.lookup(splat.getSrc()));
     return success();
   }
-  // The layout depends only on the row-major linear index: these move nothing.
+  // Round-robin depends only on the row-major linear index, and the rows
+  // layout holds [M] and [M, 1] alike: these move nothing.
   if (isa<tile::ExpandDimsOp, tile::ReshapeOp>(op)) {
-    tiles[op->getResult(0)] = tiles.lookup(op->getOperand(0));
+    if (layoutFor(op->getResult(0)).isRoundRobin())
+      viewIn(op->getOperand(0), ValueLayout::roundRobin());
+    tiles[op->getResult(0)] = SmallVector<Value>(viewSlots(op->getOperand(0)));
     return success();
   }
   if (auto broadcast = dyn_cast<tile::BroadcastOp>(op))
@@ -536,10 +804,16 @@ LogicalResult KernelEmitter::emitOp(Operation *op) {
     return emitLoad(load);
   if (auto store = dyn_cast<tile::StoreOp>(op))
     return emitStore(store);
-  if (auto reduce = dyn_cast<tile::ReduceOp>(op))
+  if (auto reduce = dyn_cast<tile::ReduceOp>(op)) {
+    if (layoutFor(reduce.getResult()).kind == ValueLayout::Kind::mmaRows)
+      return emitRowReduction(reduce);
+    viewIn(reduce.getSrc(), ValueLayout::roundRobin());
     return emitReduction(op, reduce.getSrc(), reduce.getAxis(), reduce.getKind(), false);
-  if (auto argmax = dyn_cast<tile::ArgMaxOp>(op))
+  }
+  if (auto argmax = dyn_cast<tile::ArgMaxOp>(op)) {
+    viewIn(argmax.getSrc(), ValueLayout::roundRobin());
     return emitReduction(op, argmax.getSrc(), argmax.getAxis(), tile::ReduceKind::max, true);
+  }
   if (auto dot = dyn_cast<tile::DotOp>(op))
     return emitDot(dot);
   if (auto constant = dyn_cast<arith::ConstantOp>(op))
@@ -585,7 +859,7 @@ LogicalResult KernelEmitter::emitElementwise(Operation *op) {
   }
   if (op->getNumRegions() != 0)
     return op->emitOpError("with regions cannot be applied elementwise to tiles");
-  const int64_t slots = layoutOf(op->getResult(0).getType()).slots();
+  const int64_t slots = slotCount(layoutFor(op->getResult(0)), op->getResult(0).getType());
   SmallVector<Type> resultTypes;
   for (Type t : op->getResultTypes())
     resultTypes.push_back(scalarType(t));
@@ -625,10 +899,12 @@ LogicalResult KernelEmitter::emitConstant(arith::ConstantOp op) {
 
 LogicalResult KernelEmitter::emitFor(scf::ForOp op) {
   // Tiles carried by the loop travel as one iter_arg per slot.
+  // Tiles carried by the loop travel as one iter_arg per slot, in the layout
+  // the analysis settled on for them.
   SmallVector<Value> inits;
-  for (Value init : op.getInitArgs()) {
+  for (auto [init, arg] : llvm::zip(op.getInitArgs(), op.getRegionIterArgs())) {
     if (isTile(init))
-      llvm::append_range(inits, tiles.lookup(init));
+      llvm::append_range(inits, convert(init, layoutFor(arg)));
     else
       inits.push_back(scalars.lookup(init));
   }
@@ -662,7 +938,7 @@ LogicalResult KernelEmitter::emitFor(scf::ForOp op) {
     size_t next = 0;
     for (Value v : from) {
       if (isTile(v)) {
-        const int64_t n = layoutOf(v.getType()).slots();
+        const int64_t n = slotCount(layoutFor(v), v.getType());
         tiles[v] = SmallVector<Value>(flat.slice(next, n));
         next += n;
       } else {
@@ -694,9 +970,9 @@ LogicalResult KernelEmitter::emitFor(scf::ForOp op) {
     return failure();
   auto yield = cast<scf::YieldOp>(op.getBody()->getTerminator());
   SmallVector<Value> yielded;
-  for (Value v : yield.getOperands()) {
+  for (auto [v, arg] : llvm::zip(yield.getOperands(), op.getRegionIterArgs())) {
     if (isTile(v))
-      llvm::append_range(yielded, tiles.lookup(v));
+      llvm::append_range(yielded, convert(v, layoutFor(arg)));
     else
       yielded.push_back(scalars.lookup(v));
   }
@@ -707,6 +983,17 @@ LogicalResult KernelEmitter::emitFor(scf::ForOp op) {
 }
 
 LogicalResult KernelEmitter::emitBroadcast(tile::BroadcastOp op) {
+  const ValueLayout to = layoutFor(op.getResult());
+  if (to.kind == ValueLayout::Kind::mmaAcc) {
+    // [M, 1] rows to an accumulator on the same warps along M: slot (i, j, r)
+    // holds row 16 (wm + i warpsM) + g + 8 (r / 2), rows slot 2 i + r / 2.
+    ArrayRef<Value> rows = viewSlots(op.getSrc());
+    auto &slots = tiles[op.getResult()];
+    for (int64_t slot = 0; slot < to.slots(); ++slot)
+      slots.push_back(rows[2 * (slot / 4 / to.nPerWarp()) + slot % 4 / 2]);
+    return success();
+  }
+  viewIn(op.getSrc(), ValueLayout::roundRobin());
   auto srcType = cast<RankedTensorType>(op.getSrc().getType());
   const TileLayout dst = layoutOf(op.getType());
   Value buffer = stageInSharedMemory(op.getSrc());
@@ -733,7 +1020,7 @@ LogicalResult KernelEmitter::emitAddPtr(tile::AddPtrOp op) {
     return success();
   }
   auto &slots = tiles[op.getResult()];
-  for (int64_t slot = 0; slot < layoutOf(op.getType()).slots(); ++slot)
+  for (int64_t slot = 0; slot < slotCount(layoutFor(op.getResult()), op.getType()); ++slot)
     slots.push_back(LLVM::GEPOp::create(b, ptrType, pointee, at(op.getPtr(), slot),
                                         ValueRange{at(op.getOffset(), slot)}));
   return success();
@@ -783,9 +1070,11 @@ LogicalResult KernelEmitter::emitStore(tile::StoreOp op) {
     return success();
   }
   const TileLayout layout = layoutOf(op.getValue().getType());
-  for (int64_t slot = 0; slot < layout.slots(); ++slot) {
-    Value mask = andMasks(op.getMask() ? at(op.getMask(), slot) : Value(),
-                          layout.validity(b, tid, slot));
+  const ValueLayout working = storeLayout(op);
+  for (int64_t slot = 0; slot < slotCount(working, op.getValue().getType()); ++slot) {
+    Value mask = op.getMask() ? at(op.getMask(), slot) : Value();
+    if (working.isRoundRobin()) // mma layouts own every element once
+      mask = andMasks(mask, layout.validity(b, tid, slot));
     guardedStore(at(op.getPtr(), slot), at(op.getValue(), slot), mask);
   }
   return success();
@@ -964,6 +1253,67 @@ void KernelEmitter::emitShuffleReduction(Operation *op, Value src,
   }
 }
 
+LogicalResult KernelEmitter::emitRowReduction(tile::ReduceOp op) {
+  const ValueLayout acc = layoutFor(op.getSrc());
+  const MmaFrame &f = frameFor(acc.warpsM);
+  ArrayRef<Value> src = viewSlots(op.getSrc());
+  const tile::ReduceKind kind = op.getKind();
+  // Row g + 8 h of m tile i: the lane's 2 nPerWarp slots of it, in order.
+  SmallVector<Value> partials;
+  for (int64_t i = 0; i < acc.mPerWarp(); ++i)
+    for (int64_t h = 0; h < 2; ++h) {
+      Value partial;
+      for (int64_t j = 0; j < acc.nPerWarp(); ++j)
+        for (int64_t c = 0; c < 2; ++c) {
+          Value x = src[4 * (i * acc.nPerWarp() + j) + 2 * h + c];
+          partial = partial ? reductionStep(b, kind, partial, x) : x;
+        }
+      partials.push_back(partial);
+    }
+  // The row's quad (lanes 4 g .. 4 g + 3): butterflies at xor 1 and 2. Each
+  // combining step is commutative, so the four lanes end with the same value.
+  Value allLanes = constantI32(b, -1), clamp = constantI32(b, 31);
+  for (int64_t offset : {1, 2})
+    for (Value &partial : partials) {
+      Value other = NVVM::ShflOp::create(b, partial.getType(), allLanes, partial,
+                                         constantI32(b, offset), clamp, NVVM::ShflKind::bfly,
+                                         UnitAttr());
+      partial = reductionStep(b, kind, partial, other);
+    }
+  if (acc.warpsN > 1) {
+    // The warpsN warps of a row: one lane per row and warp writes its partial
+    // at warpN * M + row; every lane combines the parts in order 0, 1, ...
+    Type element = partials.front().getType();
+    Value buffer = stagingArea(0, acc.warpsN * acc.m * 4);
+    CoordCache cache;
+    const ValueLayout rows = acc.rows();
+    Value partBase = arith::MulIOp::create(b, f.warpN, constantI32(b, acc.m));
+    Value leader = arith::CmpIOp::create(
+        b, arith::CmpIPredicate::eq,
+        arith::AndIOp::create(b, tid, constantI32(b, 3)), constantI32(b, 0));
+    NVVM::Barrier0Op::create(b);
+    for (auto [slot, partial] : llvm::enumerate(partials)) {
+      Value row = slotCoords(rows, {acc.m}, slot, cache)[0];
+      Value index = arith::AddIOp::create(b, partBase, row);
+      guardedStore(LLVM::GEPOp::create(b, buffer.getType(), element, buffer, ValueRange{index}),
+                   partial, leader);
+    }
+    NVVM::Barrier0Op::create(b);
+    for (auto [slot, partial] : llvm::enumerate(partials)) {
+      Value row = slotCoords(rows, {acc.m}, slot, cache)[0];
+      Value combined;
+      for (int64_t p = 0; p < acc.warpsN; ++p) {
+        Value index = p == 0 ? row : arith::AddIOp::create(b, row, constantI32(b, p * acc.m));
+        Value part = loadStaged(buffer, element, index);
+        combined = p == 0 ? part : reductionStep(b, kind, combined, part);
+      }
+      partial = combined;
+    }
+  }
+  tiles[op.getResult()] = partials;
+  return success();
+}
+
 LogicalResult KernelEmitter::emitDot(tile::DotOp op) {
   if (dotLowering == DotLowering::mma) {
     const AsyncDotPlan plan = asyncDots.lookup(op);
@@ -971,6 +1321,10 @@ LogicalResult KernelEmitter::emitDot(tile::DotOp op) {
             chooseMmaSyncLayout(op, threads / 32, nullptr, plan.bTransposed()))
       return emitDotMmaSync(op, *layout, plan);
   }
+  if (!layoutFor(op.getResult()).isRoundRobin())
+    return op.emitOpError("has an accumulator layout but no mma.sync lowering");
+  for (Value operand : op->getOperands())
+    viewIn(operand, ValueLayout::roundRobin());
   // Baseline: stage both operands and let each thread run a K loop per owned
   // result element, with products and sums in the accumulator's type.
   auto aType = cast<RankedTensorType>(op.getA().getType());
@@ -1041,6 +1395,11 @@ Value KernelEmitter::rowMajorSlotIndex(const TileLayout &layout, int64_t slot, i
 }
 
 void KernelEmitter::storeOwned(Value tileValue, Value buffer, int64_t stride) {
+  if (ValueLayout l = viewLayout(tileValue); !l.isRoundRobin()) {
+    storeMmaSlots(viewSlots(tileValue), l, cast<RankedTensorType>(tileValue.getType()), buffer,
+                  stride);
+    return;
+  }
   const TileLayout layout = layoutOf(tileValue.getType());
   Type element = scalarType(tileValue.getType());
   Value base;
@@ -1281,11 +1640,24 @@ bool KernelEmitter::emitAsyncCopyByRuns(const AsyncOperandCopy &copy, Value buff
 /// its result elements back.
 LogicalResult KernelEmitter::emitDotMmaSync(tile::DotOp op, const MmaSyncDotLayout &layout,
                                             const AsyncDotPlan &plan) {
+  // With an accumulator layout (ValueLayout.h), C comes from registers, in
+  // that layout (converted first: a conversion may stage through the buffer
+  // A and B are about to take), and D stays there.
+  const ValueLayout accLayout = layoutFor(op.getResult());
+  const bool inRegisters = accLayout.kind == ValueLayout::Kind::mmaAcc;
+  SmallVector<Value> accIn;
+  if (inRegisters)
+    accIn = convert(op.getAcc(), accLayout);
+  for (Value operand : {op.getA(), op.getB(), op.getAcc()})
+    if (viewLayout(operand).kind == ValueLayout::Kind::mmaRows)
+      viewIn(operand, ValueLayout::roundRobin());
   // Operands in buffers of their own leave the staging buffer to the others.
   auto elsewhere = [&](const std::optional<AsyncOperandCopy> &copy) {
     return copy && (copy->resident || pipelinedLoads.contains(copy->load));
   };
-  const MmaSyncDotLayout l = withoutStagedOperands(layout, elsewhere(plan.a), elsewhere(plan.b));
+  MmaSyncDotLayout l = withoutStagedOperands(layout, elsewhere(plan.a), elsewhere(plan.b));
+  if (inRegisters)
+    l.bytes = l.cOffset; // no copy of C
   // Copies that can be issued where their load stood: no staging site since
   // reached into the operand's region.
   llvm::SmallPtrSet<Operation *, 2> early;
@@ -1324,8 +1696,8 @@ LogicalResult KernelEmitter::emitDotMmaSync(tile::DotOp op, const MmaSyncDotLayo
   // A splat accumulator (the usual zeros) goes straight into the fragments. Only
   // a splat is known to be the same in every thread: equal slots within one
   // thread (a tile with one slot per thread) say nothing about the others.
-  if (isa_and_nonnull<tile::SplatOp, arith::ConstantOp>(op.getAcc().getDefiningOp()))
-    ops.uniformAcc = tiles.lookup(op.getAcc()).front();
+  if (!inRegisters && isa_and_nonnull<tile::SplatOp, arith::ConstantOp>(op.getAcc().getDefiningOp()))
+    ops.uniformAcc = viewSlots(op.getAcc()).front();
 
   NVVM::Barrier0Op::create(b); // the previous staging site's reads are over
   bool issued = false; // cp.async copies issued here
@@ -1348,7 +1720,7 @@ LogicalResult KernelEmitter::emitDotMmaSync(tile::DotOp op, const MmaSyncDotLayo
   };
   stage(plan.a, op.getA(), ops.aBuffer, l.aStride);
   stage(plan.b, op.getB(), ops.bBuffer, l.bStride);
-  if (!ops.uniformAcc)
+  if (!inRegisters && !ops.uniformAcc)
     storeOwned(op.getAcc(), ops.cBuffer, l.cStride);
   if (issued)
     commitGroup();
@@ -1364,6 +1736,13 @@ LogicalResult KernelEmitter::emitDotMmaSync(tile::DotOp op, const MmaSyncDotLayo
     NVVM::CpAsyncWaitGroupOp::create(b, inFlight);
   }
   NVVM::Barrier0Op::create(b);
+  if (inRegisters) {
+    tiles[op.getResult()] = emitMmaSyncDotInRegisters(b, l, tid, ops, accIn);
+    // The next writers of A's and B's buffers (staging sites, the pipeline's
+    // copies ahead) wait for every warp's reads.
+    NVVM::Barrier0Op::create(b);
+    return success();
+  }
   emitMmaSyncDot(b, l, tid, ops);
   NVVM::Barrier0Op::create(b);
 
@@ -1422,6 +1801,7 @@ struct ConvertTileToNVVMPass : public impl::ConvertTileToNVVMBase<ConvertTileToN
       // staging buffer. With pipelines, the kernel may use dynamic shared
       // memory up to `shared-limit`; without, resident copies stay within the
       // static 48 KB. Otherwise the kernel is emitted again without them.
+      const LayoutAnalysis layouts(kernel, warps, *dotLowering == DotLowering::mma);
       bool allowResident = true, allowPipelines = true;
       while (true) {
         b.setInsertionPointToEnd(gpuModule.getBody());
@@ -1434,7 +1814,7 @@ struct ConvertTileToNVVMPass : public impl::ConvertTileToNVVMBase<ConvertTileToN
         Block *entry = fn.addEntryBlock(b);
         b.setInsertionPointToStart(entry);
         Value tid = NVVM::ThreadIdXOp::create(b, b.getI32Type());
-        KernelEmitter body(b, gpuModule, kernel.getName(), threads, tid, *dotLowering);
+        KernelEmitter body(b, gpuModule, kernel.getName(), threads, tid, *dotLowering, layouts);
         body.planAsyncCopies(kernel, allowResident, allowPipelines);
         for (auto [from, to] : llvm::zip(kernel.getArguments(), entry->getArguments()))
           body.mapArgument(from, to);

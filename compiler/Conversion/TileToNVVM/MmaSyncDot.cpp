@@ -43,7 +43,87 @@ SmallVector<Value> loadMatrices(ImplicitLocOpBuilder &b, Value address, int coun
   return registers;
 }
 
+/// One mma.sync m16n8k16 of `element` operands: D = A B + C.
+SmallVector<Value> mmaSync(ImplicitLocOpBuilder &b, Type element, ValueRange a, ValueRange bFrag,
+                           ValueRange c) {
+  Type f32 = b.getF32Type();
+  const NVVM::MMATypes ptxType = element.isF16() ? NVVM::MMATypes::f16 : NVVM::MMATypes::bf16;
+  auto resultType = LLVM::LLVMStructType::getLiteral(b.getContext(), {f32, f32, f32, f32});
+  auto mma = NVVM::MmaOp::create(
+      b, resultType, a, bFrag, c,
+      ArrayRef<int64_t>{MmaSyncDotLayout::tileM, MmaSyncDotLayout::tileN, MmaSyncDotLayout::tileK},
+      /*b1Op=*/std::nullopt, /*intOverflow=*/std::nullopt,
+      std::array<NVVM::MMATypes, 2>{ptxType, ptxType},
+      std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row, NVVM::MMALayout::col});
+  SmallVector<Value> d;
+  for (int64_t i = 0; i < 4; ++i)
+    d.push_back(LLVM::ExtractValueOp::create(b, mma.getResult(), ArrayRef<int64_t>{i}));
+  return d;
+}
+
 } // namespace
+
+SmallVector<Value> emitMmaSyncDotInRegisters(ImplicitLocOpBuilder &b, const MmaSyncDotLayout &l,
+                                             Value tid, const MmaSyncDotOperands &ops,
+                                             ValueRange acc) {
+  const int64_t mPerWarp = l.mTiles / l.warpsM;
+  assert(l.mTiles % l.warpsM == 0 && static_cast<int64_t>(acc.size()) ==
+                                          mPerWarp * l.nTilesPerWarp * 4 &&
+         "the accumulator layout of ValueLayout.h");
+  Value warp = arith::DivUIOp::create(b, tid, constantI32(b, 32));
+  Value lane = arith::RemUIOp::create(b, tid, constantI32(b, 32));
+  Value warpM = arith::RemUIOp::create(b, warp, constantI32(b, l.warpsM));
+  Value warpN = arith::DivUIOp::create(b, warp, constantI32(b, l.warpsM));
+  // ldmatrix rows as in emitMmaSyncDot.
+  Value matrixRow = arith::RemUIOp::create(b, lane, constantI32(b, 16));
+  Value matrixCol = arith::MulIOp::create(
+      b, arith::DivUIOp::create(b, lane, constantI32(b, 16)), constantI32(b, 8));
+  Value bMatrixRow, bMatrixCol;
+  if (l.bTransposed) {
+    bMatrixRow = arith::RemUIOp::create(b, lane, constantI32(b, 8));
+    bMatrixCol = arith::MulIOp::create(
+        b, arith::RemUIOp::create(b, arith::DivUIOp::create(b, lane, constantI32(b, 8)),
+                                  constantI32(b, 2)),
+        constantI32(b, 8));
+  }
+  // Row of A's ldmatrix address for the warp's m tile i, and first column of its n tile j.
+  Value aRow0 = arith::AddIOp::create(
+      b, arith::MulIOp::create(b, warpM, constantI32(b, l.tileM)), matrixRow);
+  Value tileCol0 = arith::MulIOp::create(b, warpN, constantI32(b, l.tileN));
+
+  auto kLoop = scf::ForOp::create(b, constantI32(b, 0), constantI32(b, l.kSteps),
+                                  constantI32(b, 1), acc);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(kLoop.getBody());
+  Value k = arith::MulIOp::create(b, kLoop.getInductionVar(), constantI32(b, l.tileK));
+  Type element = ops.operandType;
+  // B's fragments of each n tile, shared by the warp's m tiles.
+  SmallVector<SmallVector<Value>> bFrags;
+  Value bRow = arith::AddIOp::create(b, k, matrixRow);
+  for (int64_t j = 0; j < l.nTilesPerWarp; ++j) {
+    Value tileCol = arith::AddIOp::create(b, tileCol0, constantI32(b, j * l.warpsN * l.tileN));
+    Value bAddress =
+        l.bTransposed
+            ? elementAddress(b, ops.bBuffer, element, arith::AddIOp::create(b, tileCol, bMatrixRow),
+                             arith::AddIOp::create(b, k, bMatrixCol), l.bStride)
+            : elementAddress(b, ops.bBuffer, element, bRow, tileCol, l.bStride);
+    bFrags.push_back(loadMatrices(b, bAddress, 2, /*trans=*/!l.bTransposed, element));
+  }
+  SmallVector<Value> next;
+  Value aCol = arith::AddIOp::create(b, k, matrixCol);
+  for (int64_t i = 0; i < mPerWarp; ++i) {
+    Value aRow = arith::AddIOp::create(b, aRow0, constantI32(b, i * l.warpsM * l.tileM));
+    SmallVector<Value> a = loadMatrices(
+        b, elementAddress(b, ops.aBuffer, element, aRow, aCol, l.aStride), 4, /*trans=*/false,
+        element);
+    for (int64_t j = 0; j < l.nTilesPerWarp; ++j)
+      llvm::append_range(next, mmaSync(b, element, a, bFrags[j],
+                                       kLoop.getRegionIterArgs().slice(
+                                           4 * (i * l.nTilesPerWarp + j), 4)));
+  }
+  scf::YieldOp::create(b, next);
+  return SmallVector<Value>(kLoop.getResults());
+}
 
 void emitMmaSyncDot(ImplicitLocOpBuilder &b, const MmaSyncDotLayout &l, Value tid,
                     const MmaSyncDotOperands &ops) {

@@ -26,4 +26,14 @@ struct MmaSyncDotOperands {
 void emitMmaSyncDot(mlir::ImplicitLocOpBuilder &b, const MmaSyncDotLayout &layout,
                     mlir::Value tid, const MmaSyncDotOperands &operands);
 
+/// The same product with C and D in registers, in the accumulator layout of
+/// ValueLayout.h (`acc`: its slots, one f32 per slot; cBuffer and uniformAcc
+/// unused): every warp holds the same number of m tiles, unrolled, and the
+/// k loop carries all of the thread's accumulators. Returns D's slots.
+llvm::SmallVector<mlir::Value> emitMmaSyncDotInRegisters(mlir::ImplicitLocOpBuilder &b,
+                                                         const MmaSyncDotLayout &layout,
+                                                         mlir::Value tid,
+                                                         const MmaSyncDotOperands &operands,
+                                                         mlir::ValueRange acc);
+
 } // namespace mobagen::compiler

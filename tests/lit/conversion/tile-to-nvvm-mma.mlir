@@ -1,7 +1,8 @@
 // convert-tile-to-nvvm with dot=mma: a bf16/f16 tile.dot with an f32 accumulator
 // whose shape is a multiple of 16 x 8 x 16 becomes per-warp nvvm.ldmatrix +
-// nvvm.mma.sync m16n8k16 over padded shared-memory copies of its operands; any
-// other dot keeps the FMA loop.
+// nvvm.mma.sync m16n8k16 over padded shared-memory copies of A and B; C and D
+// stay in registers where every warp holds as many m tiles (the accumulator
+// layout), else they are staged too; any other dot keeps the FMA loop.
 // RUN: mobagen-opt %s -split-input-file --convert-tile-to-nvvm="dot=mma" | FileCheck %s
 // RUN: mobagen-opt %s -split-input-file --convert-tile-to-nvvm | FileCheck %s --check-prefix=FMA
 // RUN: not mobagen-opt %s --convert-tile-to-nvvm="dot=wgmma" 2>&1 | FileCheck %s --check-prefix=BAD
@@ -10,8 +11,9 @@
 // BAD: error: convert-tile-to-nvvm: dot = 'wgmma' is invalid: must be 'fma' or 'mma'
 // BAD-PIPELINE: error: convert-tile-to-nvvm: dot = 'tensor' is invalid: must be 'fma' or 'mma'
 
-// A, B and C of [32 x 32] * [32 x 16] + [32 x 16], row-major, each row padded by 8
-// elements: A 32 x 40 x 2 = 2560 bytes, B 32 x 24 x 2 = 1536, C 32 x 24 x 4 = 3072.
+// 2 x 2 result tiles on 8 warps (a 4 x 2 grid: warps 2, 3, 6 and 7 hold no m
+// tile, so no accumulator layout): A, B and C of [32 x 32] * [32 x 16] +
+// [32 x 16] staged row-major, each row padded by 8 elements: A 32 x 40 x 2 = 2560 bytes, B 32 x 24 x 2 = 1536, C 32 x 24 x 4 = 3072.
 // CHECK-LABEL: gpu.module @kernels
 // CHECK: llvm.mlir.global internal @__dot_f16_staging() {{.*}} !llvm.array<7168 x i8>
 // CHECK: llvm.func @dot_f16
@@ -67,18 +69,24 @@ func.func @dot_f16(%a: !tile.ptr<f16>, %b: !tile.ptr<f16>, %c: !tile.ptr<f32>) a
 
 // -----
 
-// A splat accumulator is not staged: the fragments start from the constant. One
-// warp owns both 16 x 8 tiles and reuses each A fragment for the two.
+// With one m tile per warp the accumulator layout holds C and D in registers
+// (docs/lowering.md, "Layouts"): the splat zeros enter the k loop as constants,
+// nothing of C is staged. One warp owns both 16 x 8 tiles: it loads each tile's
+// B fragment, then one A fragment for the two. The result leaves the registers
+// for the round-robin reshape as 8-byte pairs.
 // CHECK-LABEL: llvm.func @dot_bf16_zero_acc
-// CHECK: %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
+// CHECK: arith.constant 0.000000e+00 : f32
 // CHECK-NOT: llvm.store %{{.*}} : f32, !llvm.ptr<3>
-// CHECK: scf.for {{.*}} iter_args(%{{[a-z0-9_]+}} = %[[ZERO]], {{.*}}) -> (f32, f32, f32, f32, f32, f32, f32, f32)
+// CHECK: scf.for {{.*}} iter_args({{.*}}) -> (f32, f32, f32, f32, f32, f32, f32, f32)
+// CHECK-COUNT-2: nvvm.ldmatrix {{.*}}num = 2
 // CHECK: nvvm.ldmatrix {{.*}}num = 4
-// CHECK: nvvm.ldmatrix {{.*}}num = 2
-// CHECK: nvvm.mma.sync {{.*}}multiplicandAPtxType = #nvvm.mma_type<bf16>{{.*}} : (i32, i32, f32)
-// CHECK-NOT: num = 4
-// CHECK: nvvm.ldmatrix {{.*}}num = 2
-// CHECK: nvvm.mma.sync {{.*}}multiplicandAPtxType = #nvvm.mma_type<bf16>
+// CHECK-COUNT-2: nvvm.mma.sync {{.*}}multiplicandAPtxType = #nvvm.mma_type<bf16>{{.*}} : (i32, i32, f32)
+// CHECK-NOT: nvvm.ldmatrix
+// CHECK: scf.yield
+// CHECK: nvvm.barrier0
+// CHECK: nvvm.barrier0
+// CHECK-COUNT-4: llvm.store %{{.*}} {alignment = 8 : i64} : vector<2xf32>, !llvm.ptr<3>
+// CHECK: nvvm.barrier0
 func.func @dot_bf16_zero_acc(%a: !tile.ptr<bf16>, %c: !tile.ptr<f32>) attributes {tile.num_warps = 1 : i32} {
   %r = tile.make_range 0 to 256 : tensor<256xi32>
   %p0 = tile.splat %a : !tile.ptr<bf16> -> tensor<256x!tile.ptr<bf16>>
@@ -157,8 +165,9 @@ func.func @not_mma(%x: f32, %h: bf16, %c: !tile.ptr<f32>) attributes {tile.num_w
 // 64 runs of 8 elements, and thread t copies runs t and t + 32, its pointer
 // and mask recomputed at the run's coordinates, src-size 16 or 0 from the
 // mask; then one commit, a wait for all and the barrier. Staging: A 16 x 40 x
-// 2 = 1280 bytes, B^T 16 x 40 x 2 = 1280, C 16 x 24 x 4 = 1536.
-// CHECK-LABEL: llvm.mlir.global internal @__async_qk_staging() {{.*}} !llvm.array<4096 x i8>
+// 2 = 1280 bytes, B^T 16 x 40 x 2 = 1280 (C and D in registers; the result's
+// conversion for the store reuses the first 16 x 24 x 4 = 1536).
+// CHECK-LABEL: llvm.mlir.global internal @__async_qk_staging() {{.*}} !llvm.array<2560 x i8>
 // CHECK-LABEL: llvm.func @async_qk
 // CHECK-NOT: llvm.load %{{.*}} : !llvm.ptr<1> -> bf16
 // CHECK-NOT: : bf16, !llvm.ptr<3>
@@ -170,8 +179,8 @@ func.func @not_mma(%x: f32, %h: bf16, %c: !tile.ptr<f32>) attributes {tile.num_w
 // CHECK: nvvm.cp.async.commit.group
 // CHECK-NEXT: nvvm.cp.async.wait.group 0
 // CHECK-NEXT: nvvm.barrier0
-// CHECK: nvvm.ldmatrix {{.*}}layout = #nvvm.mma_layout<row>, num = 4
 // CHECK: nvvm.ldmatrix {{.*}}layout = #nvvm.mma_layout<row>, num = 2
+// CHECK: nvvm.ldmatrix {{.*}}layout = #nvvm.mma_layout<row>, num = 4
 // CHECK: nvvm.mma.sync
 // CHECK-NOT: cp.async
 // CHECK: llvm.return
@@ -224,8 +233,8 @@ func.func @async_qk(%a: !tile.ptr<bf16>, %b: !tile.ptr<bf16>, %c: !tile.ptr<f32>
 // CHECK-LABEL: llvm.func @async_refused
 // CHECK-NOT: cp.async
 // CHECK: llvm.store %{{.*}}, %{{.*}} : bf16, !llvm.ptr<3>
-// CHECK: nvvm.ldmatrix {{.*}}layout = #nvvm.mma_layout<row>, num = 4
 // CHECK: nvvm.ldmatrix {{.*}}layout = #nvvm.mma_layout<col>, num = 2
+// CHECK: nvvm.ldmatrix {{.*}}layout = #nvvm.mma_layout<row>, num = 4
 // CHECK-NOT: cp.async
 // CHECK: llvm.return
 func.func @async_refused(%a: !tile.ptr<bf16>, %b: !tile.ptr<bf16>, %c: !tile.ptr<f32>, %m: i32) attributes {tile.num_warps = 1 : i32} {

@@ -10,7 +10,9 @@
 // (Bs < block_m, or a tile straddling a block boundary), so the key loop covers
 // [c(first row) * Bs, p(last row)] and each row masks the keys outside
 // [c(row) * Bs, p(row)]. Both products are tile.dot on the dtype with an f32
-// accumulator, so dot=mma lowers them to mma.sync.
+// accumulator, so dot=mma lowers them to mma.sync; the loop carries
+// tile.num_stages (tuning.numStages), so the lowering copies its K and V tiles
+// by cp.async that many - 1 key steps ahead.
 //
 // Then, causal or not, for each slot whose block is routed (RouteBlocks.h: b >= 0
 // and, causal, b < c) the partial (out_s normalized, lse_s = m_s + log2(l_s)) is
@@ -38,7 +40,9 @@ using namespace mobagen::templates;
 FailureOr<func::FuncOp>
 mobagen::templates::buildSparseAttentionMerge(ModuleOp module, moba::ConfigAttr config,
                                               const SparseMergeTuning &tuning) {
-  if (failed(checkAttentionTiles(module, tuning.blockM, tuning.blockN, tuning.numWarps)))
+  if (failed(checkAttentionTiles(module, tuning.blockM, tuning.blockN, tuning.numWarps)) ||
+      failed(tile::verifyNumStages(tuning.numStages,
+                                   [&] { return emitError(module.getLoc()); })))
     return failure();
 
   MLIRContext *ctx = module.getContext();
@@ -86,6 +90,7 @@ mobagen::templates::buildSparseAttentionMerge(ModuleOp module, moba::ConfigAttr 
     Tile keyEnd = kb.where(firstRow < prog.qLen, kLen - prog.qLen + lastRow + 1,
                            kb.constant(0, i32)); // <= Lk
     Tile kvHeadOffset = prog.kvHead * headDim;
+    scf::ForOp keyLoop;
     SmallVector<Tile> state = kb.forLoop(
         keyBegin, keyEnd, kb.constant(bn, i32), {acc, m, l},
         [&](Tile start, ArrayRef<Tile> carried) -> SmallVector<Tile> {
@@ -113,7 +118,9 @@ mobagen::templates::buildSparseAttentionMerge(ModuleOp module, moba::ConfigAttr 
                                colOk.expandDims(1), 0.0);
           Tile accNew = kb.dot(p.to(dtype), vTile, accPrev * alpha.expandDims(1));
           return {accNew, mNew, lNew};
-        });
+        },
+        &keyLoop);
+    setNumStages(keyLoop, tuning.numStages);
     acc = state[0];
     m = state[1];
     l = state[2];

@@ -14,10 +14,13 @@
 //
 // grid = [ceil(max Lq / block_m), Hq, B].
 //
-// Default tuning {block_m 64, block_n 32, 8 warps}, the same for every head dim: under
-// dot=mma it assembles with zero spills within 48 KiB of static shared memory at
-// D 64 and D 128 on sm_80 and sm_90 (D 128 causal: 255 registers, 48640 bytes;
-// D 64: 178 registers, 28160 bytes). {64, 64, 4} spills at D 64 and, at D 128, its
+// Default tuning {block_m 64, block_n 32, 8 warps, 2 stages}, the same for every
+// head dim: under dot=mma it assembles with zero spills at D 64 and D 128 on sm_80
+// and sm_90. With 2 stages the causal key loop copies K and V one key step ahead
+// (docs/lowering.md), q resident: 92,160 bytes of dynamic shared memory and 189
+// registers at D 128 on sm_80 (51,200 bytes, 138 registers at D 64); without the
+// pipeline (1 stage) its dot staging fits 48 KiB of static shared memory (48,640
+// bytes, 235 registers at D 128). {64, 64, 4} spills at D 64 and, at D 128, its
 // dot staging exceeds 48 KiB so the dots fall back to FMAs; {64, 64, 8} is a
 // spill-free alternative at D <= 64 only.
 //
@@ -35,6 +38,10 @@ struct SparseMergeTuning {
   int64_t blockM = 64; ///< query rows per program
   int64_t blockN = 32; ///< keys of the current block per loop iteration
   int64_t numWarps = 8;
+  /// Software-pipelining depth of the causal key loop (`tile.num_stages`): K and
+  /// V tiles are copied this many - 1 key steps ahead (docs/lowering.md).
+  /// Non-causal programs have no key loop, and the knob changes nothing there.
+  int64_t numStages = 2;
 };
 
 mlir::FailureOr<mlir::func::FuncOp> buildSparseAttentionMerge(mlir::ModuleOp module,

@@ -111,8 +111,13 @@ MobaKernels describeSpace(moba::ConfigAttr config, std::vector<VariantJob> *jobs
                    {"num_stages", t.numStages}};
       },
       [](auto m, auto c, const auto &t) { return templates::buildSparseAttentionBlocks(m, c, t); });
-  addKernel(5, space.merge, rowKnobs,
-            [](auto m, auto c, const auto &t) { return templates::buildSparseAttentionMerge(m, c, t); });
+  addKernel(
+      5, space.merge,
+      [&](KernelVariant &d, const templates::SparseMergeTuning &t) {
+        rowKnobs(d, t);
+        d.knobs.emplace_back("num_stages", t.numStages);
+      },
+      [](auto m, auto c, const auto &t) { return templates::buildSparseAttentionMerge(m, c, t); });
   return kernels;
 }
 

@@ -13,7 +13,7 @@
 //   mobagen-template sparse-attention-blocks --config='#moba.config<...>'
 //       [--block-m=32] [--block-n=64] [--num-warps=4] [--num-stages=2]
 //   mobagen-template sparse-attention-merge --config='#moba.config<...>'
-//       [--block-m=64] [--block-n=32] [--num-warps=8]
+//       [--block-m=64] [--block-n=32] [--num-warps=8] [--num-stages=2]
 //
 // Builds the kernel with the C++ DSL for the given config and tuning knobs,
 // verifies it and prints it (parseable by mobagen-opt). Exit status 1 with a
@@ -115,9 +115,11 @@ int main(int argc, char **argv) {
       n = blockN;
     if (numWarps.getNumOccurrences())
       w = numWarps;
-    const int64_t stages = numStages.getNumOccurrences() ? numStages : blocks.numStages;
-    built = isBlocks ? mobagen::templates::buildSparseAttentionBlocks(*module, config, {m, n, w, stages})
-                     : mobagen::templates::buildSparseAttentionMerge(*module, config, {m, n, w});
+    int64_t s = isBlocks ? blocks.numStages : merge.numStages;
+    if (numStages.getNumOccurrences())
+      s = numStages;
+    built = isBlocks ? mobagen::templates::buildSparseAttentionBlocks(*module, config, {m, n, w, s})
+                     : mobagen::templates::buildSparseAttentionMerge(*module, config, {m, n, w, s});
   }
   else
     built = mobagen::templates::buildFlashAttentionFwd(

@@ -31,6 +31,10 @@ MobaTuning defaultMobaTuning(moba::ConfigAttr config) {
   tuning.blocks.blockN = std::min(tuning.blocks.blockN, blockSize);
   tuning.merge = templates::SparseMergeTuning{};
   tuning.merge.blockN = std::min(tuning.merge.blockN, blockSize);
+  // Non-causal merge programs have no key loop to pipeline: one stage says so in
+  // the variant id and the manifest.
+  if (!config.getCausal())
+    tuning.merge.numStages = 1;
   // The gate's 16 x 32 score tile on 2 warps spills at D 128 (ptxas: 255
   // registers, 24 to 48 bytes on sm_80); on 4 warps it does not (docs/perf.md).
   if (config.getHeadDim() > 64)

@@ -36,7 +36,7 @@ std::string variantId(const SparseBlocksTuning &t) {
 }
 
 std::string variantId(const SparseMergeTuning &t) {
-  return llvm::formatv("m{0}n{1}w{2}", t.blockM, t.blockN, t.numWarps).str();
+  return llvm::formatv("m{0}n{1}w{2}s{3}", t.blockM, t.blockN, t.numWarps, t.numStages).str();
 }
 
 int64_t stagingBytes(moba::ConfigAttr config, const PoolKeysTuning &t) {
@@ -136,18 +136,21 @@ MobaTuningSpace mobaTuningSpace(moba::ConfigAttr config) {
   const std::tuple<int64_t, int64_t, int64_t> mergeTiles[] = {
       {64, 32, 8}, {32, 32, 4}, {64, 64, 8}, {64, 16, 8}, {16, 32, 4}, {128, 32, 8},
       {32, 16, 4}, {16, 16, 4}};
+  // The default's key loop without its cp.async pipeline comes second (none when
+  // the default has no pipeline: the non-causal merge kernel has no key loop);
+  // the other tiles keep the default's stages.
   auto addAttention = [&](auto &variants, const auto &defaultTuning, const auto &tiles) {
     using Tuning = std::decay_t<decltype(defaultTuning)>;
     addIfValid(variants, config, defaultTuning, true);
-    if constexpr (std::is_same_v<Tuning, SparseBlocksTuning>) {
-      // The default's key loop without its cp.async pipeline.
-      Tuning unpipelined = defaultTuning;
-      unpipelined.numStages = 1;
-      addIfValid(variants, config, unpipelined, true);
-    }
+    Tuning unpipelined = defaultTuning;
+    unpipelined.numStages = 1;
+    addIfValid(variants, config, unpipelined, true);
     for (auto [m, n, warps] : tiles)
       if (variants.size() < 6)
-        addIfValid(variants, config, Tuning{.blockM = m, .blockN = n, .numWarps = warps}, n <= blockSize);
+        addIfValid(variants, config,
+                   Tuning{.blockM = m, .blockN = n, .numWarps = warps,
+                          .numStages = defaultTuning.numStages},
+                   n <= blockSize);
   };
   addAttention(space.blocks, byDefault.blocks, blockTiles);
   addAttention(space.merge, byDefault.merge, mergeTiles);

@@ -48,7 +48,7 @@ MobaTuningSpace mobaTuningSpace(moba::ConfigAttr config);
 
 /// Variant ids: pool `w<num_warps>`; gate `m<block_m>w<num_warps>` (block_n stays
 /// 16); route `r<block_rows>b<blocks>w<num_warps>`; the attention kernels
-/// `m<block_m>n<block_n>w<num_warps>`.
+/// `m<block_m>n<block_n>w<num_warps>s<num_stages>`.
 std::string variantId(const templates::PoolKeysTuning &tuning);
 std::string variantId(const templates::GateTopKTuning &tuning);
 std::string variantId(const templates::RouteTuning &tuning);

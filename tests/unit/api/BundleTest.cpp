@@ -77,7 +77,7 @@ TEST(Bundle, LoadsConfigKernelsAndVariants) {
   const bundle::BundleKernel &merge = b->kernel(KernelKind::SparseAttentionMerge);
   EXPECT_EQ(merge.variants[0].rowsPerProgram, 64u);
   EXPECT_EQ(merge.params.size(), 11u);
-  EXPECT_TRUE(bundle::ptxDeclaresEntry(b->ptx(KernelKind::SparseAttentionMerge, 0), "sparse_attention_merge_m64n16w8"));
+  EXPECT_TRUE(bundle::ptxDeclaresEntry(b->ptx(KernelKind::SparseAttentionMerge, 0), "sparse_attention_merge_m64n16w8s2"));
   EXPECT_EQ(bundle::ptxEntryCount(b->ptx(KernelKind::GateTopK, 1)), 1u);
 }
 
@@ -299,7 +299,7 @@ TEST(BundleErrors, EmbeddedFiles) {
   files.pop_back(); // the last variant's PTX
   auto missing = Bundle::fromFiles(views(files), "short_bundle");
   ASSERT_FALSE(missing);
-  EXPECT_NE(missing.status().message().find("no file named \"sparse_attention_merge.m64n16w8.ptx\" among the bundle's 8 "
+  EXPECT_NE(missing.status().message().find("no file named \"sparse_attention_merge.m64n16w8s2.ptx\" among the bundle's 8 "
                                             "files"),
             std::string::npos)
       << missing.status().message();

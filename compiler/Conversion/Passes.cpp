@@ -22,6 +22,10 @@ struct TileToLLVMOptions : public mlir::PassPipelineOptions<TileToLLVMOptions> {
                               llvm::cl::desc("Shared memory (bytes) a kernel with pipelined "
                                              "loops may use"),
                               llvm::cl::init(kDefaultSharedLimit)};
+  Option<bool> swizzle{*this, "swizzle",
+                       llvm::cl::desc("Swizzle (instead of pad) the rows of dot operands "
+                                      "copied by cp.async"),
+                       llvm::cl::init(false)};
 };
 } // namespace
 
@@ -38,9 +42,9 @@ static void addUpstreamConversions(mlir::OpPassManager &pm) {
 }
 
 void buildTileToLLVMPipeline(mlir::OpPassManager &pm, int64_t numWarps, DotLowering dot,
-                             int64_t sharedLimit) {
-  pm.addPass(createConvertTileToNVVM(
-      ConvertTileToNVVMOptions{numWarps, stringifyDotLowering(dot).str(), sharedLimit}));
+                             int64_t sharedLimit, bool swizzle) {
+  pm.addPass(createConvertTileToNVVM(ConvertTileToNVVMOptions{
+      numWarps, stringifyDotLowering(dot).str(), sharedLimit, swizzle}));
   addUpstreamConversions(pm);
 }
 
@@ -55,8 +59,8 @@ void registerConversionPasses() {
       "Lower tile kernels to the LLVM and NVVM dialects (input of mobagen-translate --mlir-to-ptx)",
       [](mlir::OpPassManager &pm, const TileToLLVMOptions &options) {
         // The pass checks the spelling of `dot` and reports a bad one.
-        pm.addPass(createConvertTileToNVVM(
-            ConvertTileToNVVMOptions{options.numWarps, options.dot, options.sharedLimit}));
+        pm.addPass(createConvertTileToNVVM(ConvertTileToNVVMOptions{
+            options.numWarps, options.dot, options.sharedLimit, options.swizzle}));
         addUpstreamConversions(pm);
       });
 }

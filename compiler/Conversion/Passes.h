@@ -32,9 +32,10 @@ int64_t sharedLimitOf(llvm::StringRef target);
 /// scf/arith/math/cf to LLVM conversions), ready for emitPtx. `dot` picks the
 /// lowering of tile.dot: the MoBA pipeline takes mma.sync wherever a dot
 /// qualifies (docs/lowering.md); `fma` is the baseline.
+/// `swizzle`: cp.async operand copies get XOR-swizzled rather than padded rows.
 void buildTileToLLVMPipeline(mlir::OpPassManager &pm, int64_t numWarps,
                              DotLowering dot = DotLowering::mma,
-                             int64_t sharedLimit = kDefaultSharedLimit);
+                             int64_t sharedLimit = kDefaultSharedLimit, bool swizzle = false);
 
 /// Registers the passes and the `mobagen-tile-to-llvm` pipeline with mlir-opt.
 void registerConversionPasses();

@@ -54,6 +54,10 @@ def ConvertTileToNVVM : Pass<"convert-tile-to-nvvm", "::mlir::ModuleOp"> {
            "Shared memory (bytes) a kernel with pipelined loops (`tile.num_stages` "
            ">= 2) may use, dynamic past 48 KB; over it the loops are not pipelined. "
            "The default, 99 KB, is the opt-in limit of every sm_80+ GPU">,
+    Option<"swizzle", "swizzle", "bool", /*default=*/"false",
+           "Dot operands copied by cp.async get XOR-swizzled rows in shared memory "
+           "instead of padded ones (rows of a power-of-two number of 16-byte chunks; "
+           "docs/design/mma-layout.md): no padding bytes, more index arithmetic">,
   ];
   let dependentDialects = [
     "::mlir::LLVM::LLVMDialect", "::mlir::NVVM::NVVMDialect",

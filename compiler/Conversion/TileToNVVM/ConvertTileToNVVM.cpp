@@ -52,9 +52,9 @@ class KernelEmitter {
 public:
   KernelEmitter(ImplicitLocOpBuilder &b, gpu::GPUModuleOp module, StringRef kernel,
                 int64_t threads, Value tid, DotLowering dotLowering,
-                const LayoutAnalysis &analysis)
+                const LayoutAnalysis &analysis, bool swizzleCopies)
       : b(b), module(module), kernel(kernel.str()), threads(threads), tid(tid),
-        dotLowering(dotLowering), analysis(analysis) {}
+        dotLowering(dotLowering), analysis(analysis), swizzleCopies(swizzleCopies) {}
 
   /// Decides which dot operands come by cp.async (under `dot=mma`); with
   /// `allowResident`, also those loaded outside the dot's loop (AsyncCopy.h);
@@ -82,6 +82,7 @@ private:
   struct PipelinedCopy {
     AsyncOperandCopy copy;
     int64_t offset, stride; // region 0 in the pipeline buffer; row stride
+    bool swizzled;          // the dot's copy of this operand is (DotLayout.h)
     int64_t regionBytes;
   };
   struct Pipeline {
@@ -179,7 +180,7 @@ private:
   /// row-major copy with rows of `stride` elements: adjacent pairs of an
   /// accumulator as one access; a row's value by one lane.
   void storeMmaSlots(ArrayRef<Value> slots, const ValueLayout &layout, RankedTensorType type,
-                     Value buffer, int64_t stride);
+                     Value buffer, int64_t stride, bool swizzled = false);
   /// tile.reduce along the rows of an accumulator: each lane combines its
   /// slots of a row, the row's quad shuffles, and with warpsN > 1 the warps of
   /// a row combine their partials through shared memory.
@@ -213,11 +214,12 @@ private:
   /// Issues the cp.async copies of `copy`'s load into the row-major copy at
   /// `buffer` with rows of `stride` elements, rows running along the load's
   /// other axis (so the copy is the transpose when `copy.axis` is 0).
-  void emitAsyncCopy(const AsyncOperandCopy &copy, Value buffer, int64_t stride);
+  void emitAsyncCopy(const AsyncOperandCopy &copy, Value buffer, int64_t stride, bool swizzled);
   /// The same copies, each thread taking runs t, t + T, ... of the tile in
   /// order along `copy.axis`, with pointers and masks recomputed at each run's
   /// coordinates; false (and nothing emitted) when they are not computable so.
-  bool emitAsyncCopyByRuns(const AsyncOperandCopy &copy, Value buffer, int64_t stride);
+  bool emitAsyncCopyByRuns(const AsyncOperandCopy &copy, Value buffer, int64_t stride,
+                           bool swizzled);
   /// The element of `value` at the i32 coordinates `coords` (one per dimension;
   /// none for a scalar), computed from its definition: ranges, splats, constant
   /// splats, expand_dims, broadcast, addptr and integer / comparison ops. Null
@@ -226,10 +228,20 @@ private:
                   std::map<std::vector<const void *>, Value> &memo);
   /// Stores the elements of the 2-D `tileValue` that this thread owns into the
   /// row-major copy at `buffer` with rows of `stride` elements (no barriers).
-  void storeOwned(Value tileValue, Value buffer, int64_t stride);
+  void storeOwned(Value tileValue, Value buffer, int64_t stride, bool swizzled = false);
   /// The index of `slot`'s element in such a copy; `base` caches the
   /// per-thread part across the slots of one tile.
-  Value rowMajorSlotIndex(const TileLayout &layout, int64_t slot, int64_t stride, Value &base);
+  Value rowMajorSlotIndex(const TileLayout &layout, int64_t slot, int64_t stride, Value &base,
+                          bool swizzled = false);
+  /// Per-thread swizzled indices already built, by residue class (swizzledIndexAt).
+  using SwizzleCache = std::map<std::pair<int64_t, int64_t>, Value>;
+  /// stagedIndex(rowBase + rowConst, colBase + colConst) of a swizzled copy, for
+  /// per-thread bases (rowBase null: 0) and per-slot constants. The XOR repeats
+  /// every 8 rows (rows of 8 chunks or more; 64 / chunks rows otherwise) and every
+  /// 8 chunks along a row, so each residue class of the constants needs one
+  /// per-thread index, and every slot adds a constant to one of them.
+  Value swizzledIndexAt(Value rowBase, int64_t rowConst, Value colBase, int64_t colConst,
+                        int64_t stride, SwizzleCache &cache);
 
   ImplicitLocOpBuilder &b;
   gpu::GPUModuleOp module;
@@ -238,6 +250,7 @@ private:
   Value tid;
   DotLowering dotLowering;
   const LayoutAnalysis &analysis;
+  bool swizzleCopies; // the pass option `swizzle`
   IRMapping scalars;
   DenseMap<Value, SmallVector<Value>> tiles;
   DenseMap<Value, std::pair<ValueLayout, SmallVector<Value>>> operandViews; // of the op being emitted
@@ -249,6 +262,7 @@ private:
     SmallVector<Value> slots;
   };
   SmallVector<Conversion> conversions;
+  SwizzleCache swizzleBases; // of the tile being stored (storeOwned, storeMmaSlots)
   DenseMap<Operation *, AsyncDotPlan> asyncDots; // by tile.dot
   llvm::DenseSet<Operation *> asyncLoads;        // loads those plans consume
   /// A copy that outlives the dot's loop: where it sits in the resident buffer
@@ -256,6 +270,7 @@ private:
   struct ResidentCopy {
     AsyncOperandCopy copy;
     int64_t offset, stride;
+    bool swizzled;
   };
   DenseMap<Operation *, ResidentCopy> residentCopies; // by tile.load
   /// Where a load copied at its dot stood (a barrier, so that copies issued
@@ -392,7 +407,7 @@ void KernelEmitter::emitPipelinedCopies(scf::ForOp loop, Value iv, Value stage, 
   aheadLoop = loop;
   ivReplacement = iv;
   for (auto it = p.copies.begin(); it != p.copies.end();) {
-    if (emitAsyncCopyByRuns(it->copy, pipelineRegion(*it, stage), it->stride)) {
+    if (emitAsyncCopyByRuns(it->copy, pipelineRegion(*it, stage), it->stride, it->swizzled)) {
       ++it;
       continue;
     }
@@ -510,16 +525,24 @@ SmallVector<Value> KernelEmitter::slotCoords(const ValueLayout &l, ArrayRef<int6
 }
 
 void KernelEmitter::storeMmaSlots(ArrayRef<Value> slots, const ValueLayout &l,
-                                  RankedTensorType type, Value buffer, int64_t stride) {
+                                  RankedTensorType type, Value buffer, int64_t stride,
+                                  bool swizzled) {
   Type element = scalarType(type);
   Type stored = element.isInteger(1) ? b.getI8Type() : element;
   CoordCache cache;
+  SwizzleCache bases;
   auto address = [&](int64_t slot) {
+    if (swizzled && l.kind == ValueLayout::Kind::mmaAcc) {
+      // slotCoords' per-thread bases and per-slot constants.
+      const MmaFrame &f = frameFor(l.warpsM);
+      const int64_t r = slot % 4, j = slot / 4 % l.nPerWarp(), i = slot / 4 / l.nPerWarp();
+      Value index = swizzledIndexAt(
+          f.rowBase, i * l.warpsM * MmaSyncDotLayout::tileM + 8 * (r / 2), f.colBase,
+          j * l.warpsN * MmaSyncDotLayout::tileN + r % 2, stride, bases);
+      return LLVM::GEPOp::create(b, buffer.getType(), stored, buffer, ValueRange{index}).getResult();
+    }
     SmallVector<Value> rc = slotCoords(l, type.getShape(), slot, cache);
-    Value index = rc.size() == 1 ? rc[0]
-                                 : arith::AddIOp::create(
-                                       b, arith::MulIOp::create(b, rc[0], constantI32(b, stride)),
-                                       rc[1]).getResult();
+    Value index = rc.size() == 1 ? rc[0] : stagedIndex(b, rc[0], rc[1], stride, swizzled);
     return LLVM::GEPOp::create(b, buffer.getType(), stored, buffer, ValueRange{index}).getResult();
   };
   auto widen = [&](Value v) -> Value {
@@ -672,21 +695,24 @@ void KernelEmitter::planAsyncCopies(func::FuncOp kernel, bool allowResident,
         copy->reset();
     }
     std::optional<MmaSyncDotLayout> layout =
-        chooseMmaSyncLayout(dot, warps, nullptr, plan.bTransposed());
+        chooseMmaSyncLayout(dot, warps, nullptr, plan.bTransposed(),
+                            swizzleCopies && plan.a, swizzleCopies && plan.b);
     if (!layout) { // B staged [N, K] does not fit: keep B in registers
       plan.b.reset();
-      layout = chooseMmaSyncLayout(dot, warps);
+      layout = chooseMmaSyncLayout(dot, warps, nullptr, false, swizzleCopies && plan.a, false);
     }
     if (!plan.a && !plan.b)
       return;
-    auto reserve = [&](const AsyncOperandCopy &copy, int64_t rows, int64_t stride) {
-      residentCopies[copy.load] = {copy, residentBytes, stride};
+    auto reserve = [&](const AsyncOperandCopy &copy, int64_t rows, int64_t stride,
+                       bool swizzled) {
+      residentCopies[copy.load] = {copy, residentBytes, stride, swizzled};
       residentBytes += llvm::alignTo(rows * stride * 2, kAsyncCopyBytes);
     };
     if (plan.a && plan.a->resident)
-      reserve(*plan.a, layout->m, layout->aStride);
+      reserve(*plan.a, layout->m, layout->aStride, layout->aSwizzled);
     if (plan.b && plan.b->resident)
-      reserve(*plan.b, plan.bTransposed() ? layout->n : layout->k, layout->bStride);
+      reserve(*plan.b, plan.bTransposed() ? layout->n : layout->k, layout->bStride,
+              layout->bSwizzled);
     for (const std::optional<AsyncOperandCopy> &copy : {plan.a, plan.b})
       if (copy)
         asyncLoads.insert(copy->load);
@@ -697,18 +723,21 @@ void KernelEmitter::planAsyncCopies(func::FuncOp kernel, bool allowResident,
     if (!allowPipelines || !stages || stages.getInt() < 2 ||
         !loop.getInductionVar().getType().isInteger(32))
       return;
-    auto pipeline = [&](const AsyncOperandCopy &copy, int64_t rows, int64_t stride) {
+    auto pipeline = [&](const AsyncOperandCopy &copy, int64_t rows, int64_t stride,
+                        bool swizzled) {
       if (copy.resident || copy.load->getBlock() != dot->getBlock())
         return;
       Pipeline &p = pipelines[loop];
       p.stages = stages.getInt();
       p.copies.push_back(
-          {copy, 0, stride, static_cast<int64_t>(llvm::alignTo(rows * stride * 2, kAsyncCopyBytes))});
+          {copy, 0, stride, swizzled,
+           static_cast<int64_t>(llvm::alignTo(rows * stride * 2, kAsyncCopyBytes))});
     };
     if (plan.a)
-      pipeline(*plan.a, layout->m, layout->aStride);
+      pipeline(*plan.a, layout->m, layout->aStride, layout->aSwizzled);
     if (plan.b)
-      pipeline(*plan.b, plan.bTransposed() ? layout->n : layout->k, layout->bStride);
+      pipeline(*plan.b, plan.bTransposed() ? layout->n : layout->k, layout->bStride,
+               layout->bSwizzled);
   });
   // The wait before a dot counts the groups committed after its stage's: a
   // nested loop committing groups would make that count dynamic.
@@ -1033,7 +1062,7 @@ LogicalResult KernelEmitter::emitLoad(tile::LoadOp op) {
     NVVM::CpAsyncWaitGroupOp::create(b, 0);
     NVVM::Barrier0Op::create(b);
     emitAsyncCopy(resident->second.copy, residentArea(resident->second.offset),
-                  resident->second.stride);
+                  resident->second.stride, resident->second.swizzled);
     commitGroup();
     return success();
   }
@@ -1318,7 +1347,8 @@ LogicalResult KernelEmitter::emitDot(tile::DotOp op) {
   if (dotLowering == DotLowering::mma) {
     const AsyncDotPlan plan = asyncDots.lookup(op);
     if (std::optional<MmaSyncDotLayout> layout =
-            chooseMmaSyncLayout(op, threads / 32, nullptr, plan.bTransposed()))
+            chooseMmaSyncLayout(op, threads / 32, nullptr, plan.bTransposed(),
+                                swizzleCopies && plan.a, swizzleCopies && plan.b))
       return emitDotMmaSync(op, *layout, plan);
   }
   if (!layoutFor(op.getResult()).isRoundRobin())
@@ -1369,11 +1399,43 @@ LogicalResult KernelEmitter::emitDot(tile::DotOp op) {
 /// copy with rows of `stride` is one per-thread base plus a constant: the
 /// addresses of all slots share one register instead of one each (they are
 /// loop invariant, and LLVM would otherwise keep every one live across loops).
+Value KernelEmitter::swizzledIndexAt(Value rowBase, int64_t rowConst, Value colBase,
+                                     int64_t colConst, int64_t stride, SwizzleCache &cache) {
+  const int64_t chunks = stride / 8;
+  const int64_t rowPeriod = chunks >= 8 ? 8 : 64 / chunks;
+  const int64_t colPeriod = chunks >= 8 ? 64 : stride;
+  const int64_t rowRest = rowConst % rowPeriod, colRest = colConst % colPeriod;
+  Value &base = cache[{rowRest, colRest}];
+  if (!base) {
+    auto plus = [&](Value v, int64_t c) -> Value {
+      if (!v)
+        return constantI32(b, c);
+      return c == 0 ? v : arith::AddIOp::create(b, v, constantI32(b, c)).getResult();
+    };
+    base = stagedIndex(b, plus(rowBase, rowRest), plus(colBase, colRest), stride, true);
+  }
+  const int64_t offset = (rowConst - rowRest) * stride + (colConst - colRest);
+  return offset == 0 ? base : arith::AddIOp::create(b, base, constantI32(b, offset)).getResult();
+}
+
 Value KernelEmitter::rowMajorSlotIndex(const TileLayout &layout, int64_t slot, int64_t stride,
-                                       Value &base) {
+                                       Value &base, bool swizzled) {
   const int64_t cols = layout.shape()[1];
   const bool affine = layout.elements() % threads == 0 &&
                       (threads % cols == 0 || cols % threads == 0);
+  if (swizzled) {
+    if (!affine) {
+      SmallVector<Value> rc = layout.delinearize(b, layout.clampedLinearIndex(b, tid, slot));
+      return stagedIndex(b, rc[0], rc[1], stride, true);
+    }
+    if (threads % cols == 0)
+      return swizzledIndexAt(arith::DivUIOp::create(b, tid, constantI32(b, cols)),
+                             slot * threads / cols,
+                             arith::RemUIOp::create(b, tid, constantI32(b, cols)), 0, stride,
+                             swizzleBases);
+    return swizzledIndexAt(Value(), slot * threads / cols, tid, slot * threads % cols, stride,
+                           swizzleBases);
+  }
   if (!affine) {
     Value linear = layout.clampedLinearIndex(b, tid, slot); // empty slots name element 0
     SmallVector<Value> rc = layout.delinearize(b, linear);
@@ -1394,17 +1456,18 @@ Value KernelEmitter::rowMajorSlotIndex(const TileLayout &layout, int64_t slot, i
   return offset == 0 ? base : arith::AddIOp::create(b, base, constantI32(b, offset)).getResult();
 }
 
-void KernelEmitter::storeOwned(Value tileValue, Value buffer, int64_t stride) {
+void KernelEmitter::storeOwned(Value tileValue, Value buffer, int64_t stride, bool swizzled) {
   if (ValueLayout l = viewLayout(tileValue); !l.isRoundRobin()) {
     storeMmaSlots(viewSlots(tileValue), l, cast<RankedTensorType>(tileValue.getType()), buffer,
-                  stride);
+                  stride, swizzled);
     return;
   }
   const TileLayout layout = layoutOf(tileValue.getType());
   Type element = scalarType(tileValue.getType());
   Value base;
+  swizzleBases.clear();
   for (int64_t slot = 0; slot < layout.slots(); ++slot) {
-    Value index = rowMajorSlotIndex(layout, slot, stride, base);
+    Value index = rowMajorSlotIndex(layout, slot, stride, base, swizzled);
     Value addr = LLVM::GEPOp::create(b, buffer.getType(), element, buffer, ValueRange{index});
     guardedStore(addr, at(tileValue, slot), layout.validity(b, tid, slot));
   }
@@ -1424,17 +1487,18 @@ void KernelEmitter::storeOwned(Value tileValue, Value buffer, int64_t stride) {
 /// (0, t) + the same constants: the shared address is one per-thread base plus a
 /// constant per slot, and whether the slot starts a run depends only on that
 /// constant modulo 8. This keeps the copies from holding a register per slot.
-void KernelEmitter::emitAsyncCopy(const AsyncOperandCopy &copy, Value buffer, int64_t stride) {
-  if (emitAsyncCopyByRuns(copy, buffer, stride))
+void KernelEmitter::emitAsyncCopy(const AsyncOperandCopy &copy, Value buffer, int64_t stride,
+                                  bool swizzled) {
+  if (emitAsyncCopyByRuns(copy, buffer, stride, swizzled))
     return;
   tile::LoadOp load = copy.load;
   const TileLayout layout = layoutOf(load.getType());
   Type element = scalarType(load.getType());
   const int64_t axis = copy.axis, cols = layout.shape()[1];
   // The staged index of tile coordinates (r, c): rows run along the other axis.
-  auto stagedIndex = [&](Value r, Value c) -> Value {
+  auto copyIndex = [&](Value r, Value c) -> Value {
     Value row = axis == 1 ? r : c, col = axis == 1 ? c : r;
-    return arith::AddIOp::create(b, arith::MulIOp::create(b, row, constantI32(b, stride)), col);
+    return stagedIndex(b, row, col, stride, swizzled);
   };
   auto startsRun = [&](Value coordinate) -> Value {
     return arith::CmpIOp::create(
@@ -1450,7 +1514,7 @@ void KernelEmitter::emitAsyncCopy(const AsyncOperandCopy &copy, Value buffer, in
                                   : constantI32(b, 0);
     baseCol = threads % cols == 0 ? arith::RemUIOp::create(b, tid, constantI32(b, cols)).getResult()
                                   : tid;
-    baseIndex = stagedIndex(baseRow, baseCol);
+    baseIndex = copyIndex(baseRow, baseCol);
   }
   for (int64_t slot = 0; slot < layout.slots(); ++slot) {
     Value valid = layout.validity(b, tid, slot);
@@ -1465,14 +1529,16 @@ void KernelEmitter::emitAsyncCopy(const AsyncOperandCopy &copy, Value buffer, in
       runStart = start;
       const int64_t offset =
           axis == 1 ? rowConst * stride + colConst : colConst * stride + rowConst;
-      index = arith::AddIOp::create(b, baseIndex, constantI32(b, offset));
+      index = swizzled ? copyIndex(arith::AddIOp::create(b, baseRow, constantI32(b, rowConst)),
+                                   arith::AddIOp::create(b, baseCol, constantI32(b, colConst)))
+                       : arith::AddIOp::create(b, baseIndex, constantI32(b, offset)).getResult();
     } else {
       Value linear = layout.linearIndex(b, tid, slot);
       if (valid)
         linear = arith::SelectOp::create(b, valid, linear, constantI32(b, 0));
       SmallVector<Value> rc = layout.delinearize(b, linear);
       runStart = startsRun(rc[axis]);
-      index = stagedIndex(rc[0], rc[1]);
+      index = copyIndex(rc[0], rc[1]);
     }
     auto issue = scf::IfOp::create(b, andMasks(valid, runStart), /*withElseRegion=*/false);
     OpBuilder::InsertionGuard guard(b);
@@ -1555,7 +1621,7 @@ Value KernelEmitter::elementAt(Value value, ArrayRef<Value> coords,
 }
 
 bool KernelEmitter::emitAsyncCopyByRuns(const AsyncOperandCopy &copy, Value buffer,
-                                        int64_t stride) {
+                                        int64_t stride, bool swizzled) {
   tile::LoadOp load = copy.load;
   auto shape = cast<RankedTensorType>(load.getType()).getShape();
   Type element = scalarType(load.getType());
@@ -1617,8 +1683,7 @@ bool KernelEmitter::emitAsyncCopyByRuns(const AsyncOperandCopy &copy, Value buff
     Value srcSize;
     if (mask)
       srcSize = arith::SelectOp::create(b, mask, constantI32(b, kAsyncCopyBytes), constantI32(b, 0));
-    Value index = arith::AddIOp::create(
-        b, arith::MulIOp::create(b, lineIndex, constantI32(b, stride)), position);
+    Value index = stagedIndex(b, lineIndex, position, stride, swizzled, /*chunkStart=*/true);
     Value dst = LLVM::GEPOp::create(b, buffer.getType(), element, buffer, ValueRange{index});
     std::optional<OpBuilder::InsertionGuard> guard;
     if (inRange) {
@@ -1661,8 +1726,9 @@ LogicalResult KernelEmitter::emitDotMmaSync(tile::DotOp op, const MmaSyncDotLayo
   // Copies that can be issued where their load stood: no staging site since
   // reached into the operand's region.
   llvm::SmallPtrSet<Operation *, 2> early;
-  for (auto [copy, offset, stride] :
-       {std::tuple{plan.a, l.aOffset, l.aStride}, std::tuple{plan.b, l.bOffset, l.bStride}}) {
+  for (auto [copy, offset, stride, swizzled] :
+       {std::tuple{plan.a, l.aOffset, l.aStride, l.aSwizzled},
+        std::tuple{plan.b, l.bOffset, l.bStride, l.bSwizzled}}) {
     if (!copy || copy->resident)
       continue;
     auto pending = pendingCopies.find(copy->load);
@@ -1680,7 +1746,7 @@ LogicalResult KernelEmitter::emitDotMmaSync(tile::DotOp op, const MmaSyncDotLayo
     }
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointAfter(at.anchor);
-    emitAsyncCopy(*copy, stagingAddress(offset), stride);
+    emitAsyncCopy(*copy, stagingAddress(offset), stride, swizzled);
     commitGroup();
     early.insert(copy->load);
   }
@@ -1703,9 +1769,9 @@ LogicalResult KernelEmitter::emitDotMmaSync(tile::DotOp op, const MmaSyncDotLayo
   bool issued = false; // cp.async copies issued here
   const Pipeline *pipelined = nullptr; // the loop that copied an operand ahead
   auto stage = [&](const std::optional<AsyncOperandCopy> &copy, Value value, Value &buffer,
-                   int64_t stride) {
+                   int64_t stride, bool swizzled) {
     if (!copy) {
-      storeOwned(value, buffer, stride);
+      storeOwned(value, buffer, stride, swizzled);
     } else if (auto loop = pipelinedLoads.find(copy->load); loop != pipelinedLoads.end()) {
       pipelined = &pipelines.find(loop->second)->second;
       for (const PipelinedCopy &ahead : pipelined->copies)
@@ -1714,12 +1780,12 @@ LogicalResult KernelEmitter::emitDotMmaSync(tile::DotOp op, const MmaSyncDotLayo
     } else if (copy->resident) { // copied where it was loaded
       buffer = residentArea(residentCopies.lookup(copy->load).offset);
     } else if (!early.contains(copy->load)) { // else copied where it was loaded
-      emitAsyncCopy(*copy, buffer, stride);
+      emitAsyncCopy(*copy, buffer, stride, swizzled);
       issued = true;
     }
   };
-  stage(plan.a, op.getA(), ops.aBuffer, l.aStride);
-  stage(plan.b, op.getB(), ops.bBuffer, l.bStride);
+  stage(plan.a, op.getA(), ops.aBuffer, l.aStride, l.aSwizzled);
+  stage(plan.b, op.getB(), ops.bBuffer, l.bStride, l.bSwizzled);
   if (!inRegisters && !ops.uniformAcc)
     storeOwned(op.getAcc(), ops.cBuffer, l.cStride);
   if (issued)
@@ -1814,7 +1880,8 @@ struct ConvertTileToNVVMPass : public impl::ConvertTileToNVVMBase<ConvertTileToN
         Block *entry = fn.addEntryBlock(b);
         b.setInsertionPointToStart(entry);
         Value tid = NVVM::ThreadIdXOp::create(b, b.getI32Type());
-        KernelEmitter body(b, gpuModule, kernel.getName(), threads, tid, *dotLowering, layouts);
+        KernelEmitter body(b, gpuModule, kernel.getName(), threads, tid, *dotLowering, layouts,
+                           swizzle);
         body.planAsyncCopies(kernel, allowResident, allowPipelines);
         for (auto [from, to] : llvm::zip(kernel.getArguments(), entry->getArguments()))
           body.mapArgument(from, to);

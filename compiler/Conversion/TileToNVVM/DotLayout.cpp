@@ -56,8 +56,21 @@ int64_t paddedStride(int64_t n) { return n % 16 == 0 ? n + MmaSyncDotLayout::pad
 
 } // namespace
 
+bool swizzlesRows(int64_t rowElements) {
+  return rowElements % 8 == 0 && llvm::isPowerOf2_64(rowElements / 8);
+}
+
+int64_t swizzledOffset(int64_t row, int64_t col, int64_t rowElements) {
+  const int64_t chunks = rowElements / 8, chunk = col / 8, within = col % 8;
+  if (chunks >= 8)
+    return row * rowElements + (chunk ^ (row & 7)) * 8 + within;
+  const int64_t linear = row * chunks + chunk;
+  return (linear ^ ((linear >> 3) & 7)) * 8 + within;
+}
+
 std::optional<MmaSyncDotLayout> chooseMmaSyncLayout(tile::DotOp dot, int64_t numWarps,
-                                                    std::string *whyNot, bool bTransposed) {
+                                                    std::string *whyNot, bool bTransposed,
+                                                    bool aCopied, bool bCopied) {
   auto fail = [&](std::string reason) -> std::optional<MmaSyncDotLayout> {
     if (whyNot)
       *whyNot = std::move(reason);
@@ -87,9 +100,12 @@ std::optional<MmaSyncDotLayout> chooseMmaSyncLayout(tile::DotOp dot, int64_t num
   std::tie(l.warpsM, l.warpsN) = chooseWarpGrid(numWarps, l.mTiles, l.nTiles);
   l.nTilesPerWarp = l.nTiles / l.warpsN;
 
-  l.aStride = paddedStride(l.k);
+  l.aSwizzled = aCopied && swizzlesRows(l.k);
+  l.aStride = l.aSwizzled ? l.k : paddedStride(l.k);
   l.bTransposed = bTransposed;
-  l.bStride = paddedStride(bTransposed ? l.k : l.n);
+  const int64_t bRow = bTransposed ? l.k : l.n;
+  l.bSwizzled = bCopied && swizzlesRows(bRow);
+  l.bStride = l.bSwizzled ? bRow : paddedStride(bRow);
   l.cStride = paddedStride(l.n);
   l.aOffset = 0;
   l.bOffset = llvm::alignTo(l.m * l.aStride * 2, 16);

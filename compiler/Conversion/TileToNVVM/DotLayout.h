@@ -73,9 +73,28 @@ struct MmaSyncDotLayout {
   bool bTransposed;
   /// Row strides in elements of the shared-memory copies (all row-major).
   int64_t aStride, bStride, cStride;
+  /// Whether A's and B's copies are swizzled (swizzlesRows) rather than padded:
+  /// copies that cp.async writes, 16 bytes at a time. Operands stored from
+  /// registers element by element, and C, keep padded rows (the swizzle's XOR
+  /// per row would take a register per row residue in every store sequence).
+  bool aSwizzled, bSwizzled;
   /// Byte offsets into the staging buffer, and its extent.
   int64_t aOffset, bOffset, cOffset, bytes;
 };
+
+/// Whether a staged copy of 2-byte elements with rows of `rowElements` is
+/// swizzled rather than padded: its rows are a power-of-two number of 16-byte
+/// chunks (8, 16, 32, 64, 128, ... elements), so the XOR of swizzledOffset keeps
+/// every chunk in its row's 128-byte line (or its line's rows).
+bool swizzlesRows(int64_t rowElements);
+
+/// The element offset of (row, col) in such a swizzled copy with rows of
+/// `rowElements`: its 16-byte chunks are permuted within each 128-byte line by
+/// XOR-ing the chunk's 3 bits with the row (rows of 8 chunks or more) or the
+/// line (shorter rows), so that the 8 rows of an ldmatrix phase, the chunks of
+/// one cp.async phase and the fragment stores of a warp fall on distinct banks
+/// with no padding (docs/design/mma-layout.md). A bijection on the copy.
+int64_t swizzledOffset(int64_t row, int64_t col, int64_t rowElements);
 
 /// Shared memory a static allocation can use (the sm_80 / sm_90 48 KB limit).
 constexpr int64_t kStaticSharedMemoryBytes = 48 * 1024;
@@ -88,9 +107,11 @@ constexpr llvm::StringLiteral kDynamicSharedAttr = "mobagen.dynamic_shared_bytes
 /// qualify (operand types other than bf16/f16 with an f32 accumulator, a shape
 /// that is not a multiple of 16 x 8 x 16, or staging beyond shared memory).
 /// With `bTransposed`, B is staged [N, K] (see MmaSyncDotLayout::bTransposed).
+/// `aCopied` / `bCopied`: the operand arrives by cp.async (its rows may be swizzled).
 std::optional<MmaSyncDotLayout> chooseMmaSyncLayout(tile::DotOp dot, int64_t numWarps,
                                                     std::string *whyNot = nullptr,
-                                                    bool bTransposed = false);
+                                                    bool bTransposed = false, bool aCopied = false,
+                                                    bool bCopied = false);
 
 /// `layout` with the operands that sit in buffers of their own (resident or
 /// pipelined cp.async copies) taking no room in the staging buffer: the others

@@ -12,11 +12,12 @@ using namespace mlir;
 
 namespace {
 
-/// Element (row, col) of a row-major shared-memory copy with row stride `stride`.
+/// Element (row, col) of a row-major shared-memory copy with row stride `stride`,
+/// XOR-swizzled or not (stagedIndex).
+/// (ldmatrix addresses: `col` starts a 16-byte chunk.)
 Value elementAddress(ImplicitLocOpBuilder &b, Value buffer, Type element, Value row, Value col,
-                     int64_t stride) {
-  Value index = arith::AddIOp::create(
-      b, arith::MulIOp::create(b, row, constantI32(b, stride)), col);
+                     int64_t stride, bool swizzled = false) {
+  Value index = stagedIndex(b, row, col, stride, swizzled, /*chunkStart=*/swizzled);
   return LLVM::GEPOp::create(b, buffer.getType(), element, buffer, ValueRange{index});
 }
 
@@ -105,8 +106,9 @@ SmallVector<Value> emitMmaSyncDotInRegisters(ImplicitLocOpBuilder &b, const MmaS
     Value bAddress =
         l.bTransposed
             ? elementAddress(b, ops.bBuffer, element, arith::AddIOp::create(b, tileCol, bMatrixRow),
-                             arith::AddIOp::create(b, k, bMatrixCol), l.bStride)
-            : elementAddress(b, ops.bBuffer, element, bRow, tileCol, l.bStride);
+                             arith::AddIOp::create(b, k, bMatrixCol), l.bStride,
+                             l.bSwizzled)
+            : elementAddress(b, ops.bBuffer, element, bRow, tileCol, l.bStride, l.bSwizzled);
     bFrags.push_back(loadMatrices(b, bAddress, 2, /*trans=*/!l.bTransposed, element));
   }
   SmallVector<Value> next;
@@ -114,7 +116,7 @@ SmallVector<Value> emitMmaSyncDotInRegisters(ImplicitLocOpBuilder &b, const MmaS
   for (int64_t i = 0; i < mPerWarp; ++i) {
     Value aRow = arith::AddIOp::create(b, aRow0, constantI32(b, i * l.warpsM * l.tileM));
     SmallVector<Value> a = loadMatrices(
-        b, elementAddress(b, ops.aBuffer, element, aRow, aCol, l.aStride), 4, /*trans=*/false,
+        b, elementAddress(b, ops.aBuffer, element, aRow, aCol, l.aStride, l.aSwizzled), 4, /*trans=*/false,
         element);
     for (int64_t j = 0; j < l.nTilesPerWarp; ++j)
       llvm::append_range(next, mmaSync(b, element, a, bFrags[j],
@@ -198,7 +200,7 @@ void emitMmaSyncDot(ImplicitLocOpBuilder &b, const MmaSyncDotLayout &l, Value ti
     SmallVector<Value> a = loadMatrices(
         b,
         elementAddress(b, ops.aBuffer, element, aRow, arith::AddIOp::create(b, k, matrixCol),
-                       l.aStride),
+                       l.aStride, l.aSwizzled),
         4, /*trans=*/false, element);
     Value bRow = arith::AddIOp::create(b, k, matrixRow);
     const NVVM::MMATypes ptxType = element.isF16() ? NVVM::MMATypes::f16 : NVVM::MMATypes::bf16;
@@ -214,8 +216,9 @@ void emitMmaSyncDot(ImplicitLocOpBuilder &b, const MmaSyncDotLayout &l, Value ti
           l.bTransposed
               ? elementAddress(b, ops.bBuffer, element,
                                arith::AddIOp::create(b, tileCol[j], bMatrixRow),
-                               arith::AddIOp::create(b, k, bMatrixCol), l.bStride)
-              : elementAddress(b, ops.bBuffer, element, bRow, tileCol[j], l.bStride);
+                               arith::AddIOp::create(b, k, bMatrixCol), l.bStride,
+                             l.bSwizzled)
+              : elementAddress(b, ops.bBuffer, element, bRow, tileCol[j], l.bStride, l.bSwizzled);
       SmallVector<Value> bFrag =
           loadMatrices(b, bAddress, 2, /*trans=*/!l.bTransposed, element);
       ValueRange c = kLoop.getRegionIterArgs().slice(4 * j, 4);

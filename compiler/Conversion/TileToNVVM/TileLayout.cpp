@@ -10,6 +10,32 @@ Value constantI32(ImplicitLocOpBuilder &b, int64_t value) {
   return arith::ConstantIntOp::create(b, b.getI32Type(), value);
 }
 
+Value stagedIndex(ImplicitLocOpBuilder &b, Value row, Value col, int64_t stride, bool swizzled,
+                  bool chunkStart) {
+  if (!swizzled)
+    return arith::AddIOp::create(b, arith::MulIOp::create(b, row, constantI32(b, stride)), col);
+  // swizzledOffset in DotLayout.cpp.
+  const int64_t chunks = stride / 8;
+  Value chunk = arith::ShRUIOp::create(b, col, constantI32(b, 3));
+  auto times8 = [&](Value v) { return arith::ShLIOp::create(b, v, constantI32(b, 3)); };
+  auto plusWithin = [&](Value v) -> Value {
+    if (chunkStart)
+      return v;
+    return arith::AddIOp::create(b, v, arith::AndIOp::create(b, col, constantI32(b, 7)));
+  };
+  if (chunks >= 8) {
+    Value swizzledChunk =
+        arith::XOrIOp::create(b, chunk, arith::AndIOp::create(b, row, constantI32(b, 7)));
+    return arith::AddIOp::create(b, arith::MulIOp::create(b, row, constantI32(b, stride)),
+                                 plusWithin(times8(swizzledChunk)));
+  }
+  Value linear =
+      arith::AddIOp::create(b, arith::MulIOp::create(b, row, constantI32(b, chunks)), chunk);
+  Value line = arith::AndIOp::create(b, arith::ShRUIOp::create(b, linear, constantI32(b, 3)),
+                                     constantI32(b, 7));
+  return plusWithin(times8(arith::XOrIOp::create(b, linear, line)));
+}
+
 Value TileLayout::linearIndex(ImplicitLocOpBuilder &b, Value tid, int64_t slot) const {
   if (slot == 0)
     return tid;

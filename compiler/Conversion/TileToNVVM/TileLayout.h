@@ -56,4 +56,12 @@ private:
 
 mlir::Value constantI32(mlir::ImplicitLocOpBuilder &b, int64_t value);
 
+/// The i32 element index of (row, col) in a staged row-major copy with rows of
+/// `stride` elements: row * stride + col, or with `swizzled` the XOR-swizzled
+/// offset of DotLayout.h's swizzledOffset (the same formula, on values).
+/// With `chunkStart`, `col` is known to be a multiple of 8 (a 16-byte chunk's
+/// first element: ldmatrix rows, cp.async runs), which saves its in-chunk part.
+mlir::Value stagedIndex(mlir::ImplicitLocOpBuilder &b, mlir::Value row, mlir::Value col,
+                        int64_t stride, bool swizzled, bool chunkStart = false);
+
 } // namespace mobagen::compiler

@@ -13,6 +13,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <set>
+#include <vector>
+
 using namespace mlir;
 using namespace mobagen;
 using namespace mobagen::compiler;
@@ -161,6 +165,77 @@ TEST_F(DotLayoutTest, RefusesWhatMmaSyncCannotRunAndSaysWhy) {
                  "static limit");
   // Without a place for the reason it still refuses.
   EXPECT_FALSE(chooseMmaSyncLayout(dot(16, 16, 16, f32(), f32()), 4));
+}
+
+TEST_F(DotLayoutTest, CopiedOperandsAreSwizzledOthersPadded) {
+  // 64 x 64 x 64: A and B copied by cp.async have swizzled rows of 64 (8 chunks),
+  // no padding; from registers they keep 64 + 8; C is always padded.
+  std::optional<MmaSyncDotLayout> copied = chooseMmaSyncLayout(
+      dot(64, 64, 64, bf16(), f32()), 4, nullptr, /*bTransposed=*/false, true, true);
+  ASSERT_TRUE(copied);
+  EXPECT_TRUE(copied->aSwizzled && copied->bSwizzled);
+  EXPECT_EQ(copied->aStride, 64);
+  EXPECT_EQ(copied->bStride, 64);
+  EXPECT_EQ(copied->cStride, 72);
+  EXPECT_EQ(copied->bOffset, 64 * 64 * 2);
+  EXPECT_EQ(copied->cOffset, 2 * 64 * 64 * 2);
+  std::optional<MmaSyncDotLayout> onlyB = chooseMmaSyncLayout(
+      dot(64, 64, 64, bf16(), f32()), 4, nullptr, /*bTransposed=*/true, false, true);
+  ASSERT_TRUE(onlyB);
+  EXPECT_FALSE(onlyB->aSwizzled);
+  EXPECT_EQ(onlyB->aStride, 72);
+  EXPECT_TRUE(onlyB->bSwizzled);
+  EXPECT_EQ(onlyB->bStride, 64);
+  // Rows of 24 elements (3 chunks) cannot be swizzled: padded rules apply.
+  std::optional<MmaSyncDotLayout> odd = chooseMmaSyncLayout(
+      dot(32, 24, 16, bf16(), f32()), 2, nullptr, /*bTransposed=*/false, true, true);
+  ASSERT_TRUE(odd);
+  EXPECT_TRUE(odd->aSwizzled); // rows of 16: 2 chunks
+  EXPECT_EQ(odd->aStride, 16);
+  EXPECT_FALSE(odd->bSwizzled);
+  EXPECT_EQ(odd->bStride, 24);
+}
+
+TEST_F(DotLayoutTest, TheSwizzleIsABijectionThatSpreadsEveryPhaseOverTheBanks) {
+  EXPECT_TRUE(swizzlesRows(8));
+  EXPECT_TRUE(swizzlesRows(64));
+  EXPECT_TRUE(swizzlesRows(256));
+  EXPECT_FALSE(swizzlesRows(24)); // 3 chunks
+  EXPECT_FALSE(swizzlesRows(48));
+  EXPECT_FALSE(swizzlesRows(12));
+  // The 16-byte bank group (of 8 in a 128-byte line) of a chunk at element offset o.
+  auto group = [](int64_t o) { return o / 8 % 8; };
+  for (int64_t rowElements : {8, 16, 32, 64, 128, 256}) {
+    const int64_t rows = 64, chunks = rowElements / 8;
+    std::vector<int> seen(rows * rowElements, 0);
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t c = 0; c < rowElements; ++c) {
+        const int64_t o = swizzledOffset(r, c, rowElements);
+        ASSERT_GE(o, 0);
+        ASSERT_LT(o, rows * rowElements);
+        ++seen[o];
+        // A chunk stays whole: its elements stay adjacent.
+        EXPECT_EQ(o % 8, c % 8);
+      }
+    EXPECT_TRUE(std::all_of(seen.begin(), seen.end(), [](int n) { return n == 1; }))
+        << "rows of " << rowElements;
+    // ldmatrix: 8 consecutive rows (from a multiple of 8) at one chunk.
+    for (int64_t r0 = 0; r0 < rows; r0 += 8)
+      for (int64_t c = 0; c < chunks; ++c) {
+        std::set<int64_t> groups;
+        for (int64_t r = r0; r < r0 + 8; ++r)
+          groups.insert(group(swizzledOffset(r, 8 * c, rowElements)));
+        EXPECT_EQ(groups.size(), 8u) << "ldmatrix rows " << r0 << ", chunk " << c << ", rows of "
+                                     << rowElements;
+      }
+    // cp.async: 8 consecutive chunks of the row-major order.
+    for (int64_t first = 0; first < rows * chunks; first += 8) {
+      std::set<int64_t> groups;
+      for (int64_t k = first; k < first + 8; ++k)
+        groups.insert(group(swizzledOffset(k / chunks, 8 * (k % chunks), rowElements)));
+      EXPECT_EQ(groups.size(), 8u) << "copies from chunk " << first << ", rows of " << rowElements;
+    }
+  }
 }
 
 } // namespace

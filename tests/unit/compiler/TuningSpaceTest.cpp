@@ -194,6 +194,7 @@ TEST_F(TuningSpaceTest, PredictedSharedMemoryIsWhatTheLoweringDeclares) {
     // round-robin users: the larger of the two, within the prediction.
     auto aPlusBOrC = [](int64_t m, int64_t n, int64_t k) {
       auto padded = [](int64_t x) { return x % 16 == 0 ? x + 8 : x; };
+      // Operands stored from registers keep padded rows (only cp.async copies are swizzled).
       return std::max(m * padded(k) * 2 + k * padded(n) * 2, m * padded(n) * 4);
     };
     for (const auto &v : space.gate) {

@@ -106,8 +106,7 @@ SmallVector<Value> emitMmaSyncDotInRegisters(ImplicitLocOpBuilder &b, const MmaS
     Value bAddress =
         l.bTransposed
             ? elementAddress(b, ops.bBuffer, element, arith::AddIOp::create(b, tileCol, bMatrixRow),
-                             arith::AddIOp::create(b, k, bMatrixCol), l.bStride,
-                             l.bSwizzled)
+                             arith::AddIOp::create(b, k, bMatrixCol), l.bStride, l.bSwizzled)
             : elementAddress(b, ops.bBuffer, element, bRow, tileCol, l.bStride, l.bSwizzled);
     bFrags.push_back(loadMatrices(b, bAddress, 2, /*trans=*/!l.bTransposed, element));
   }
@@ -116,8 +115,8 @@ SmallVector<Value> emitMmaSyncDotInRegisters(ImplicitLocOpBuilder &b, const MmaS
   for (int64_t i = 0; i < mPerWarp; ++i) {
     Value aRow = arith::AddIOp::create(b, aRow0, constantI32(b, i * l.warpsM * l.tileM));
     SmallVector<Value> a = loadMatrices(
-        b, elementAddress(b, ops.aBuffer, element, aRow, aCol, l.aStride, l.aSwizzled), 4, /*trans=*/false,
-        element);
+        b, elementAddress(b, ops.aBuffer, element, aRow, aCol, l.aStride, l.aSwizzled), 4,
+        /*trans=*/false, element);
     for (int64_t j = 0; j < l.nTilesPerWarp; ++j)
       llvm::append_range(next, mmaSync(b, element, a, bFrags[j],
                                        kLoop.getRegionIterArgs().slice(
@@ -203,8 +202,6 @@ void emitMmaSyncDot(ImplicitLocOpBuilder &b, const MmaSyncDotLayout &l, Value ti
                        l.aStride, l.aSwizzled),
         4, /*trans=*/false, element);
     Value bRow = arith::AddIOp::create(b, k, matrixRow);
-    const NVVM::MMATypes ptxType = element.isF16() ? NVVM::MMATypes::f16 : NVVM::MMATypes::bf16;
-    auto resultType = LLVM::LLVMStructType::getLiteral(b.getContext(), {f32, f32, f32, f32});
     SmallVector<Value> next;
     for (int64_t j = 0; j < l.nTilesPerWarp; ++j) {
       // b0b1 | b2b3: the k 0-7 and k 8-15 halves of B[k.., tileCol..]. Staged
@@ -217,18 +214,13 @@ void emitMmaSyncDot(ImplicitLocOpBuilder &b, const MmaSyncDotLayout &l, Value ti
               ? elementAddress(b, ops.bBuffer, element,
                                arith::AddIOp::create(b, tileCol[j], bMatrixRow),
                                arith::AddIOp::create(b, k, bMatrixCol), l.bStride,
-                             l.bSwizzled)
-              : elementAddress(b, ops.bBuffer, element, bRow, tileCol[j], l.bStride, l.bSwizzled);
+                               l.bSwizzled)
+              : elementAddress(b, ops.bBuffer, element, bRow, tileCol[j], l.bStride,
+                               l.bSwizzled);
       SmallVector<Value> bFrag =
           loadMatrices(b, bAddress, 2, /*trans=*/!l.bTransposed, element);
-      ValueRange c = kLoop.getRegionIterArgs().slice(4 * j, 4);
-      auto mma = NVVM::MmaOp::create(
-          b, resultType, a, bFrag, c, ArrayRef<int64_t>{l.tileM, l.tileN, l.tileK},
-          /*b1Op=*/std::nullopt, /*intOverflow=*/std::nullopt,
-          std::array<NVVM::MMATypes, 2>{ptxType, ptxType},
-          std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row, NVVM::MMALayout::col});
-      for (int64_t i = 0; i < 4; ++i)
-        next.push_back(LLVM::ExtractValueOp::create(b, mma.getResult(), ArrayRef<int64_t>{i}));
+      llvm::append_range(next,
+                         mmaSync(b, element, a, bFrag, kLoop.getRegionIterArgs().slice(4 * j, 4)));
     }
     scf::YieldOp::create(b, next);
   }

@@ -1716,11 +1716,20 @@ LogicalResult KernelEmitter::emitDotMmaSync(tile::DotOp op, const MmaSyncDotLayo
   for (Value operand : {op.getA(), op.getB(), op.getAcc()})
     if (viewLayout(operand).kind == ValueLayout::Kind::mmaRows)
       viewIn(operand, ValueLayout::roundRobin());
+  // A in the accumulator layout of a 1-column grid on the dot's warps along M
+  // (P of flash attention, when S's warp grid is warpsM x 1): its C/D fragments
+  // are A's fragments (emitMmaSyncDotInRegisters), no staging.
+  const ValueLayout aLayout = viewLayout(op.getA());
+  const bool aInRegisters = inRegisters && !plan.a && aLayout.kind == ValueLayout::Kind::mmaAcc &&
+                            aLayout.warpsN == 1 && layout.warpsN == 1 &&
+                            aLayout.warpsM == layout.warpsM && aLayout.m == layout.m &&
+                            aLayout.n == layout.k;
   // Operands in buffers of their own leave the staging buffer to the others.
   auto elsewhere = [&](const std::optional<AsyncOperandCopy> &copy) {
     return copy && (copy->resident || pipelinedLoads.contains(copy->load));
   };
-  MmaSyncDotLayout l = withoutStagedOperands(layout, elsewhere(plan.a), elsewhere(plan.b));
+  MmaSyncDotLayout l =
+      withoutStagedOperands(layout, elsewhere(plan.a) || aInRegisters, elsewhere(plan.b));
   if (inRegisters)
     l.bytes = l.cOffset; // no copy of C
   // Copies that can be issued where their load stood: no staging site since
@@ -1784,7 +1793,10 @@ LogicalResult KernelEmitter::emitDotMmaSync(tile::DotOp op, const MmaSyncDotLayo
       issued = true;
     }
   };
-  stage(plan.a, op.getA(), ops.aBuffer, l.aStride, l.aSwizzled);
+  if (aInRegisters)
+    ops.aSlots.assign(viewSlots(op.getA()).begin(), viewSlots(op.getA()).end());
+  else
+    stage(plan.a, op.getA(), ops.aBuffer, l.aStride, l.aSwizzled);
   stage(plan.b, op.getB(), ops.bBuffer, l.bStride, l.bSwizzled);
   if (!inRegisters && !ops.uniformAcc)
     storeOwned(op.getAcc(), ops.cBuffer, l.cStride);

@@ -92,12 +92,61 @@ SmallVector<Value> emitMmaSyncDotInRegisters(ImplicitLocOpBuilder &b, const MmaS
       b, arith::MulIOp::create(b, warpM, constantI32(b, l.tileM)), matrixRow);
   Value tileCol0 = arith::MulIOp::create(b, warpN, constantI32(b, l.tileN));
 
+  Type element = ops.operandType;
+  if (!ops.aSlots.empty()) {
+    // A from registers: the C/D fragment of n tile j of A's grid holds (g, 2t..2t+1)
+    // and (g + 8, 2t..2t+1) of columns 8 j..8 j + 7, which is the A fragment's
+    // a0a1, a2a3 for k step j / 2 (j even) or a4a5, a6a7 (j odd). The k loop is
+    // unrolled: each step takes its registers by a constant index.
+    const int64_t aTiles = l.kSteps * 2; // A's n tiles per warp (warpsN = 1)
+    auto pack = [&](Value lo, Value hi) -> Value {
+      auto pairType = VectorType::get({2}, element);
+      Value pair = LLVM::PoisonOp::create(b, pairType);
+      pair = LLVM::InsertElementOp::create(b, pair, lo, constantI32(b, 0));
+      pair = LLVM::InsertElementOp::create(b, pair, hi, constantI32(b, 1));
+      if (element.isF16())
+        return pair;
+      return LLVM::BitcastOp::create(b, b.getI32Type(), pair);
+    };
+    SmallVector<Value> current(acc.begin(), acc.end());
+    for (int64_t step = 0; step < l.kSteps; ++step) {
+      Value k = constantI32(b, step * l.tileK);
+      SmallVector<SmallVector<Value>> bFrags;
+      Value bRow = arith::AddIOp::create(b, k, matrixRow);
+      for (int64_t j = 0; j < l.nTilesPerWarp; ++j) {
+        Value tileCol = arith::AddIOp::create(b, tileCol0, constantI32(b, j * l.warpsN * l.tileN));
+        Value bAddress =
+            l.bTransposed
+                ? elementAddress(b, ops.bBuffer, element,
+                                 arith::AddIOp::create(b, tileCol, bMatrixRow),
+                                 arith::AddIOp::create(b, k, bMatrixCol), l.bStride, l.bSwizzled)
+                : elementAddress(b, ops.bBuffer, element, bRow, tileCol, l.bStride, l.bSwizzled);
+        bFrags.push_back(loadMatrices(b, bAddress, 2, /*trans=*/!l.bTransposed, element));
+      }
+      SmallVector<Value> next;
+      for (int64_t i = 0; i < mPerWarp; ++i) {
+        auto slot = [&](int64_t tile, int64_t r) {
+          return ops.aSlots[4 * (i * aTiles + tile) + r];
+        };
+        const Value a[] = {pack(slot(2 * step, 0), slot(2 * step, 1)),
+                           pack(slot(2 * step, 2), slot(2 * step, 3)),
+                           pack(slot(2 * step + 1, 0), slot(2 * step + 1, 1)),
+                           pack(slot(2 * step + 1, 2), slot(2 * step + 1, 3))};
+        for (int64_t j = 0; j < l.nTilesPerWarp; ++j)
+          llvm::append_range(next,
+                             mmaSync(b, element, a, bFrags[j],
+                                     ArrayRef(current).slice(4 * (i * l.nTilesPerWarp + j), 4)));
+      }
+      current = std::move(next);
+    }
+    return current;
+  }
+
   auto kLoop = scf::ForOp::create(b, constantI32(b, 0), constantI32(b, l.kSteps),
                                   constantI32(b, 1), acc);
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(kLoop.getBody());
   Value k = arith::MulIOp::create(b, kLoop.getInductionVar(), constantI32(b, l.tileK));
-  Type element = ops.operandType;
   // B's fragments of each n tile, shared by the warp's m tiles.
   SmallVector<SmallVector<Value>> bFrags;
   Value bRow = arith::AddIOp::create(b, k, matrixRow);

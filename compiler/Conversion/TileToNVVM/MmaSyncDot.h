@@ -20,6 +20,10 @@ struct MmaSyncDotOperands {
   /// splat): C is then not read from shared memory. Null otherwise.
   mlir::Value uniformAcc;
   mlir::Type operandType; ///< bf16 or f16
+  /// A in the accumulator layout of a 1-column warp grid with the dot's warpsM
+  /// (ValueLayout.h), as 16-bit values: its fragments come from these registers,
+  /// not from aBuffer (emitMmaSyncDotInRegisters only). Empty otherwise.
+  llvm::SmallVector<mlir::Value> aSlots;
 };
 
 /// Emits the per-warp mma loops for the thread `tid` (i32 thread index in the CTA).

@@ -1,10 +1,14 @@
 //===- ConvertTileToNVVM.cpp - tile kernels to per-thread NVVM code ---------===//
 //
 // Lowers each tile kernel (a func.func of tile / arith / math / scf ops on
-// tensors) to an llvm.func that computes, per thread, the elements the baseline
-// layout (TileLayout.h) gives it. Each tensor value becomes one scalar per slot;
-// scalars stay scalars (every thread holds the same value). Operations that need
-// elements of other threads stage their operand through a shared-memory buffer:
+// tensors) to an llvm.func that computes, per thread, the elements its layout
+// gives it: the round-robin baseline (TileLayout.h), or for tensor-core dot
+// results and what is computed from them the accumulator and rows layouts
+// (ValueLayout.h, decided by LayoutAnalysis before emission). Each tensor value
+// becomes one scalar per slot; scalars stay scalars (every thread holds the same
+// value). An operand needed in another layout is recomputed there or converted
+// (convert). Operations that need elements of other threads stage their operand
+// through a shared-memory buffer:
 //
 //   barrier; owners store their elements; barrier; every thread reads what it needs
 //
@@ -18,7 +22,8 @@
 // loop below, or ldmatrix + mma.sync per warp (MmaSyncDot.h) where it qualifies;
 // there, an operand whose load AxisInfo.h proves to be in aligned 16-byte runs
 // skips the registers and goes from global memory straight into its staged copy
-// by cp.async (AsyncCopy.h): that load emits nothing where it stands.
+// by cp.async (AsyncCopy.h): that load emits nothing where it stands. With the
+// pass option `swizzle`, such copies have XOR-swizzled rows (DotLayout.h).
 //
 //===----------------------------------------------------------------------===//
 

@@ -62,6 +62,53 @@ SmallVector<Value> mmaSync(ImplicitLocOpBuilder &b, Type element, ValueRange a, 
   return d;
 }
 
+/// The per-lane values of a warp's ldmatrix addresses and tiles.
+struct LaneFrame {
+  Value lane, warpM, warpN;
+  // Lane l names row l mod 16 of a 16-row piece, and for A's x4 the right 8
+  // columns when l >= 16 (matrices: rows 0-7 | 8-15, k 0-7 | 8-15).
+  Value matrixRow, matrixCol;
+  // For B staged [N, K]: row lane mod 8 of matrix (lane div 8) mod 2.
+  Value bMatrixRow, bMatrixCol;
+};
+
+LaneFrame laneFrame(ImplicitLocOpBuilder &b, const MmaSyncDotLayout &l, Value tid) {
+  LaneFrame f;
+  Value warp = arith::DivUIOp::create(b, tid, constantI32(b, 32));
+  f.lane = arith::RemUIOp::create(b, tid, constantI32(b, 32));
+  f.warpM = arith::RemUIOp::create(b, warp, constantI32(b, l.warpsM));
+  f.warpN = arith::DivUIOp::create(b, warp, constantI32(b, l.warpsM));
+  f.matrixRow = arith::RemUIOp::create(b, f.lane, constantI32(b, 16));
+  f.matrixCol = arith::MulIOp::create(
+      b, arith::DivUIOp::create(b, f.lane, constantI32(b, 16)), constantI32(b, 8));
+  if (l.bTransposed) {
+    f.bMatrixRow = arith::RemUIOp::create(b, f.lane, constantI32(b, 8));
+    f.bMatrixCol = arith::MulIOp::create(
+        b, arith::RemUIOp::create(b, arith::DivUIOp::create(b, f.lane, constantI32(b, 8)),
+                                  constantI32(b, 2)),
+        constantI32(b, 8));
+  }
+  return f;
+}
+
+/// b0b1 | b2b3 of the n tile whose first column is `tileCol`, at k step `k`: the
+/// k 0-7 and k 8-15 halves of B[k.., tileCol..]. Staged [K, N], each half is
+/// transposed by ldmatrix; staged [N, K], lane l names row n = l mod 8 of half
+/// l div 8 (lanes 16-31 unused by .x2), and the plain ldmatrix map (row l / 4,
+/// columns 2 (l % 4) + {0, 1}) is already (n = g, k = 2t + {0, 1}).
+SmallVector<Value> loadBFragments(ImplicitLocOpBuilder &b, const MmaSyncDotLayout &l,
+                                  const MmaSyncDotOperands &ops, const LaneFrame &f, Value k,
+                                  Value tileCol) {
+  Type element = ops.operandType;
+  Value address =
+      l.bTransposed
+          ? elementAddress(b, ops.bBuffer, element, arith::AddIOp::create(b, tileCol, f.bMatrixRow),
+                           arith::AddIOp::create(b, k, f.bMatrixCol), l.bStride, l.bSwizzled)
+          : elementAddress(b, ops.bBuffer, element, arith::AddIOp::create(b, k, f.matrixRow),
+                           tileCol, l.bStride, l.bSwizzled);
+  return loadMatrices(b, address, 2, /*trans=*/!l.bTransposed, element);
+}
+
 } // namespace
 
 SmallVector<Value> emitMmaSyncDotInRegisters(ImplicitLocOpBuilder &b, const MmaSyncDotLayout &l,
@@ -71,26 +118,14 @@ SmallVector<Value> emitMmaSyncDotInRegisters(ImplicitLocOpBuilder &b, const MmaS
   assert(l.mTiles % l.warpsM == 0 && static_cast<int64_t>(acc.size()) ==
                                           mPerWarp * l.nTilesPerWarp * 4 &&
          "the accumulator layout of ValueLayout.h");
-  Value warp = arith::DivUIOp::create(b, tid, constantI32(b, 32));
-  Value lane = arith::RemUIOp::create(b, tid, constantI32(b, 32));
-  Value warpM = arith::RemUIOp::create(b, warp, constantI32(b, l.warpsM));
-  Value warpN = arith::DivUIOp::create(b, warp, constantI32(b, l.warpsM));
-  // ldmatrix rows as in emitMmaSyncDot.
-  Value matrixRow = arith::RemUIOp::create(b, lane, constantI32(b, 16));
-  Value matrixCol = arith::MulIOp::create(
-      b, arith::DivUIOp::create(b, lane, constantI32(b, 16)), constantI32(b, 8));
-  Value bMatrixRow, bMatrixCol;
-  if (l.bTransposed) {
-    bMatrixRow = arith::RemUIOp::create(b, lane, constantI32(b, 8));
-    bMatrixCol = arith::MulIOp::create(
-        b, arith::RemUIOp::create(b, arith::DivUIOp::create(b, lane, constantI32(b, 8)),
-                                  constantI32(b, 2)),
-        constantI32(b, 8));
-  }
+  const LaneFrame f = laneFrame(b, l, tid);
   // Row of A's ldmatrix address for the warp's m tile i, and first column of its n tile j.
   Value aRow0 = arith::AddIOp::create(
-      b, arith::MulIOp::create(b, warpM, constantI32(b, l.tileM)), matrixRow);
-  Value tileCol0 = arith::MulIOp::create(b, warpN, constantI32(b, l.tileN));
+      b, arith::MulIOp::create(b, f.warpM, constantI32(b, l.tileM)), f.matrixRow);
+  Value tileCol0 = arith::MulIOp::create(b, f.warpN, constantI32(b, l.tileN));
+  auto nTileCol = [&](int64_t j) -> Value {
+    return arith::AddIOp::create(b, tileCol0, constantI32(b, j * l.warpsN * l.tileN));
+  };
 
   Type element = ops.operandType;
   if (!ops.aSlots.empty()) {
@@ -112,17 +147,8 @@ SmallVector<Value> emitMmaSyncDotInRegisters(ImplicitLocOpBuilder &b, const MmaS
     for (int64_t step = 0; step < l.kSteps; ++step) {
       Value k = constantI32(b, step * l.tileK);
       SmallVector<SmallVector<Value>> bFrags;
-      Value bRow = arith::AddIOp::create(b, k, matrixRow);
-      for (int64_t j = 0; j < l.nTilesPerWarp; ++j) {
-        Value tileCol = arith::AddIOp::create(b, tileCol0, constantI32(b, j * l.warpsN * l.tileN));
-        Value bAddress =
-            l.bTransposed
-                ? elementAddress(b, ops.bBuffer, element,
-                                 arith::AddIOp::create(b, tileCol, bMatrixRow),
-                                 arith::AddIOp::create(b, k, bMatrixCol), l.bStride, l.bSwizzled)
-                : elementAddress(b, ops.bBuffer, element, bRow, tileCol, l.bStride, l.bSwizzled);
-        bFrags.push_back(loadMatrices(b, bAddress, 2, /*trans=*/!l.bTransposed, element));
-      }
+      for (int64_t j = 0; j < l.nTilesPerWarp; ++j)
+        bFrags.push_back(loadBFragments(b, l, ops, f, k, nTileCol(j)));
       SmallVector<Value> next;
       for (int64_t i = 0; i < mPerWarp; ++i) {
         auto slot = [&](int64_t tile, int64_t r) {
@@ -149,18 +175,10 @@ SmallVector<Value> emitMmaSyncDotInRegisters(ImplicitLocOpBuilder &b, const MmaS
   Value k = arith::MulIOp::create(b, kLoop.getInductionVar(), constantI32(b, l.tileK));
   // B's fragments of each n tile, shared by the warp's m tiles.
   SmallVector<SmallVector<Value>> bFrags;
-  Value bRow = arith::AddIOp::create(b, k, matrixRow);
-  for (int64_t j = 0; j < l.nTilesPerWarp; ++j) {
-    Value tileCol = arith::AddIOp::create(b, tileCol0, constantI32(b, j * l.warpsN * l.tileN));
-    Value bAddress =
-        l.bTransposed
-            ? elementAddress(b, ops.bBuffer, element, arith::AddIOp::create(b, tileCol, bMatrixRow),
-                             arith::AddIOp::create(b, k, bMatrixCol), l.bStride, l.bSwizzled)
-            : elementAddress(b, ops.bBuffer, element, bRow, tileCol, l.bStride, l.bSwizzled);
-    bFrags.push_back(loadMatrices(b, bAddress, 2, /*trans=*/!l.bTransposed, element));
-  }
+  for (int64_t j = 0; j < l.nTilesPerWarp; ++j)
+    bFrags.push_back(loadBFragments(b, l, ops, f, k, nTileCol(j)));
   SmallVector<Value> next;
-  Value aCol = arith::AddIOp::create(b, k, matrixCol);
+  Value aCol = arith::AddIOp::create(b, k, f.matrixCol);
   for (int64_t i = 0; i < mPerWarp; ++i) {
     Value aRow = arith::AddIOp::create(b, aRow0, constantI32(b, i * l.warpsM * l.tileM));
     SmallVector<Value> a = loadMatrices(
@@ -179,45 +197,28 @@ void emitMmaSyncDot(ImplicitLocOpBuilder &b, const MmaSyncDotLayout &l, Value ti
                     const MmaSyncDotOperands &ops) {
   Type f32 = b.getF32Type();
   auto pairType = VectorType::get({2}, f32);
-  Value warp = arith::DivUIOp::create(b, tid, constantI32(b, 32));
-  Value lane = arith::RemUIOp::create(b, tid, constantI32(b, 32));
-  Value group = arith::DivUIOp::create(b, lane, constantI32(b, 4));     // g
-  Value inGroup = arith::RemUIOp::create(b, lane, constantI32(b, 4));   // t
+  const LaneFrame f = laneFrame(b, l, tid);
+  Value group = arith::DivUIOp::create(b, f.lane, constantI32(b, 4));   // g
+  Value inGroup = arith::RemUIOp::create(b, f.lane, constantI32(b, 4)); // t
   Value pairCol = arith::MulIOp::create(b, inGroup, constantI32(b, 2)); // 2t
-  Value warpM = arith::RemUIOp::create(b, warp, constantI32(b, l.warpsM));
-  Value warpN = arith::DivUIOp::create(b, warp, constantI32(b, l.warpsM));
-  // ldmatrix addresses: lane l names row l mod 16 of a 16-row piece, and for A's
-  // x4 the right 8 columns when l >= 16 (matrices: rows 0-7 | 8-15, k 0-7 | 8-15).
-  Value matrixRow = arith::RemUIOp::create(b, lane, constantI32(b, 16));
-  Value matrixCol = arith::MulIOp::create(
-      b, arith::DivUIOp::create(b, lane, constantI32(b, 16)), constantI32(b, 8));
-  // For B staged [N, K]: row lane mod 8 of matrix (lane div 8) mod 2.
-  Value bMatrixRow, bMatrixCol;
-  if (l.bTransposed) {
-    bMatrixRow = arith::RemUIOp::create(b, lane, constantI32(b, 8));
-    bMatrixCol = arith::MulIOp::create(
-        b, arith::RemUIOp::create(b, arith::DivUIOp::create(b, lane, constantI32(b, 8)),
-                                  constantI32(b, 2)),
-        constantI32(b, 8));
-  }
 
   // The n tiles of this warp: ni = warpN + j * warpsN, j < nTilesPerWarp.
   SmallVector<Value> tileCol, accCol; // first column of tile j, and C/D column 2t in it
   for (int64_t j = 0; j < l.nTilesPerWarp; ++j) {
-    Value ni = arith::AddIOp::create(b, warpN, constantI32(b, j * l.warpsN));
+    Value ni = arith::AddIOp::create(b, f.warpN, constantI32(b, j * l.warpsN));
     tileCol.push_back(arith::MulIOp::create(b, ni, constantI32(b, l.tileN)));
     accCol.push_back(arith::AddIOp::create(b, tileCol.back(), pairCol));
   }
 
   // Every trip count depends on the warp only, so a warp's lanes stay converged
   // through ldmatrix and mma.sync (they require all 32).
-  auto mLoop = scf::ForOp::create(b, warpM, constantI32(b, l.mTiles), constantI32(b, l.warpsM));
+  auto mLoop = scf::ForOp::create(b, f.warpM, constantI32(b, l.mTiles), constantI32(b, l.warpsM));
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPoint(mLoop.getBody()->getTerminator());
   Value tileRow = arith::MulIOp::create(b, mLoop.getInductionVar(), constantI32(b, l.tileM));
   Value row0 = arith::AddIOp::create(b, tileRow, group);
   Value row1 = arith::AddIOp::create(b, row0, constantI32(b, 8));
-  Value aRow = arith::AddIOp::create(b, tileRow, matrixRow);
+  Value aRow = arith::AddIOp::create(b, tileRow, f.matrixRow);
 
   // C/D fragments as two 8-byte pairs: c0c1 at (g, 2t), c2c3 at (g + 8, 2t).
   auto pairAddresses = [&](int64_t j) {
@@ -247,27 +248,12 @@ void emitMmaSyncDot(ImplicitLocOpBuilder &b, const MmaSyncDotLayout &l, Value ti
     // a0a1 | a2a3 | a4a5 | a6a7 from the four 8x8 quarters of A[tileRow.., k..].
     SmallVector<Value> a = loadMatrices(
         b,
-        elementAddress(b, ops.aBuffer, element, aRow, arith::AddIOp::create(b, k, matrixCol),
+        elementAddress(b, ops.aBuffer, element, aRow, arith::AddIOp::create(b, k, f.matrixCol),
                        l.aStride, l.aSwizzled),
         4, /*trans=*/false, element);
-    Value bRow = arith::AddIOp::create(b, k, matrixRow);
     SmallVector<Value> next;
     for (int64_t j = 0; j < l.nTilesPerWarp; ++j) {
-      // b0b1 | b2b3: the k 0-7 and k 8-15 halves of B[k.., tileCol..]. Staged
-      // [K, N], each half is transposed by ldmatrix; staged [N, K], lane l names
-      // row n = l mod 8 of half l div 8 (lanes 16-31 unused by .x2), and the
-      // plain ldmatrix map (row l / 4, columns 2 (l % 4) + {0, 1}) is already
-      // (n = g, k = 2t + {0, 1}).
-      Value bAddress =
-          l.bTransposed
-              ? elementAddress(b, ops.bBuffer, element,
-                               arith::AddIOp::create(b, tileCol[j], bMatrixRow),
-                               arith::AddIOp::create(b, k, bMatrixCol), l.bStride,
-                               l.bSwizzled)
-              : elementAddress(b, ops.bBuffer, element, bRow, tileCol[j], l.bStride,
-                               l.bSwizzled);
-      SmallVector<Value> bFrag =
-          loadMatrices(b, bAddress, 2, /*trans=*/!l.bTransposed, element);
+      SmallVector<Value> bFrag = loadBFragments(b, l, ops, f, k, tileCol[j]);
       llvm::append_range(next,
                          mmaSync(b, element, a, bFrag, kLoop.getRegionIterArgs().slice(4 * j, 4)));
     }

@@ -28,12 +28,11 @@
 // size that 4 does not divide) a program walks its own head's list alone.
 //
 // Default tuning {32, 64, 4, 2} at both head dims: 64-row tiles with 4 warps spill
-// (the [64, D] f32 accumulator and the probabilities live in registers), and at
-// D 128 a 64 x 64 tile's q.k^T staging (54,272 bytes) exceeds the 48 KiB of static
-// shared memory, so its dots would fall back to FMA loops. 32 x 64 keeps both
-// dots on mma.sync and assembles for sm_80 and sm_90 without spills
-// (docs/perf.md). With 2 stages the key loop copies K and V one key step ahead
-// (docs/lowering.md): 100,352 bytes of dynamic shared memory at D 128.
+// (the [64, D] f32 accumulator and the probabilities live in registers: 64 x 32 by
+// 12 to 36 bytes on sm_90, 64 x 64 by 604 at D 128 on sm_80). 32 x 64 keeps both dots on
+// mma.sync and assembles for sm_80 and sm_90 without spills (docs/perf.md). With 2
+// stages the key loop copies K and V one key step ahead (docs/lowering.md): 95,744
+// bytes of dynamic shared memory and 208 registers at D 128 on sm_80.
 //
 //===----------------------------------------------------------------------===//
 #pragma once

@@ -17,10 +17,10 @@
 // Default tuning {block_m 64, block_n 32, 8 warps, 2 stages}, the same for every
 // head dim: under dot=mma it assembles with zero spills at D 64 and D 128 on sm_80
 // and sm_90. With 2 stages the causal key loop copies K and V one key step ahead
-// (docs/lowering.md), q resident: 92,160 bytes of dynamic shared memory and 189
-// registers at D 128 on sm_80 (51,200 bytes, 138 registers at D 64); without the
-// pipeline (1 stage) its dot staging fits 48 KiB of static shared memory (48,640
-// bytes, 235 registers at D 128). {64, 64, 4} spills at D 64 and, at D 128, its
+// (docs/lowering.md), q resident: 87,040 bytes of dynamic shared memory and 251
+// registers at D 128 on sm_80 (46,080 bytes of static, 152 registers at D 64);
+// without the pipeline (1 stage) it fits 48 KiB of static shared memory (34,816
+// bytes, 252 registers at D 128; docs/perf.md, with the accumulator layouts). {64, 64, 4} spills at D 64 and, at D 128, its
 // dot staging exceeds 48 KiB so the dots fall back to FMAs; {64, 64, 8} is a
 // spill-free alternative at D <= 64 only.
 //

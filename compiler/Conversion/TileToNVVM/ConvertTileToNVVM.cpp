@@ -163,7 +163,8 @@ private:
   struct MmaFrame {
     Value rowBase;    // 16 (warp mod warpsM) + lane / 4
     Value colBase;    // 8 (warp div warpsM) + 2 (lane mod 4)
-    Value rowsWriter; // lane mod 4 == 0 and warp < warpsM: one writer per row
+    Value quadLeader; // lane mod 4 == 0: one lane per row and warp
+    Value rowsWriter; // quadLeader and warp < warpsM: one writer per row
     Value warpN;      // warp div warpsM
   };
   const MmaFrame &frameFor(int64_t warpsM);
@@ -236,10 +237,12 @@ private:
   void storeOwned(Value tileValue, Value buffer, int64_t stride, bool swizzled = false);
   /// The index of `slot`'s element in such a copy; `base` caches the
   /// per-thread part across the slots of one tile.
-  Value rowMajorSlotIndex(const TileLayout &layout, int64_t slot, int64_t stride, Value &base,
-                          bool swizzled = false);
   /// Per-thread swizzled indices already built, by residue class (swizzledIndexAt).
   using SwizzleCache = std::map<std::pair<int64_t, int64_t>, Value>;
+  /// A swizzled copy's index (`swizzleBases` caching its per-thread parts
+  /// across the slots of one tile) where `swizzleBases` is given.
+  Value rowMajorSlotIndex(const TileLayout &layout, int64_t slot, int64_t stride, Value &base,
+                          SwizzleCache *swizzleBases = nullptr);
   /// stagedIndex(rowBase + rowConst, colBase + colConst) of a swizzled copy, for
   /// per-thread bases (rowBase null: 0) and per-slot constants. The XOR repeats
   /// every 8 rows (rows of 8 chunks or more; 64 / chunks rows otherwise) and every
@@ -267,7 +270,6 @@ private:
     SmallVector<Value> slots;
   };
   SmallVector<Conversion> conversions;
-  SwizzleCache swizzleBases; // of the tile being stored (storeOwned, storeMmaSlots)
   DenseMap<Operation *, AsyncDotPlan> asyncDots; // by tile.dot
   llvm::DenseSet<Operation *> asyncLoads;        // loads those plans consume
   /// A copy that outlives the dot's loop: where it sits in the resident buffer
@@ -495,8 +497,9 @@ const KernelEmitter::MmaFrame &KernelEmitter::frameFor(int64_t warpsM) {
   f.colBase = arith::AddIOp::create(
       b, arith::MulIOp::create(b, f.warpN, constantI32(b, MmaSyncDotLayout::tileN)),
       arith::MulIOp::create(b, inQuad, constantI32(b, 2)));
+  f.quadLeader = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, inQuad, constantI32(b, 0));
   f.rowsWriter = arith::AndIOp::create(
-      b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, inQuad, constantI32(b, 0)),
+      b, f.quadLeader,
       arith::CmpIOp::create(b, arith::CmpIPredicate::ult, warp, constantI32(b, warpsM)));
   return f;
 }
@@ -518,15 +521,21 @@ SmallVector<Value> KernelEmitter::slotCoords(const ValueLayout &l, ArrayRef<int6
     }
     return v;
   };
-  const int64_t tileM = MmaSyncDotLayout::tileM, tileN = MmaSyncDotLayout::tileN;
+  const auto [rowOffset, colOffset] = l.slotOffset(slot);
   if (l.kind == ValueLayout::Kind::mmaRows) {
-    Value row = plus(0, slot / 2 * l.warpsM * tileM + 8 * (slot % 2));
+    Value row = plus(0, rowOffset);
     if (shape.size() == 1)
       return {row};
     return {row, plus(2, 0)};
   }
-  const int64_t r = slot % 4, j = slot / 4 % l.nPerWarp(), i = slot / 4 / l.nPerWarp();
-  return {plus(0, i * l.warpsM * tileM + 8 * (r / 2)), plus(1, j * l.warpsN * tileN + r % 2)};
+  return {plus(0, rowOffset), plus(1, colOffset)};
+}
+
+/// Whether an accumulator's slots 2 p and 2 p + 1 (adjacent columns of a row)
+/// move as one access in a copy with rows of `stride` elements of `element`.
+static bool pairedAccesses(Type element, int64_t stride) {
+  return !isa<LLVM::LLVMPointerType>(element) && element.getIntOrFloatBitWidth() >= 16 &&
+         stride % 2 == 0;
 }
 
 void KernelEmitter::storeMmaSlots(ArrayRef<Value> slots, const ValueLayout &l,
@@ -540,10 +549,8 @@ void KernelEmitter::storeMmaSlots(ArrayRef<Value> slots, const ValueLayout &l,
     if (swizzled && l.kind == ValueLayout::Kind::mmaAcc) {
       // slotCoords' per-thread bases and per-slot constants.
       const MmaFrame &f = frameFor(l.warpsM);
-      const int64_t r = slot % 4, j = slot / 4 % l.nPerWarp(), i = slot / 4 / l.nPerWarp();
-      Value index = swizzledIndexAt(
-          f.rowBase, i * l.warpsM * MmaSyncDotLayout::tileM + 8 * (r / 2), f.colBase,
-          j * l.warpsN * MmaSyncDotLayout::tileN + r % 2, stride, bases);
+      const auto [rowOffset, colOffset] = l.slotOffset(slot);
+      Value index = swizzledIndexAt(f.rowBase, rowOffset, f.colBase, colOffset, stride, bases);
       return LLVM::GEPOp::create(b, buffer.getType(), stored, buffer, ValueRange{index}).getResult();
     }
     SmallVector<Value> rc = slotCoords(l, type.getShape(), slot, cache);
@@ -559,9 +566,7 @@ void KernelEmitter::storeMmaSlots(ArrayRef<Value> slots, const ValueLayout &l,
       guardedStore(address(slot), widen(value), f.rowsWriter);
     return;
   }
-  // Accumulator slots 2 p and 2 p + 1 are adjacent columns of one row.
-  const bool pairs = !isa<LLVM::LLVMPointerType>(stored) && stored.getIntOrFloatBitWidth() >= 16 &&
-                     stride % 2 == 0;
+  const bool pairs = pairedAccesses(stored, stride);
   for (int64_t slot = 0; slot < static_cast<int64_t>(slots.size()); slot += pairs ? 2 : 1) {
     if (!pairs) {
       LLVM::StoreOp::create(b, widen(slots[slot]), address(slot));
@@ -612,10 +617,8 @@ SmallVector<Value> KernelEmitter::convert(Value v, const ValueLayout &to) {
     Value buffer = stageSlots(found->second, from, type, 0, rowPadding);
     Type element = scalarType(type);
     const TileLayout rr = layoutOf(type);
-    // An accumulator's slots 2 p and 2 p + 1 are adjacent: one 2-element read.
-    const bool pairs = to.kind == ValueLayout::Kind::mmaAcc &&
-                       !isa<LLVM::LLVMPointerType>(element) &&
-                       element.getIntOrFloatBitWidth() >= 16 && (rowLength + rowPadding) % 2 == 0;
+    const bool pairs =
+        to.kind == ValueLayout::Kind::mmaAcc && pairedAccesses(element, rowLength + rowPadding);
     for (int64_t slot = 0; slot < count; ++slot) {
       if (pairs && slot % 2 == 1)
         continue; // read with its pair
@@ -624,12 +627,8 @@ SmallVector<Value> KernelEmitter::convert(Value v, const ValueLayout &to) {
         index = paddedIndex(b, rr.clampedLinearIndex(b, tid, slot), rowLength, rowPadding);
       } else {
         SmallVector<Value> rc = slotCoords(to, type.getShape(), slot, cache);
-        index = rc.size() == 1
-                    ? rc[0]
-                    : arith::AddIOp::create(
-                          b,
-                          arith::MulIOp::create(b, rc[0], constantI32(b, rowLength + rowPadding)),
-                          rc[1]).getResult();
+        index = rc.size() == 1 ? rc[0]
+                               : stagedIndex(b, rc[0], rc[1], rowLength + rowPadding, false);
       }
       if (!pairs) {
         slots.push_back(loadStaged(buffer, element, index));
@@ -932,7 +931,6 @@ LogicalResult KernelEmitter::emitConstant(arith::ConstantOp op) {
 }
 
 LogicalResult KernelEmitter::emitFor(scf::ForOp op) {
-  // Tiles carried by the loop travel as one iter_arg per slot.
   // Tiles carried by the loop travel as one iter_arg per slot, in the layout
   // the analysis settled on for them.
   SmallVector<Value> inits;
@@ -1019,12 +1017,12 @@ LogicalResult KernelEmitter::emitFor(scf::ForOp op) {
 LogicalResult KernelEmitter::emitBroadcast(tile::BroadcastOp op) {
   const ValueLayout to = layoutFor(op.getResult());
   if (to.kind == ValueLayout::Kind::mmaAcc) {
-    // [M, 1] rows to an accumulator on the same warps along M: slot (i, j, r)
-    // holds row 16 (wm + i warpsM) + g + 8 (r / 2), rows slot 2 i + r / 2.
+    // [M, 1] rows to an accumulator on the same warps along M: each slot takes
+    // its row's value.
     ArrayRef<Value> rows = viewSlots(op.getSrc());
     auto &slots = tiles[op.getResult()];
     for (int64_t slot = 0; slot < to.slots(); ++slot)
-      slots.push_back(rows[2 * (slot / 4 / to.nPerWarp()) + slot % 4 / 2]);
+      slots.push_back(rows[to.rowsSlotOf(slot)]);
     return success();
   }
   viewIn(op.getSrc(), ValueLayout::roundRobin());
@@ -1299,7 +1297,7 @@ LogicalResult KernelEmitter::emitRowReduction(tile::ReduceOp op) {
       Value partial;
       for (int64_t j = 0; j < acc.nPerWarp(); ++j)
         for (int64_t c = 0; c < 2; ++c) {
-          Value x = src[4 * (i * acc.nPerWarp() + j) + 2 * h + c];
+          Value x = src[acc.accSlot(i, j, 2 * h + c)];
           partial = partial ? reductionStep(b, kind, partial, x) : x;
         }
       partials.push_back(partial);
@@ -1320,21 +1318,18 @@ LogicalResult KernelEmitter::emitRowReduction(tile::ReduceOp op) {
     Type element = partials.front().getType();
     Value buffer = stagingArea(0, acc.warpsN * acc.m * 4);
     CoordCache cache;
-    const ValueLayout rows = acc.rows();
+    SmallVector<Value> rowOf;
+    for (int64_t slot = 0; slot < static_cast<int64_t>(partials.size()); ++slot)
+      rowOf.push_back(slotCoords(acc.rows(), {acc.m}, slot, cache)[0]);
     Value partBase = arith::MulIOp::create(b, f.warpN, constantI32(b, acc.m));
-    Value leader = arith::CmpIOp::create(
-        b, arith::CmpIPredicate::eq,
-        arith::AndIOp::create(b, tid, constantI32(b, 3)), constantI32(b, 0));
     NVVM::Barrier0Op::create(b);
-    for (auto [slot, partial] : llvm::enumerate(partials)) {
-      Value row = slotCoords(rows, {acc.m}, slot, cache)[0];
+    for (auto [row, partial] : llvm::zip(rowOf, partials)) {
       Value index = arith::AddIOp::create(b, partBase, row);
       guardedStore(LLVM::GEPOp::create(b, buffer.getType(), element, buffer, ValueRange{index}),
-                   partial, leader);
+                   partial, f.quadLeader);
     }
     NVVM::Barrier0Op::create(b);
-    for (auto [slot, partial] : llvm::enumerate(partials)) {
-      Value row = slotCoords(rows, {acc.m}, slot, cache)[0];
+    for (auto [row, partial] : llvm::zip(rowOf, partials)) {
       Value combined;
       for (int64_t p = 0; p < acc.warpsN; ++p) {
         Value index = p == 0 ? row : arith::AddIOp::create(b, row, constantI32(b, p * acc.m));
@@ -1424,11 +1419,11 @@ Value KernelEmitter::swizzledIndexAt(Value rowBase, int64_t rowConst, Value colB
 }
 
 Value KernelEmitter::rowMajorSlotIndex(const TileLayout &layout, int64_t slot, int64_t stride,
-                                       Value &base, bool swizzled) {
+                                       Value &base, SwizzleCache *swizzleBases) {
   const int64_t cols = layout.shape()[1];
   const bool affine = layout.elements() % threads == 0 &&
                       (threads % cols == 0 || cols % threads == 0);
-  if (swizzled) {
+  if (swizzleBases) {
     if (!affine) {
       SmallVector<Value> rc = layout.delinearize(b, layout.clampedLinearIndex(b, tid, slot));
       return stagedIndex(b, rc[0], rc[1], stride, true);
@@ -1437,9 +1432,9 @@ Value KernelEmitter::rowMajorSlotIndex(const TileLayout &layout, int64_t slot, i
       return swizzledIndexAt(arith::DivUIOp::create(b, tid, constantI32(b, cols)),
                              slot * threads / cols,
                              arith::RemUIOp::create(b, tid, constantI32(b, cols)), 0, stride,
-                             swizzleBases);
+                             *swizzleBases);
     return swizzledIndexAt(Value(), slot * threads / cols, tid, slot * threads % cols, stride,
-                           swizzleBases);
+                           *swizzleBases);
   }
   if (!affine) {
     Value linear = layout.clampedLinearIndex(b, tid, slot); // empty slots name element 0
@@ -1470,9 +1465,9 @@ void KernelEmitter::storeOwned(Value tileValue, Value buffer, int64_t stride, bo
   const TileLayout layout = layoutOf(tileValue.getType());
   Type element = scalarType(tileValue.getType());
   Value base;
-  swizzleBases.clear();
+  SwizzleCache bases;
   for (int64_t slot = 0; slot < layout.slots(); ++slot) {
-    Value index = rowMajorSlotIndex(layout, slot, stride, base, swizzled);
+    Value index = rowMajorSlotIndex(layout, slot, stride, base, swizzled ? &bases : nullptr);
     Value addr = LLVM::GEPOp::create(b, buffer.getType(), element, buffer, ValueRange{index});
     guardedStore(addr, at(tileValue, slot), layout.validity(b, tid, slot));
   }
@@ -1538,10 +1533,7 @@ void KernelEmitter::emitAsyncCopy(const AsyncOperandCopy &copy, Value buffer, in
                                    arith::AddIOp::create(b, baseCol, constantI32(b, colConst)))
                        : arith::AddIOp::create(b, baseIndex, constantI32(b, offset)).getResult();
     } else {
-      Value linear = layout.linearIndex(b, tid, slot);
-      if (valid)
-        linear = arith::SelectOp::create(b, valid, linear, constantI32(b, 0));
-      SmallVector<Value> rc = layout.delinearize(b, linear);
+      SmallVector<Value> rc = layout.delinearize(b, layout.clampedLinearIndex(b, tid, slot));
       runStart = startsRun(rc[axis]);
       index = copyIndex(rc[0], rc[1]);
     }
@@ -1606,11 +1598,7 @@ Value KernelEmitter::elementAt(Value value, ArrayRef<Value> coords,
                          .getPointeeType();
       result = LLVM::GEPOp::create(b, scalarType(addptr.getType()), pointee, ptr, ValueRange{offset});
     }
-  } else if (isa<arith::AddIOp, arith::SubIOp, arith::MulIOp, arith::DivSIOp, arith::DivUIOp,
-                 arith::RemSIOp, arith::RemUIOp, arith::ExtSIOp, arith::ExtUIOp, arith::TruncIOp,
-                 arith::IndexCastOp, arith::CmpIOp, arith::AndIOp, arith::OrIOp, arith::XOrIOp,
-                 arith::MinSIOp, arith::MaxSIOp, arith::MinUIOp, arith::MaxUIOp, arith::SelectOp>(
-                 def)) {
+  } else if (isRecomputableIntegerOp(def)) {
     SmallVector<Value> operands;
     for (Value operand : def->getOperands()) {
       Value element = elementAt(operand, coords, memo);
@@ -1704,10 +1692,11 @@ bool KernelEmitter::emitAsyncCopyByRuns(const AsyncOperandCopy &copy, Value buff
   return true;
 }
 
-/// The mma.sync lowering (DotLayout.h): the round-robin operands are stored into
-/// padded row-major shared-memory copies (or arrive there by cp.async), each
-/// warp runs ldmatrix + mma.sync on its result tiles, and every thread reads
-/// its result elements back.
+/// The mma.sync lowering (DotLayout.h): A and B are stored into row-major
+/// shared-memory copies (or arrive there by cp.async, or A's fragments come
+/// from P's registers), each warp runs ldmatrix + mma.sync on its result tiles,
+/// and C and D stay in the accumulator layout's registers (ValueLayout.h) or,
+/// without one, go through a staged copy that every thread reads back.
 LogicalResult KernelEmitter::emitDotMmaSync(tile::DotOp op, const MmaSyncDotLayout &layout,
                                             const AsyncDotPlan &plan) {
   // With an accumulator layout (ValueLayout.h), C comes from registers, in
@@ -1733,10 +1722,8 @@ LogicalResult KernelEmitter::emitDotMmaSync(tile::DotOp op, const MmaSyncDotLayo
   auto elsewhere = [&](const std::optional<AsyncOperandCopy> &copy) {
     return copy && (copy->resident || pipelinedLoads.contains(copy->load));
   };
-  MmaSyncDotLayout l =
-      withoutStagedOperands(layout, elsewhere(plan.a) || aInRegisters, elsewhere(plan.b));
-  if (inRegisters)
-    l.bytes = l.cOffset; // no copy of C
+  const MmaSyncDotLayout l = withoutStagedOperands(layout, elsewhere(plan.a) || aInRegisters,
+                                                   elsewhere(plan.b), /*cElsewhere=*/inRegisters);
   // Copies that can be issued where their load stood: no staging site since
   // reached into the operand's region.
   llvm::SmallPtrSet<Operation *, 2> early;

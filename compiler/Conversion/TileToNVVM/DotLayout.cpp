@@ -118,7 +118,8 @@ std::optional<MmaSyncDotLayout> chooseMmaSyncLayout(tile::DotOp dot, int64_t num
   return l;
 }
 
-MmaSyncDotLayout withoutStagedOperands(MmaSyncDotLayout l, bool aElsewhere, bool bElsewhere) {
+MmaSyncDotLayout withoutStagedOperands(MmaSyncDotLayout l, bool aElsewhere, bool bElsewhere,
+                                       bool cElsewhere) {
   int64_t offset = 0;
   if (!aElsewhere) {
     l.aOffset = 0;
@@ -129,7 +130,7 @@ MmaSyncDotLayout withoutStagedOperands(MmaSyncDotLayout l, bool aElsewhere, bool
     offset = llvm::alignTo(offset + (l.bTransposed ? l.n : l.k) * l.bStride * 2, 16);
   }
   l.cOffset = offset;
-  l.bytes = offset + l.m * l.cStride * 4;
+  l.bytes = cElsewhere ? offset : offset + l.m * l.cStride * 4;
   return l;
 }
 

@@ -113,9 +113,10 @@ std::optional<MmaSyncDotLayout> chooseMmaSyncLayout(tile::DotOp dot, int64_t num
                                                     bool bTransposed = false, bool aCopied = false,
                                                     bool bCopied = false);
 
-/// `layout` with the operands that sit in buffers of their own (resident or
-/// pipelined cp.async copies) taking no room in the staging buffer: the others
-/// and C keep their order, packed from offset 0.
-MmaSyncDotLayout withoutStagedOperands(MmaSyncDotLayout layout, bool aElsewhere, bool bElsewhere);
+/// `layout` with the operands that sit elsewhere (resident or pipelined cp.async
+/// copies, A's fragments or C and D in registers) taking no room in the staging
+/// buffer: the others keep their order, packed from offset 0.
+MmaSyncDotLayout withoutStagedOperands(MmaSyncDotLayout layout, bool aElsewhere, bool bElsewhere,
+                                       bool cElsewhere = false);
 
 } // namespace mobagen::compiler

@@ -14,6 +14,14 @@ ValueLayout ValueLayout::accumulatorOf(const MmaSyncDotLayout &dot) {
   return {Kind::mmaAcc, dot.m, dot.n, dot.warpsM, dot.warpsN};
 }
 
+std::pair<int64_t, int64_t> ValueLayout::slotOffset(int64_t slot) const {
+  const int64_t tileM = MmaSyncDotLayout::tileM, tileN = MmaSyncDotLayout::tileN;
+  if (kind == Kind::mmaRows)
+    return {slot / 2 * warpsM * tileM + 8 * (slot % 2), 0};
+  const int64_t r = slot % 4, j = slot / 4 % nPerWarp(), i = slot / 4 / nPerWarp();
+  return {i * warpsM * tileM + 8 * (r / 2), j * warpsN * tileN + r % 2};
+}
+
 bool ValueLayout::fits(ArrayRef<int64_t> shape) const {
   switch (kind) {
   case Kind::roundRobin:
@@ -60,7 +68,7 @@ ValueLayout LayoutAnalysis::layoutOf(Value v) const {
   return it == layouts.end() ? ValueLayout::roundRobin() : it->second;
 }
 
-ValueLayout LayoutAnalysis::sharedLayout(ValueRange operands) const {
+ValueLayout LayoutAnalysis::commonLayout(ValueRange operands) const {
   std::optional<ValueLayout> shared;
   for (Value operand : operands) {
     if (!isa<RankedTensorType>(operand.getType()) || unsettled.contains(operand) ||
@@ -72,10 +80,6 @@ ValueLayout LayoutAnalysis::sharedLayout(ValueRange operands) const {
     shared = l;
   }
   return shared.value_or(ValueLayout::roundRobin());
-}
-
-ValueLayout LayoutAnalysis::commonLayout(ValueRange operands) const {
-  return sharedLayout(operands);
 }
 
 void LayoutAnalysis::analyze(Block &block) {
@@ -181,7 +185,7 @@ void LayoutAnalysis::analyze(Operation *op) {
                            isa<tile::AddPtrOp>(op);
   if (!elementwise || op->getNumResults() == 0 || op->getNumRegions() != 0)
     return;
-  ValueLayout l = sharedLayout(op->getOperands());
+  ValueLayout l = commonLayout(op->getOperands());
   for (Value result : op->getResults())
     if (isa<RankedTensorType>(result.getType()))
       set(result, l);

@@ -53,6 +53,12 @@ struct ValueLayout {
   bool isRoundRobin() const { return kind == Kind::roundRobin; }
   int64_t mPerWarp() const { return m / MmaSyncDotLayout::tileM / warpsM; }
   int64_t nPerWarp() const { return n / MmaSyncDotLayout::tileN / warpsN; }
+  /// mmaAcc: the slot of m tile i, n tile j, fragment register r (0..3).
+  int64_t accSlot(int64_t i, int64_t j, int64_t r) const { return 4 * (i * nPerWarp() + j) + r; }
+  /// mmaAcc: the mmaRows slot holding the row of accumulator slot `slot`.
+  int64_t rowsSlotOf(int64_t slot) const { return 2 * (slot / 4 / nPerWarp()) + slot % 4 / 2; }
+  /// mmaAcc / mmaRows: `slot`'s (row, column) less the lane's (16 wm + g, 8 wn + 2 t).
+  std::pair<int64_t, int64_t> slotOffset(int64_t slot) const;
   /// Slots per thread (mmaAcc / mmaRows; roundRobin depends on the shape).
   int64_t slots() const { return kind == Kind::mmaAcc ? mPerWarp() * nPerWarp() * 4 : mPerWarp() * 2; }
   /// Whether a tile of `shape` can live in this layout.
@@ -81,14 +87,14 @@ public:
   /// leave their results in accumulator registers.
   LayoutAnalysis(mlir::func::FuncOp kernel, int64_t numWarps, bool mmaDots);
   ValueLayout layoutOf(mlir::Value v) const;
-  /// The layout an op without a result of its own (tile.store) works in: the
-  /// one its operands share, as for an element-wise op.
+  /// The layout an element-wise op (or tile.store) works in: the one its tile
+  /// operands share, recomputable and unsettled ones aside; roundRobin when
+  /// they disagree or none decides.
   ValueLayout commonLayout(mlir::ValueRange operands) const;
 
 private:
   void analyze(mlir::Block &block);
   void analyze(mlir::Operation *op);
-  ValueLayout sharedLayout(mlir::ValueRange operands) const;
 
   int64_t numWarps;
   bool mmaDots;

@@ -8,6 +8,7 @@
 
 #include "compiler/Conversion/TileToNVVM/AsyncCopy.h"
 #include "compiler/Conversion/TileToNVVM/AxisInfo.h"
+#include "tests/unit/compiler/TaggedValues.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -42,15 +43,7 @@ protected:
     return kernel;
   }
   /// The value named by `tag` (an op attribute `tag = "name"`).
-  Value named(llvm::StringRef name) {
-    Value found;
-    module->walk([&](Operation *op) {
-      if (auto tag = op->getAttrOfType<StringAttr>("tag"); tag && tag.getValue() == name)
-        found = op->getResult(0);
-    });
-    EXPECT_TRUE(found) << name.str();
-    return found;
-  }
+  Value named(llvm::StringRef name) { return mobagen::testing::taggedValue(*module, name); }
   AxisInfo info(llvm::StringRef name) { return analysis->lookup(named(name)); }
 
   MLIRContext context;

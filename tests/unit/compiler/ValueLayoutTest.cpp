@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/Conversion/TileToNVVM/ValueLayout.h"
+#include "tests/unit/compiler/TaggedValues.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -75,15 +76,7 @@ protected:
     kernel = *module->getOps<func::FuncOp>().begin();
     module->walk([&](scf::ForOp op) { loop = op; });
   }
-  Value named(llvm::StringRef name) {
-    Value found;
-    module->walk([&](Operation *op) {
-      if (auto tag = op->getAttrOfType<StringAttr>("tag"); tag && tag.getValue() == name)
-        found = op->getResult(0);
-    });
-    EXPECT_TRUE(found) << name.str();
-    return found;
-  }
+  Value named(llvm::StringRef name) { return mobagen::testing::taggedValue(*module, name); }
 
   MLIRContext context;
   OwningOpRef<ModuleOp> module;

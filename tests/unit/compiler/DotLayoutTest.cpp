@@ -117,6 +117,9 @@ TEST_F(DotLayoutTest, OperandsInBuffersOfTheirOwnLeaveTheStagingBuffer) {
   const MmaSyncDotLayout bAndC = withoutStagedOperands(*qk, true, false);
   EXPECT_EQ(bAndC.bOffset, 0);
   EXPECT_EQ(bAndC.cOffset, 64 * 136 * 2);
+  // C and D in registers (the accumulator layout): the staging ends after A.
+  const MmaSyncDotLayout aOnly = withoutStagedOperands(*pv, false, true, /*cElsewhere=*/true);
+  EXPECT_EQ(aOnly.bytes, 32 * 72 * 2);
   const MmaSyncDotLayout all = withoutStagedOperands(*pv, false, false);
   EXPECT_EQ(all.aOffset, pv->aOffset);
   EXPECT_EQ(all.bOffset, pv->bOffset);

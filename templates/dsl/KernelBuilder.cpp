@@ -239,6 +239,14 @@ void KernelBuilder::store(const Tile &ptr, const Tile &value,
                         maskValue);
 }
 
+Tile KernelBuilder::atomicAdd(const Tile &ptr, const Tile &value, std::optional<Tile> mask) {
+  Value maskValue;
+  if (mask)
+    maskValue = mask->broadcastTo(ptr.shape()).value();
+  Value v = value.broadcastTo(ptr.shape()).value();
+  return {*this, tile::AtomicAddOp::create(b, v.getType(), ptr.value(), v, maskValue)};
+}
+
 Tile KernelBuilder::dot(const Tile &a, const Tile &c, const Tile &acc) {
   return {*this, tile::DotOp::create(b, acc.type(), a.value(), c.value(),
                                      acc.value(), std::nullopt)};

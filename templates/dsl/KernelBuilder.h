@@ -132,6 +132,10 @@ public:
   void store(const Tile &ptr, const Tile &value,
              std::optional<Tile> mask = std::nullopt);
 
+  /// Atomically adds `value` (broadcast to the pointers' shape) at `ptr` where
+  /// `mask` holds, and returns the values held before (0 where masked off).
+  Tile atomicAdd(const Tile &ptr, const Tile &value, std::optional<Tile> mask = std::nullopt);
+
   /// acc + a * b on tensor cores.
   Tile dot(const Tile &a, const Tile &b, const Tile &acc);
   Tile exp2(const Tile &x);

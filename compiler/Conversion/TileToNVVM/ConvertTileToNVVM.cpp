@@ -29,6 +29,7 @@
 
 #include "compiler/Conversion/Passes.h"
 #include "compiler/Conversion/TileToNVVM/AsyncCopy.h"
+#include "compiler/Conversion/TileToNVVM/AtomicAddToNVVM.h"
 #include "compiler/Conversion/TileToNVVM/MmaSyncDot.h"
 #include "compiler/Conversion/TileToNVVM/ShuffleReduction.h"
 #include "compiler/Conversion/TileToNVVM/TileLayout.h"
@@ -209,6 +210,7 @@ private:
   LogicalResult emitBroadcast(tile::BroadcastOp op);
   LogicalResult emitLoad(tile::LoadOp op);
   LogicalResult emitStore(tile::StoreOp op);
+  LogicalResult emitAtomicAdd(tile::AtomicAddOp op);
   LogicalResult emitAddPtr(tile::AddPtrOp op);
   LogicalResult emitReduction(Operation *op, Value src, int64_t axis, tile::ReduceKind kind,
                               bool withIndex);
@@ -837,6 +839,8 @@ LogicalResult KernelEmitter::emitOp(Operation *op) {
     return emitLoad(load);
   if (auto store = dyn_cast<tile::StoreOp>(op))
     return emitStore(store);
+  if (auto atomic = dyn_cast<tile::AtomicAddOp>(op))
+    return emitAtomicAdd(atomic);
   if (auto reduce = dyn_cast<tile::ReduceOp>(op)) {
     if (layoutFor(reduce.getResult()).kind == ValueLayout::Kind::mmaRows)
       return emitRowReduction(reduce);
@@ -1108,6 +1112,21 @@ LogicalResult KernelEmitter::emitStore(tile::StoreOp op) {
     if (working.isRoundRobin()) // mma layouts own every element once
       mask = andMasks(mask, layout.validity(b, tid, slot));
     guardedStore(at(op.getPtr(), slot), at(op.getValue(), slot), mask);
+  }
+  return success();
+}
+
+// Round-robin owns each element once; its empty slots are masked off
+// (AtomicAddToNVVM.h emits one element).
+LogicalResult KernelEmitter::emitAtomicAdd(tile::AtomicAddOp op) {
+  for (Value operand : op->getOperands())
+    viewIn(operand, ValueLayout::roundRobin());
+  const TileLayout layout = layoutOf(op.getValue().getType());
+  auto &slots = tiles[op.getResult()];
+  for (int64_t slot = 0; slot < layout.slots(); ++slot) {
+    Value mask = andMasks(op.getMask() ? at(op.getMask(), slot) : Value(),
+                          layout.validity(b, tid, slot));
+    slots.push_back(emitGuardedAtomicAdd(b, at(op.getPtr(), slot), at(op.getValue(), slot), mask));
   }
   return success();
 }

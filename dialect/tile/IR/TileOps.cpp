@@ -201,6 +201,22 @@ LogicalResult StoreOp::verify() {
   return success();
 }
 
+LogicalResult AtomicAddOp::verify() {
+  Type ptrType = getPtr().getType();
+  if (!isa<RankedTensorType>(ptrType))
+    return emitOpError() << "adds through the scalar pointer " << ptrType
+                         << ": atomic adds take tiles (a scalar has no single owner thread)";
+  if (failed(verifyPointee(*this, "value", getValue().getType(), ptrType)))
+    return failure();
+  Type element = getElementTypeOrSelf(getValue().getType());
+  if (!element.isInteger(32) && !element.isF32())
+    return emitOpError() << "adds " << element
+                         << " values: only i32 and f32 atomic adds are supported";
+  if (getMask())
+    return verifySameShapeAsPtr(*this, "mask", getMask().getType(), ptrType);
+  return success();
+}
+
 LogicalResult DotOp::verify() {
   RankedTensorType a = getA().getType(), b = getB().getType(),
                    acc = getAcc().getType();

@@ -196,6 +196,37 @@ def Tile_StoreOp : Tile_Op<"store", [MemoryEffects<[MemWrite]>]> {
   let hasVerifier = 1;
 }
 
+def Tile_AtomicAddOp : Tile_Op<"atomic_add",
+    [MemoryEffects<[MemRead, MemWrite]>, AllTypesMatch<["value", "result"]>]> {
+  let summary = "Atomically add to memory through pointers; returns the old values";
+  let description = [{
+    For every position `i` where `mask[i]` is true (everywhere without a mask),
+    atomically replaces `*ptr[i]` by `*ptr[i] + value[i]` and yields the value
+    it held before; where `mask[i]` is false nothing is accessed and the result
+    is 0. Positions that name the same address are applied one after another
+    in an unspecified order, so their old values are distinct partial sums:
+    an `i32` add of 1 hands out distinct slots, which is how a routing kernel
+    scatters entries into per-block lists without a scan. The add is relaxed
+    (PTX `atom`, relaxed at gpu scope): it orders nothing else. `value` has the
+    pointers' shape and their pointee type, `i32` or `f32`.
+
+    Example:
+
+    ```mlir
+    %slot = tile.atomic_add %count_ptrs, %ones, mask %picked
+        : tensor<64x8x!tile.ptr<i32>>, tensor<64x8xi32>, tensor<64x8xi1>
+    ```
+  }];
+  let arguments = (ins Tile_PtrLike:$ptr, Tile_Value:$value,
+                       Optional<Tile_BoolLike>:$mask);
+  let results = (outs Tile_Value:$result);
+  let assemblyFormat = [{
+    $ptr `,` $value (`,` `mask` $mask^)? attr-dict `:` type($ptr) `,` type($value)
+    (`,` type($mask)^)?
+  }];
+  let hasVerifier = 1;
+}
+
 //===----------------------------------------------------------------------===//
 // Compute
 //===----------------------------------------------------------------------===//

@@ -136,6 +136,18 @@ TEST_F(KernelBuilderTest, LoadBringsMaskAndOtherToThePointersShape) {
   EXPECT_TRUE(succeeded(verify(*module))) << messages;
 }
 
+TEST_F(KernelBuilderTest, AtomicAddBroadcastsValueAndMaskAndLowers) {
+  Type i32Ptr = tile::PointerType::get(IntegerType::get(&context, 32));
+  KernelBuilder kb(*module, "k", {{"counts", i32Ptr}, {"n", i32()}});
+  Tile offs = kb.arange(0, 64);
+  Tile old = kb.atomicAdd(kb.arg(0) + offs, kb.constant(1, i32()), offs < kb.arg(1));
+  kb.finish();
+  EXPECT_EQ(typeOf(old), "tensor<64xi32>");
+  EXPECT_EQ(count<tile::AtomicAddOp>(), 1);
+  EXPECT_TRUE(succeeded(verify(*module))) << messages;
+  EXPECT_TRUE(lowers(compiler::DotLowering::fma)) << messages;
+}
+
 TEST_F(KernelBuilderTest, ForLoopCarriesTilesAndYieldsTheBodysValues) {
   KernelBuilder kb(*module, "k", {{"n", i32()}});
   scf::ForOp loop;

@@ -385,3 +385,30 @@ func.func @f(%n: i32) {
 func.func @f() attributes {tile.num_threads = 128 : i32} {
   return
 }
+
+// -----
+
+// atomic_add adds i32 or f32 only
+func.func @f(%p: tensor<16x!tile.ptr<f16>>, %v: tensor<16xf16>) {
+  // expected-error @+1 {{'tile.atomic_add' op adds 'f16' values: only i32 and f32 atomic adds are supported}}
+  %old = tile.atomic_add %p, %v : tensor<16x!tile.ptr<f16>>, tensor<16xf16>
+  return
+}
+
+// -----
+
+// atomic_add takes tiles
+func.func @f(%p: !tile.ptr<i32>, %v: i32) {
+  // expected-error @+1 {{'tile.atomic_add' op adds through the scalar pointer '!tile.ptr<i32>': atomic adds take tiles (a scalar has no single owner thread)}}
+  %old = tile.atomic_add %p, %v : !tile.ptr<i32>, i32
+  return
+}
+
+// -----
+
+// atomic_add's value has the pointers' pointee type
+func.func @f(%p: tensor<16x!tile.ptr<i32>>, %v: tensor<16xf32>) {
+  // expected-error @+1 {{'tile.atomic_add' op value element type 'f32' differs from the pointee type 'i32'}}
+  %old = tile.atomic_add %p, %v : tensor<16x!tile.ptr<i32>>, tensor<16xf32>
+  return
+}

@@ -142,3 +142,15 @@ func.func @tuning_attributes(%n: i32) attributes {tile.num_warps = 8 : i32} {
   } {tile.num_stages = 3 : i32}
   return
 }
+
+// -----
+
+// CHECK-LABEL: func.func @atomic_add
+// CHECK: tile.atomic_add %{{.*}}, %{{.*}} : tensor<16x!tile.ptr<i32>>, tensor<16xi32>
+// CHECK: tile.atomic_add %{{.*}}, %{{.*}}, mask %{{.*}} : tensor<16x!tile.ptr<f32>>, tensor<16xf32>, tensor<16xi1>
+func.func @atomic_add(%p: tensor<16x!tile.ptr<i32>>, %v: tensor<16xi32>, %q: tensor<16x!tile.ptr<f32>>,
+                      %w: tensor<16xf32>, %m: tensor<16xi1>) {
+  %a = tile.atomic_add %p, %v : tensor<16x!tile.ptr<i32>>, tensor<16xi32>
+  %b = tile.atomic_add %q, %w, mask %m : tensor<16x!tile.ptr<f32>>, tensor<16xf32>, tensor<16xi1>
+  return
+}

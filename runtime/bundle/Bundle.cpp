@@ -11,6 +11,8 @@
 #include <nlohmann/json.hpp>
 #include <xxhash.h>
 
+#include "runtime/support/Quote.h"
+
 namespace mobagen::bundle {
 namespace {
 
@@ -21,12 +23,59 @@ constexpr std::string_view kManifest = "manifest.json";
 /// Reads a named file of the bundle: from a directory or from memory.
 using FileSource = std::function<Expected<std::string>(const std::string &name)>;
 
-/// The value of a JSON node for messages: its compact text, cut short.
+// The manifest's limits. A manifest mobagen writes is a few KB and nests 5
+// levels deep; the limits are far above that and far below what could exhaust
+// the stack of a recursive walk (json::dump, the destructor) or memory.
+constexpr size_t kMaxManifestBytes = 16u << 20;
+constexpr size_t kMaxJsonDepth = 64;
+
+/// The value of a JSON node for messages: its compact text, ASCII-escaped, cut
+/// short. Containers are summarized by their size rather than dumped whole.
 std::string show(const json &value) {
-  std::string text = value.dump();
+  if (value.is_structured() && value.size() > 16)
+    return fmt::format("{} of {} entries", value.is_array() ? "an array" : "an object", value.size());
+  std::string text = value.dump(-1, ' ', /*ensure_ascii=*/true, json::error_handler_t::replace);
   if (text.size() > 60)
     text = text.substr(0, 57) + "...";
   return text;
+}
+
+/// Refuses JSON text that nests deeper than kMaxJsonDepth before it is parsed,
+/// so no recursive walk of the parsed value can overflow the stack. Strings
+/// are skipped with their escapes, so brackets inside them do not count.
+Status checkJsonDepth(std::string_view text, const std::string &prefix) {
+  size_t depth = 0;
+  bool inString = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (inString) {
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        inString = false;
+    } else if (c == '"') {
+      inString = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > kMaxJsonDepth)
+        return Status::errorf("{}nesting deeper than {} levels at byte {}: a manifest nests at most {}", prefix,
+                              depth - 1, i, kMaxJsonDepth);
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return Status::success();
+}
+
+/// "[json.exception.out_of_range.406] number overflow parsing '1e400'" without
+/// the library's tag, bounded.
+std::string jsonCause(const json::exception &e) {
+  std::string_view what = e.what();
+  if (what.starts_with("[json.exception.")) {
+    const size_t close = what.find("] ");
+    if (close != std::string_view::npos)
+      what.remove_prefix(close + 2);
+  }
+  return std::string(what.substr(0, 200));
 }
 
 std::string typeName(const json &value) {
@@ -93,7 +142,7 @@ public:
       return name;
     if (name->empty() || *name == "." || *name == ".." ||
         name->find_first_of("/\\") != std::string::npos)
-      return error(field, fmt::format("= \"{}\" is not a plain file name inside the bundle", *name));
+      return error(field, fmt::format("= {} is not a plain file name inside the bundle", quoteBounded(*name)));
     return name;
   }
 
@@ -152,12 +201,12 @@ Expected<BundleConfig> readConfig(const ManifestReader &r, const json &manifest)
   MOBAGEN_ASSIGN_OR_RETURN(causal, r.boolean(*c, "causal", "config.causal"));
   MOBAGEN_ASSIGN_OR_RETURN(dtype, r.string(*c, "dtype", "config.dtype"));
   if (dtype != "bf16" && dtype != "fp16")
-    return r.error("config.dtype", fmt::format("= \"{}\" is not supported: expected \"bf16\" or \"fp16\"", dtype));
+    return r.error("config.dtype", fmt::format("= {} is not supported: expected \"bf16\" or \"fp16\"", quoteBounded(dtype)));
   MOBAGEN_ASSIGN_OR_RETURN(target, r.string(*c, "target", "config.target"));
   if (!parseTarget(target))
     return r.error("config.target",
-                   fmt::format("= \"{}\" is not a GPU architecture: expected sm_<major><minor>[a], e.g. sm_80, sm_90a",
-                               target));
+                   fmt::format("= {} is not a GPU architecture: expected sm_<major><minor>[a], e.g. sm_80, sm_90a",
+                               quoteBounded(target)));
   const json *scale = ManifestReader::member(*c, "scale");
   if (!scale)
     return r.missing("config.scale");
@@ -180,6 +229,32 @@ Expected<BundleConfig> readConfig(const ManifestReader &r, const json &manifest)
   return config;
 }
 
+/// The workspace of format 3, as the launcher allocates it (docs/bundle.md).
+struct WorkspaceBuffer {
+  std::string_view name, dtype;
+  std::array<std::string_view, 4> shape; // unused trailing dimensions empty
+};
+constexpr WorkspaceBuffer kWorkspace[] = {
+    {"kbar", "f32", {"total_blocks", "num_kv_heads", "head_dim", ""}},
+    {"selected", "i32", {"total_q", "num_q_heads", "top_k", ""}},
+    {"block_counts", "i32", {"total_blocks", "num_q_heads", "", ""}},
+    {"block_offsets", "i32", {"total_blocks", "num_q_heads", "", ""}},
+    {"routed", "i32", {"total_q", "num_q_heads", "top_k", ""}},
+    {"partial_out", "f32", {"total_q", "num_q_heads", "top_k", "head_dim"}},
+    {"partial_lse", "f32", {"total_q", "num_q_heads", "top_k", ""}},
+};
+
+/// The grid a kernel of format 3 is launched on (docs/bundle.md).
+std::array<std::string_view, 3> expectedGrid(size_t kernel) {
+  constexpr std::string_view kByRows = "ceil(max_seqlen_q / rows_per_program)";
+  constexpr std::string_view kByBlockGroups = "ceil(max_blocks_per_sequence / blocks_per_program)";
+  constexpr std::string_view kByBlocks = "max_blocks_per_sequence";
+  const std::string_view x = kKernelGridX[kernel] == GridX::QueryRows     ? kByRows
+                             : kKernelGridX[kernel] == GridX::BlockGroups ? kByBlockGroups
+                                                                          : kByBlocks;
+  return {x, kernel == 0 ? "num_kv_heads" : "num_q_heads", "batch"};
+}
+
 Status readWorkspace(const ManifestReader &r, const json &manifest) {
   const json *w = ManifestReader::member(manifest, "workspace");
   if (!w)
@@ -194,7 +269,31 @@ Status readWorkspace(const ManifestReader &r, const json &manifest) {
     auto name = r.string((*w)[i], "name", field + ".name");
     if (!name)
       return name.status();
-    names.insert(*name);
+    // The launcher allocates the workspace by name with its own types and
+    // shapes; a manifest that says otherwise was written for another layout.
+    auto known = std::find_if(std::begin(kWorkspace), std::end(kWorkspace),
+                              [&](const WorkspaceBuffer &b) { return b.name == *name; });
+    if (known == std::end(kWorkspace))
+      return r.error(field + ".name", fmt::format("= {} is not a workspace buffer of format {}", quoteBounded(*name),
+                                                  Bundle::kFormatVersion));
+    if (!names.insert(*name).second)
+      return r.error(field + ".name", fmt::format("= {} repeats an earlier buffer", quoteBounded(*name)));
+    auto dtype = r.string((*w)[i], "dtype", field + ".dtype");
+    if (!dtype)
+      return dtype.status();
+    if (*dtype != known->dtype)
+      return r.error(field + ".dtype", fmt::format("= {} is not {}'s element type: expected \"{}\"",
+                                                   quoteBounded(*dtype), known->name, known->dtype));
+    const json *shape = ManifestReader::member((*w)[i], "shape");
+    if (!shape)
+      return r.missing(field + ".shape");
+    json expected = json::array();
+    for (std::string_view d : known->shape)
+      if (!d.empty())
+        expected.push_back(d);
+    if (*shape != expected)
+      return r.error(field + ".shape", fmt::format("= {} is not {}'s shape: expected {}", show(*shape), known->name,
+                                                   expected.dump()));
   }
   for (const char *needed :
        {"kbar", "selected", "block_counts", "block_offsets", "routed", "partial_out", "partial_lse"})
@@ -211,11 +310,11 @@ Expected<KernelVariant> readVariant(const ManifestReader &r, const json &v, cons
   KernelVariant variant;
   MOBAGEN_ASSIGN_OR_RETURN(id, r.string(v, "id", field + ".id"));
   if (!isVariantId(id))
-    return r.error(field + ".id", fmt::format("= \"{}\" is invalid: must be non-empty and only [a-z0-9]", id));
+    return r.error(field + ".id", fmt::format("= {} is invalid: must be non-empty and only [a-z0-9]", quoteBounded(id)));
   MOBAGEN_ASSIGN_OR_RETURN(entry, r.string(v, "entry", field + ".entry"));
   const std::string expectedEntry = fmt::format("{}_{}", kernel, id);
   if (entry != expectedEntry)
-    return r.error(field + ".entry", fmt::format("= \"{}\" does not match the variant: expected \"{}\"", entry,
+    return r.error(field + ".entry", fmt::format("= {} does not match the variant: expected \"{}\"", quoteBounded(entry),
                                                  expectedEntry));
   MOBAGEN_ASSIGN_OR_RETURN(ptxFile, r.fileName(v, "ptx", field + ".ptx"));
   if (!files.count(ptxFile)) {
@@ -260,9 +359,16 @@ Expected<KernelVariant> readVariant(const ManifestReader &r, const json &v, cons
     if (!knobs->is_object())
       return r.wrongType(field + ".knobs", *knobs, "an object of integers");
     for (const auto &[name, value] : knobs->items()) {
-      if (!value.is_number_integer())
-        return r.wrongType(fmt::format("{}.knobs.{}", field, name), value, "an integer");
-      variant.knobs.emplace_back(name, value.get<int64_t>());
+      const bool plainName = !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+      });
+      if (!plainName)
+        return r.error(field + ".knobs", fmt::format("has the key {}: knob names are 1 to 64 of [a-z0-9_]",
+                                                     quoteBounded(name)));
+      auto knob = r.integer(*knobs, name, fmt::format("{}.knobs.{}", field, name), 0, INT32_MAX);
+      if (!knob)
+        return knob.status();
+      variant.knobs.emplace_back(name, *knob);
     }
   }
   if (const json *res = ManifestReader::member(v, "resources")) {
@@ -302,7 +408,7 @@ Expected<BundleKernel> readKernel(const ManifestReader &r, const json &k, size_t
   MOBAGEN_ASSIGN_OR_RETURN(name, r.string(k, "name", field + ".name"));
   if (name != kKernelNames[index])
     return r.error(field + ".name",
-                   fmt::format("= \"{}\" is out of launch order: expected \"{}\" (order: {})", name,
+                   fmt::format("= {} is out of launch order: expected \"{}\" (order: {})", quoteBounded(name),
                                kKernelNames[index], kernelNameList()));
   kernel.name = name;
   const json *params = ManifestReader::member(k, "params");
@@ -326,8 +432,19 @@ Expected<BundleKernel> readKernel(const ManifestReader &r, const json &k, size_t
     return r.missing(field + ".grid");
   if (!grid->is_array() || grid->size() != 3)
     return r.wrongType(field + ".grid", *grid, "an array of 3 dimensions");
-  for (const json &dim : *grid)
-    kernel.grid.push_back(dim.is_string() ? dim.get<std::string>() : dim.dump());
+  // The launcher computes the grid itself; the strings document it and must
+  // say what the launcher does, or the bundle was written for another launch.
+  const auto wantGrid = expectedGrid(index);
+  for (size_t d = 0; d < 3; ++d) {
+    const json &dim = (*grid)[d];
+    const std::string df = fmt::format("{}.grid[{}]", field, d);
+    if (!dim.is_string())
+      return r.wrongType(df, dim, "a string");
+    if (dim.get<std::string>() != wantGrid[d])
+      return r.error(df, fmt::format("= {} is not how {} is launched: expected \"{}\"",
+                                     quoteBounded(dim.get<std::string>()), name, wantGrid[d]));
+    kernel.grid.push_back(dim.get<std::string>());
+  }
   const json *variants = ManifestReader::member(k, "variants");
   if (!variants)
     return r.missing(field + ".variants");
@@ -379,18 +496,30 @@ Expected<Bundle> load(const std::string &origin, const FileSource &source) {
   auto text = source(std::string(kManifest));
   if (!text)
     return Status::errorf("bundle '{}': {}", origin, text.status().message());
+  if (text->size() > kMaxManifestBytes)
+    return Status::errorf("{}{} bytes exceed the limit of {} bytes", r.prefix(), text->size(), kMaxManifestBytes);
+  MOBAGEN_RETURN_IF_ERROR(checkJsonDepth(*text, r.prefix()));
   json manifest;
+  // The last object key the parser read: a value the library refuses (a
+  // number out of double's range, '1e400') is named by the field it is under.
+  std::string lastKey;
   try {
-    manifest = json::parse(*text);
-  } catch (const json::parse_error &e) {
-    return Status::errorf("{}not valid JSON: {}", r.prefix(), e.what());
+    manifest = json::parse(*text, [&](int, json::parse_event_t event, json &parsed) {
+      if (event == json::parse_event_t::key)
+        lastKey = parsed.get<std::string>();
+      return true;
+    });
+  } catch (const json::exception &e) {
+    return Status::errorf("{}not valid JSON{}: {}", r.prefix(),
+                          lastKey.empty() ? "" : fmt::format(" (in the value of {})", quoteBounded(lastKey)),
+                          jsonCause(e));
   }
   if (!manifest.is_object())
     return r.wrongType("the manifest", manifest, "an object");
   MOBAGEN_ASSIGN_OR_RETURN(format, r.string(manifest, "format", "format"));
   if (format != "mobagen-bundle")
-    return r.error("format", fmt::format("= \"{}\" is not a mobagen kernel bundle: expected \"mobagen-bundle\"",
-                                         format));
+    return r.error("format", fmt::format("= {} is not a mobagen kernel bundle: expected \"mobagen-bundle\"",
+                                         quoteBounded(format)));
   const json *version = ManifestReader::member(manifest, "format_version");
   if (!version)
     return r.missing("format_version");

@@ -4,12 +4,13 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <thread>
 
 #include <fcntl.h>
 #include <unistd.h>
 #include <xxhash.h>
+
+#include "runtime/support/FileRead.h"
 
 namespace mobagen {
 namespace {
@@ -19,6 +20,9 @@ namespace {
 //   u64 xxh64(key || payload) | key | payload
 constexpr char kMagic[8] = {'M', 'O', 'B', 'A', 'G', 'E', 'N', 'C'};
 constexpr size_t kHeaderSize = 8 + 4 + 4 + 8 + 8;
+// Entries hold tuning results and compiled kernels (KB to MB); a larger file at
+// an entry's name is not one of ours and is not read into memory.
+constexpr uint64_t kMaxEntryBytes = 1ull << 30;
 
 template <typename T> void append(std::string &out, T value) {
   out.append(reinterpret_cast<const char *>(&value), sizeof(T));
@@ -107,12 +111,16 @@ std::filesystem::path DiskCache::entryPath(std::string_view key) const {
 
 CacheLookup DiskCache::load(std::string_view key) const {
   const std::filesystem::path path = entryPath(key);
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
+  std::error_code ec;
+  if (std::filesystem::symlink_status(path, ec).type() == std::filesystem::file_type::not_found)
     return {}; // no entry: a plain miss
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad())
-    return {std::nullopt, "read failed"};
+  // Anything else at the entry's name (a directory, an unreadable file, a
+  // device) is a miss with the reason; the next store replaces a file but not
+  // a directory, which the caller reports.
+  auto entry = readRegularFile(path.string(), kMaxEntryBytes);
+  if (!entry)
+    return {std::nullopt, entry.status().message()};
+  const std::string bytes = std::move(*entry);
   if (bytes.size() < kHeaderSize || std::memcmp(bytes.data(), kMagic, sizeof(kMagic)) != 0)
     return {std::nullopt, "not a mobagen cache entry"};
   const auto version = read<uint32_t>(bytes, 8);

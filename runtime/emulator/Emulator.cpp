@@ -123,6 +123,12 @@ Status EmulatorDevice::enqueue(device::ModuleId moduleId, std::string_view kerne
   if (kernel->maxThreads && threads > kernel->maxThreads)
     return Status::errorf("launch of '{}': block has {} threads but the kernel's .maxntid/.reqntid allows {}",
                           kernel->name, threads, kernel->maxThreads);
+  if (kernel->reqntid[0] && (config.block.x != kernel->reqntid[0] || config.block.y != kernel->reqntid[1] ||
+                             config.block.z != kernel->reqntid[2]))
+    return Status::errorf("launch of '{}': block ({},{},{}) is not the kernel's .reqntid {}, {}, {}: a kernel "
+                          "with .reqntid runs only on exactly that block (PTX ISA 11.4.3)",
+                          kernel->name, config.block.x, config.block.y, config.block.z, kernel->reqntid[0],
+                          kernel->reqntid[1], kernel->reqntid[2]);
   if (config.grid.count() == 0 || config.grid.y > 65535 || config.grid.z > 65535)
     return Status::errorf("launch of '{}': grid ({},{},{}) is empty or over the limits (y, z <= 65535)",
                           kernel->name, config.grid.x, config.grid.y, config.grid.z);

@@ -2,15 +2,51 @@
 #include "runtime/emulator/GlobalMemory.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <new>
 
+#include <unistd.h>
+
 namespace mobagen::emu {
 
+namespace {
+
+/// Bytes the host can still give: MemAvailable from /proc/meminfo (what the
+/// kernel estimates is available without swapping), else free physical pages.
+/// 0 when neither is known.
+uint64_t hostAvailableBytes() {
+  if (std::FILE *f = std::fopen("/proc/meminfo", "r")) {
+    char line[256];
+    unsigned long long kib = 0;
+    bool found = false;
+    while (!found && std::fgets(line, sizeof line, f))
+      found = std::sscanf(line, "MemAvailable: %llu kB", &kib) == 1;
+    std::fclose(f);
+    if (found)
+      return uint64_t(kib) * 1024;
+  }
+  const long pages = ::sysconf(_SC_AVPHYS_PAGES), page = ::sysconf(_SC_PAGESIZE);
+  return pages > 0 && page > 0 ? uint64_t(pages) * uint64_t(page) : 0;
+}
+
+} // namespace
+
+uint64_t GlobalMemory::allocationLimit() {
+  // Each emulated byte costs two host bytes (the data and its definedness
+  // shadow): a quarter of what is available uses at most half of it, leaving
+  // the host room for the inputs, outputs and everything else.
+  constexpr uint64_t kCeiling = 64ull << 30;
+  const uint64_t available = hostAvailableBytes();
+  return available ? std::min(kCeiling, available / 4) : kCeiling;
+}
+
 Expected<uint64_t> GlobalMemory::allocate(uint64_t bytes) {
-  constexpr uint64_t kLimit = 64ull << 30;
-  if (bytes > kLimit)
-    return Status::errorf("allocation of {} bytes exceeds the emulator's limit of {} bytes", bytes, kLimit);
+  const uint64_t limit = allocationLimit();
+  if (bytes > limit)
+    return Status::errorf("allocation of {} bytes exceeds the emulator's limit of {} bytes (a quarter of the "
+                          "host's available memory, at most 64 GiB: each byte takes a data and a shadow byte)",
+                          bytes, limit);
   Allocation a;
   a.base = next_;
   a.size = bytes;

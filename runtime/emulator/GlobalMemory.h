@@ -35,7 +35,11 @@ public:
     std::unique_ptr<uint8_t[]> init; // 1 per byte written
   };
 
+  /// Refused past allocationLimit(), with the requested bytes and the limit.
   Expected<uint64_t> allocate(uint64_t bytes);
+  /// The largest allocation: a quarter of the host's available memory
+  /// (/proc/meminfo MemAvailable), at most 64 GiB.
+  static uint64_t allocationLimit();
   Status free(uint64_t base);
   /// The allocation holding [addr, addr + size), or nullptr.
   Allocation *find(uint64_t addr, uint64_t size);

@@ -153,6 +153,9 @@ struct Kernel {
   uint32_t localBytes = 0;
   uint32_t callParamBytes = 0; // per-thread call-sequence .param bytes
   uint32_t maxThreads = 0; // .maxntid / .reqntid product, 0 if not given
+  // .reqntid x, y, z (missing dimensions are 1); all 0 when not given. A launch
+  // must use exactly this block (PTX ISA 11.4.3).
+  uint32_t reqntid[3] = {0, 0, 0};
 
   const Operand &operand(const Inst &inst, unsigned i) const { return operands[inst.firstOperand + i]; }
 };

@@ -66,9 +66,9 @@ Status Parser::parseModuleVariable(Space space) {
   while (peek().kind == TokKind::Ident && peek().text[0] == '.') {
     const Token &m = next();
     if (m.is(".align")) {
-      auto v = parseUnsigned();
+      auto v = parseAlign();
       if (!v) return v.status();
-      var.align = uint32_t(*v);
+      var.align = *v;
       continue;
     }
     type = declaredType(m.text);
@@ -135,9 +135,9 @@ Status Parser::parseVariable(Space space, bool moduleScope) {
   while (peek().kind == TokKind::Ident && peek().text[0] == '.') {
     const Token &m = next();
     if (m.is(".align")) {
-      auto v = parseUnsigned();
+      auto v = parseAlign();
       if (!v) return v.status();
-      align = uint32_t(*v);
+      align = *v;
     } else {
       // A type such as .b8 or .f32 gives the element size.
       const Type type = declaredType(m.text);
@@ -209,13 +209,32 @@ Status Parser::parseFunction(bool isEntry) {
   while (!peek().is("{") && !peek().is(";") && peek().kind != TokKind::End) {
     const Token &d = next();
     if (d.is(".maxntid") || d.is(".reqntid")) {
+      // Up to three dimensions, each >= 1, whose product is a block size: it is
+      // bounded by 1024 (the CTA limit of every target) before it is multiplied
+      // further, so it cannot wrap.
+      constexpr uint64_t kMaxBlockThreads = 1024;
+      uint64_t dims[3] = {1, 1, 1};
+      std::string written;
       uint64_t product = 1;
+      size_t n = 0;
       do {
         auto v = parseUnsigned();
         if (!v) return v.status();
+        if (n == 3)
+          return error(d.line, "{} has more than 3 dimensions", d.text);
+        written += fmt::format("{}{}", n ? ", " : "", *v);
+        if (*v == 0)
+          return error(d.line, "{} {}: dimension {} is 0; each must be at least 1", d.text, written, n);
+        dims[n++] = *v;
+        if (*v > kMaxBlockThreads || product * *v > kMaxBlockThreads)
+          return error(d.line, "{} {}: the block of {} x {} threads exceeds the limit of {} threads", d.text,
+                       written, product, *v, kMaxBlockThreads);
         product *= *v;
       } while (accept(","));
       kernel_.maxThreads = uint32_t(product);
+      if (d.is(".reqntid"))
+        for (int i = 0; i < 3; ++i)
+          kernel_.reqntid[i] = uint32_t(dims[i]);
     }
   }
   if (accept(";"))
@@ -234,9 +253,9 @@ Status Parser::parseParam() {
   while (peek().kind == TokKind::Ident && peek().text[0] == '.') {
     const Token &m = next();
     if (m.is(".align")) {
-      auto v = parseUnsigned();
+      auto v = parseAlign();
       if (!v) return v.status();
-      align = uint32_t(*v);
+      align = *v;
     } else if (m.is(".ptr") || m.is(".global") || m.is(".shared") || m.is(".const") ||
                m.is(".local")) {
       continue;

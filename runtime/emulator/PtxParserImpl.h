@@ -101,6 +101,16 @@ private:
       next();
     } while (depth > 0 && peek().kind != TokKind::End);
   }
+  /// The value of `.align N`: PTX ISA 5.4.5 requires a power of two.
+  Expected<uint32_t> parseAlign() {
+    const uint32_t line = peek().line;
+    auto v = parseUnsigned();
+    if (!v)
+      return v.status();
+    if (*v == 0 || !std::has_single_bit(*v) || *v > (uint64_t{1} << 31))
+      return error(line, ".align {} is invalid: the alignment must be a power of two in [1, 2^31]", *v);
+    return uint32_t(*v);
+  }
   Expected<uint64_t> parseUnsigned() {
     const Token &t = next();
     uint64_t v = 0;

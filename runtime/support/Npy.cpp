@@ -1,10 +1,16 @@
 #include "runtime/support/Npy.h"
 
 #include <cctype>
+#include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <limits>
 #include <optional>
+#include <span>
+
+#include "runtime/support/CheckedMath.h"
+#include "runtime/support/FileRead.h"
+#include "runtime/support/Quote.h"
 
 namespace mobagen {
 namespace {
@@ -14,6 +20,9 @@ constexpr size_t kMagicSize = 6;
 // A header longer than this is not a NumPy header (NumPy itself refuses 10 KiB+
 // headers unless asked); the bound keeps a corrupt length from allocating much.
 constexpr size_t kMaxHeaderSize = 1 << 16;
+// The bytes before the header text: magic, version, and a 2-byte (1.0) or
+// 4-byte (2.0, 3.0) header length.
+constexpr size_t kMaxPreambleSize = kMagicSize + 2 + 4;
 
 /// A cursor over the header's Python dict literal.
 class HeaderParser {
@@ -86,7 +95,7 @@ struct Header {
 
 Expected<Header> parseHeader(std::string_view text, const std::string &name) {
   auto fail = [&](std::string_view what) -> Status {
-    return Status::errorf("{}: malformed .npy header ({}): {}", name, what, text);
+    return Status::errorf("{}: malformed .npy header ({}): {}", name, what, quoteBounded(text));
   };
   HeaderParser p(text);
   Header header;
@@ -98,7 +107,12 @@ Expected<Header> parseHeader(std::string_view text, const std::string &name) {
     if (!key)
       return fail("expected a quoted key");
     if (!p.consume(':'))
-      return fail("expected ':' after key '" + *key + "'");
+      return fail("expected ':' after key " + quoteBounded(*key));
+    // Python's dict literal keeps the last of repeated keys; NumPy never writes
+    // one, so a repeat means a hand-made or corrupt header and is refused.
+    if ((*key == "descr" && haveDescr) || (*key == "fortran_order" && haveOrder) ||
+        (*key == "shape" && haveShape))
+      return fail("duplicated key '" + *key + "'");
     if (*key == "descr") {
       auto descr = p.parseString();
       if (!descr)
@@ -121,6 +135,8 @@ Expected<Header> parseHeader(std::string_view text, const std::string &name) {
           auto dim = p.parseInt();
           if (!dim)
             return fail("'shape' holds something other than a non-negative integer");
+          if (header.shape.size() == kMaxNpyDims)
+            return fail(fmt::format("'shape' has more than {} dimensions, NumPy's limit", kMaxNpyDims));
           header.shape.push_back(*dim);
           if (p.consume(')'))
             break;
@@ -132,7 +148,7 @@ Expected<Header> parseHeader(std::string_view text, const std::string &name) {
       }
       haveShape = true;
     } else {
-      return fail("unknown key '" + *key + "'");
+      return fail("unknown key " + quoteBounded(*key));
     }
     if (!p.consume(',')) {
       if (!p.consume('}'))
@@ -161,18 +177,18 @@ size_t itemSizeOf(std::string_view descr) {
 /// on the machines mobagen runs on; single-byte types take '|'.
 Expected<std::string> normalizeDescr(const std::string &descr, const std::string &name) {
   if (descr.size() < 3)
-    return Status::errorf("{}: unsupported dtype '{}'", name, descr);
+    return Status::errorf("{}: unsupported dtype {}", name, quoteBounded(descr));
   std::string d = descr;
   if (d[0] == '>' && d.substr(1) != "i1" && d.substr(1) != "u1" && d.substr(1) != "b1")
-    return Status::errorf("{}: big-endian dtype '{}' is not supported; save it with "
+    return Status::errorf("{}: big-endian dtype {} is not supported; save it with "
                           "arr.astype(arr.dtype.newbyteorder('<'))",
-                          name, descr);
+                          name, quoteBounded(descr));
   if (d[0] == '=' || d[0] == '<' || d[0] == '>' || d[0] == '|')
     d[0] = (d.substr(1) == "i1" || d.substr(1) == "u1" || d.substr(1) == "b1") ? '|' : '<';
   if (itemSizeOf(d) == 0)
-    return Status::errorf("{}: unsupported dtype '{}' (supported: float16/32/64, "
+    return Status::errorf("{}: unsupported dtype {} (supported: float16/32/64, "
                           "int8/16/32/64, uint8/16/32/64, bool)",
-                          name, descr);
+                          name, quoteBounded(descr));
   return d;
 }
 
@@ -202,30 +218,43 @@ int64_t NpyArray::elementCount() const {
 
 size_t NpyArray::itemSize() const { return itemSizeOf(descr); }
 
-Expected<NpyArray> parseNpy(const std::vector<uint8_t> &bytes, const std::string &name) {
-  if (bytes.size() < kMagicSize + 2 || std::memcmp(bytes.data(), kMagic, kMagicSize) != 0)
+namespace {
+
+/// Where the header text lies, from the preamble (the first bytes of the file).
+struct HeaderExtent {
+  size_t offset = 0; // of the header text
+  size_t size = 0;   // of the header text
+};
+
+Expected<HeaderExtent> headerExtent(std::span<const uint8_t> pre, uint64_t fileSize, const std::string &name) {
+  if (pre.size() < kMagicSize + 2 || std::memcmp(pre.data(), kMagic, kMagicSize) != 0)
     return Status::errorf("{}: not a .npy file (missing the \\x93NUMPY magic)", name);
-  const int major = bytes[6];
-  size_t headerSize = 0, offset = 0;
+  const int major = pre[6];
+  HeaderExtent e;
   if (major == 1) {
-    if (bytes.size() < 10)
-      return Status::errorf("{}: truncated .npy file ({} bytes)", name, bytes.size());
-    headerSize = bytes[8] | (static_cast<size_t>(bytes[9]) << 8);
-    offset = 10;
+    if (pre.size() < 10)
+      return Status::errorf("{}: truncated .npy file ({} bytes)", name, fileSize);
+    e.size = pre[8] | (static_cast<size_t>(pre[9]) << 8);
+    e.offset = 10;
   } else if (major == 2 || major == 3) {
-    if (bytes.size() < 12)
-      return Status::errorf("{}: truncated .npy file ({} bytes)", name, bytes.size());
-    headerSize = bytes[8] | (static_cast<size_t>(bytes[9]) << 8) |
-                 (static_cast<size_t>(bytes[10]) << 16) | (static_cast<size_t>(bytes[11]) << 24);
-    offset = 12;
+    if (pre.size() < 12)
+      return Status::errorf("{}: truncated .npy file ({} bytes)", name, fileSize);
+    e.size = pre[8] | (static_cast<size_t>(pre[9]) << 8) | (static_cast<size_t>(pre[10]) << 16) |
+             (static_cast<size_t>(pre[11]) << 24);
+    e.offset = 12;
   } else {
-    return Status::errorf("{}: unsupported .npy format version {} (supported: 1, 2, 3)", name,
-                          major);
+    return Status::errorf("{}: unsupported .npy format version {} (supported: 1, 2, 3)", name, major);
   }
-  if (headerSize > kMaxHeaderSize || offset + headerSize > bytes.size())
-    return Status::errorf("{}: .npy header length {} exceeds the file ({} bytes)", name,
-                          headerSize, bytes.size());
-  std::string_view text(reinterpret_cast<const char *>(bytes.data() + offset), headerSize);
+  if (e.size > kMaxHeaderSize)
+    return Status::errorf("{}: .npy header length {} exceeds the limit of {} bytes", name, e.size,
+                          kMaxHeaderSize);
+  if (e.offset + e.size > fileSize)
+    return Status::errorf("{}: .npy header length {} exceeds the file ({} bytes)", name, e.size, fileSize);
+  return e;
+}
+
+/// The array the header describes, without its data, and the data's byte size.
+Expected<std::pair<NpyArray, uint64_t>> describe(std::string_view text, const std::string &name) {
   auto header = parseHeader(text, name);
   if (!header)
     return header.status();
@@ -236,39 +265,83 @@ Expected<NpyArray> parseNpy(const std::vector<uint8_t> &bytes, const std::string
   auto descr = normalizeDescr(header->descr, name);
   if (!descr)
     return descr.status();
-
   NpyArray array;
   array.descr = std::move(*descr);
-  array.shape = header->shape;
-  const size_t item = array.itemSize();
-  // Element count with overflow checks: a corrupt shape must not wrap around.
-  uint64_t count = 1;
-  for (int64_t d : array.shape) {
-    if (d != 0 && count > std::numeric_limits<uint64_t>::max() / item / static_cast<uint64_t>(d))
-      return Status::errorf("{}: shape is too large", name);
-    count *= static_cast<uint64_t>(d);
-  }
-  const size_t dataOffset = offset + headerSize;
-  const uint64_t expected = count * item;
-  const uint64_t actual = bytes.size() - dataOffset;
+  array.shape = std::move(header->shape);
+  // A corrupt shape must not wrap around to a small size that matches the file.
+  const std::string what = fmt::format("{}: the byte size of shape and dtype", name);
+  auto count = checkedProduct<int64_t>(array.shape, what);
+  if (!count)
+    return count.status();
+  auto bytes = checkedMul<int64_t>(*count, int64_t(array.itemSize()), what);
+  if (!bytes)
+    return bytes.status();
+  return std::make_pair(std::move(array), uint64_t(*bytes));
+}
+
+Status checkDataSize(uint64_t actual, uint64_t expected, const std::string &name) {
   if (actual != expected)
-    return Status::errorf("{}: data holds {} bytes but the header's shape and dtype need {}",
-                          name, actual, expected);
+    return Status::errorf("{}: data holds {} bytes but the header's shape and dtype need {}", name, actual,
+                          expected);
+  return Status::success();
+}
+
+} // namespace
+
+Expected<NpyArray> parseNpy(const std::vector<uint8_t> &bytes, const std::string &name) {
+  auto extent = headerExtent(std::span(bytes).first(std::min(bytes.size(), kMaxPreambleSize)), bytes.size(), name);
+  if (!extent)
+    return extent.status();
+  std::string_view text(reinterpret_cast<const char *>(bytes.data() + extent->offset), extent->size);
+  auto described = describe(text, name);
+  if (!described)
+    return described.status();
+  auto &[array, expected] = *described;
+  const size_t dataOffset = extent->offset + extent->size;
+  MOBAGEN_RETURN_IF_ERROR(checkDataSize(bytes.size() - dataOffset, expected, name));
   array.data.assign(bytes.begin() + static_cast<std::ptrdiff_t>(dataOffset), bytes.end());
-  return array;
+  return std::move(array);
 }
 
 Expected<NpyArray> readNpy(const std::string &path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    return Status::errorf("{}: cannot open: {}", path, std::strerror(errno));
-  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad())
-    return Status::errorf("{}: read failed", path);
-  return parseNpy(bytes, path);
+  // The header first: the size it names must match the file before any data
+  // is read, so a huge or endless input is refused without reading it.
+  auto file = InputFile::open(path);
+  if (!file)
+    return file.status();
+  uint8_t pre[kMaxPreambleSize];
+  const size_t preSize = size_t(std::min<uint64_t>(file->size(), kMaxPreambleSize));
+  MOBAGEN_RETURN_IF_ERROR(file->readAt(0, pre, preSize));
+  auto extent = headerExtent(std::span<const uint8_t>(pre, preSize), file->size(), path);
+  if (!extent)
+    return extent.status();
+  std::string text(extent->size, '\0');
+  MOBAGEN_RETURN_IF_ERROR(file->readAt(extent->offset, text.data(), text.size()));
+  auto described = describe(text, path);
+  if (!described)
+    return described.status();
+  auto &[array, expected] = *described;
+  const uint64_t dataOffset = extent->offset + extent->size;
+  MOBAGEN_RETURN_IF_ERROR(checkDataSize(file->size() - dataOffset, expected, path));
+  array.data.resize(size_t(expected));
+  MOBAGEN_RETURN_IF_ERROR(file->readAt(dataOffset, array.data.data(), array.data.size()));
+  return std::move(array);
 }
 
 Status writeNpy(const std::string &path, const NpyArray &array) {
+  if (array.shape.size() > kMaxNpyDims)
+    return Status::errorf("{}: the array has {} dimensions; .npy files hold at most {} (NumPy's limit)", path,
+                          array.shape.size(), kMaxNpyDims);
+  const std::string what = fmt::format("{}: the byte size of shape and dtype", path);
+  for (int64_t d : array.shape)
+    if (d < 0)
+      return Status::errorf("{}: shape dimension {} is negative", path, d);
+  auto count = checkedProduct<int64_t>(array.shape, what);
+  if (!count)
+    return count.status();
+  auto bytes = checkedMul<int64_t>(*count, int64_t(array.itemSize()), what);
+  if (!bytes)
+    return bytes.status();
   std::string header = fmt::format("{{'descr': '{}', 'fortran_order': False, 'shape': (", array.descr);
   for (int64_t d : array.shape)
     header += fmt::format("{}, ", d);
@@ -284,7 +357,7 @@ Status writeNpy(const std::string &path, const NpyArray &array) {
   header += '\n';
   if (header.size() > 0xFFFF)
     return Status::errorf("{}: .npy header too long ({} bytes)", path, header.size());
-  if (static_cast<uint64_t>(array.elementCount()) * array.itemSize() != array.data.size())
+  if (uint64_t(*bytes) != array.data.size())
     return Status::errorf("{}: {} data bytes do not match shape and dtype '{}'", path,
                           array.data.size(), array.descr);
 

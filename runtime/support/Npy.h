@@ -17,6 +17,10 @@
 
 namespace mobagen {
 
+/// The most dimensions a .npy array has here: NumPy's NPY_MAXDIMS before 2.0,
+/// so every file written can be read by any NumPy.
+inline constexpr size_t kMaxNpyDims = 32;
+
 /// A C-ordered array and its NumPy dtype string, normalized to '<' byte order for
 /// multi-byte types and '|' for single bytes (e.g. "<f4", "<i4", "|u1").
 struct NpyArray {
@@ -28,6 +32,8 @@ struct NpyArray {
   size_t itemSize() const; // from descr
 };
 
+/// Reads a .npy file: the header first, then exactly the data it describes. The
+/// path must be a regular file whose size matches the header.
 Expected<NpyArray> readNpy(const std::string &path);
 /// Parses an in-memory .npy image; `name` is only used in messages.
 Expected<NpyArray> parseNpy(const std::vector<uint8_t> &bytes, const std::string &name);

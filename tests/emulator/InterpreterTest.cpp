@@ -430,3 +430,25 @@ TEST_F(InterpreterTest, CountsBankConflicts) {
 
 } // namespace
 } // namespace mobagen::emu
+
+namespace mobagen::emu {
+namespace {
+
+TEST(GlobalMemoryLimit, FollowsHostMemoryAndNamesRequestAndLimit) {
+  const uint64_t limit = GlobalMemory::allocationLimit();
+  EXPECT_GT(limit, 0u);
+  EXPECT_LE(limit, 64ull << 30);
+  // A 16 GiB request (what `4294967296x4294967297` used to wrap to) on a host
+  // with less than 64 GiB available fails up front instead of paging until OOM.
+  GlobalMemory memory;
+  auto tooLarge = memory.allocate(limit + 1);
+  ASSERT_FALSE(tooLarge.ok());
+  EXPECT_EQ(tooLarge.status().message(),
+            fmt::format("allocation of {} bytes exceeds the emulator's limit of {} bytes (a quarter of the host's "
+                        "available memory, at most 64 GiB: each byte takes a data and a shadow byte)",
+                        limit + 1, limit));
+  EXPECT_TRUE(memory.allocate(4096).ok());
+}
+
+} // namespace
+} // namespace mobagen::emu

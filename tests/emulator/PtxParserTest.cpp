@@ -171,6 +171,33 @@ TEST(PtxParser, OversizedDeclarationsAreErrorsNotOverflows) {
   EXPECT_TRUE(parse(".param .align 4 .b8 p[64]", ".shared .align 4 .b8 s[16][16];").ok());
 }
 
+TEST(PtxParser, ThreadCountDirectivesAndAlignmentsAreChecked) {
+  auto parse = [](const std::string &directives, const std::string &body) {
+    return parsePtx(".version 8.0\n.target sm_80\n.address_size 64\n.visible .entry k()\n" + directives +
+                        "\n{\n" + body + "\nret;\n}\n",
+                    "t.ptx");
+  };
+  // The product is bounded before it is multiplied, so 2^32-1 squared cannot
+  // wrap to a small count.
+  EXPECT_EQ(parse(".reqntid 4294967295, 4294967295, 1", "").status().message(),
+            "t.ptx:5: .reqntid 4294967295: the block of 1 x 4294967295 threads exceeds the limit of 1024 threads");
+  EXPECT_EQ(parse(".maxntid 64, 32, 1", "").status().message(),
+            "t.ptx:5: .maxntid 64, 32: the block of 64 x 32 threads exceeds the limit of 1024 threads");
+  EXPECT_EQ(parse(".reqntid 0", "").status().message(), "t.ptx:5: .reqntid 0: dimension 0 is 0; each must be at least 1");
+  EXPECT_EQ(parse(".reqntid 1, 1, 1, 1", "").status().message(), "t.ptx:5: .reqntid has more than 3 dimensions");
+  auto exact = parse(".reqntid 128, 2", "");
+  ASSERT_TRUE(exact.ok()) << exact.status().message();
+  EXPECT_EQ(exact->kernels[0].maxThreads, 256u);
+  EXPECT_EQ(exact->kernels[0].reqntid[0], 128u);
+  EXPECT_EQ(exact->kernels[0].reqntid[1], 2u);
+  EXPECT_EQ(exact->kernels[0].reqntid[2], 1u);
+  EXPECT_EQ(parse("", ".shared .align 3 .b8 s[16];").status().message(),
+            "t.ptx:7: .align 3 is invalid: the alignment must be a power of two in [1, 2^31]");
+  EXPECT_EQ(parse("", ".local .align 0 .b8 s[16];").status().message(),
+            "t.ptx:7: .align 0 is invalid: the alignment must be a power of two in [1, 2^31]");
+  EXPECT_TRUE(parse("", ".shared .align 16 .b8 s[16];").ok());
+}
+
 TEST(PtxParser, TruncatedAndMangledInputNeverCrashes) {
   // Every prefix of a module, and the module with each token-sized chunk removed,
   // must give a module or an error: never a crash or a hang.

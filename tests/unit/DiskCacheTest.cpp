@@ -78,6 +78,25 @@ TEST_F(DiskCacheTest, UntrustworthyEntriesAreMissesWithAReasonAndGetRebuilt) {
   expectRejected(readFile(cache.entryPath("other")), "entry belongs to another key");
 }
 
+TEST_F(DiskCacheTest, ADirectoryOrUnreadableFileAtAnEntryIsAMissWithAReason) {
+  const DiskCache cache = openCache();
+  const auto path = cache.entryPath("key");
+  // A directory at the entry's name used to escape as basic_filebuf's
+  // "underflow error reading the file: Is a directory" exception.
+  std::filesystem::create_directory(path);
+  const CacheLookup directory = cache.load("key");
+  EXPECT_FALSE(directory.payload.has_value());
+  EXPECT_EQ(directory.rejected, path.string() + ": is a directory");
+  std::filesystem::remove(path);
+  if (::geteuid() != 0) { // root reads anything
+    ASSERT_TRUE(cache.store("key", "payload").ok());
+    std::filesystem::permissions(path, std::filesystem::perms::none);
+    const CacheLookup denied = cache.load("key");
+    EXPECT_FALSE(denied.payload.has_value());
+    EXPECT_EQ(denied.rejected, path.string() + ": cannot open: permission denied");
+  }
+}
+
 TEST_F(DiskCacheTest, KeysAreCanonicalAndUnambiguous) {
   EXPECT_EQ(CacheKey().add("gpu", "H200").add("sms", 132).str(), "gpu=H200\nsms=132\n");
   // A value cannot forge another field.

@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 namespace mobagen {
@@ -111,7 +113,7 @@ TEST(Npy, RejectsMalformedFiles) {
                 .find("big-endian"),
             std::string::npos);
   EXPECT_NE(errorOf(npyBytes("{'descr': '<c8', 'fortran_order': False, 'shape': (1,), }", 8))
-                .find("unsupported dtype '<c8'"),
+                .find("unsupported dtype \"<c8\""),
             std::string::npos);
   EXPECT_NE(errorOf(npyBytes("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2), }", 12))
                 .find("data holds 12 bytes but the header's shape and dtype need 16"),
@@ -122,7 +124,7 @@ TEST(Npy, RejectsMalformedFiles) {
                 .find("non-negative integer"),
             std::string::npos);
   EXPECT_NE(errorOf(npyBytes("{'descr': '<f4', 'fortran_order': False, 'shape': (1,), 'x': 1}", 4))
-                .find("unknown key 'x'"),
+                .find("unknown key \"x\""),
             std::string::npos);
   EXPECT_NE(errorOf(npyBytes("{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (1,)}", 4))
                 .find("structured"),
@@ -134,15 +136,78 @@ TEST(Npy, RejectsMalformedFiles) {
   EXPECT_NE(errorOf(npyBytes("{'descr': '<f8', 'fortran_order': False, 'shape': "
                              "(4294967296, 4294967296), }",
                              0))
-                .find("too large"),
+                .find("the byte size of shape and dtype: 4294967296 x 4294967296 overflows the 64-bit limit"),
             std::string::npos);
 }
 
 TEST(Npy, ReportsMissingFile) {
   auto missing = readNpy("/nonexistent/dir/q.npy");
   ASSERT_FALSE(missing.ok());
-  EXPECT_NE(missing.status().message().find("/nonexistent/dir/q.npy: cannot open"),
+  EXPECT_EQ(missing.status().message(), "/nonexistent/dir/q.npy: no such file");
+}
+
+TEST_F(NpyFiles, ReportsTheCauseForPathsThatAreNotReadableFiles) {
+  auto directory = readNpy(dir.string());
+  ASSERT_FALSE(directory.ok());
+  EXPECT_EQ(directory.status().message(), dir.string() + ": is a directory");
+  auto device = readNpy("/dev/zero");
+  ASSERT_FALSE(device.ok());
+  EXPECT_EQ(device.status().message(), "/dev/zero: not a regular file (a character device)");
+  if (::geteuid() != 0) { // root reads anything
+    const auto locked = dir / "locked.npy";
+    ASSERT_TRUE(writeNpy(locked.string(), makeNpy<float>({1}, {1.0f})).ok());
+    std::filesystem::permissions(locked, std::filesystem::perms::none);
+    auto denied = readNpy(locked.string());
+    ASSERT_FALSE(denied.ok());
+    EXPECT_EQ(denied.status().message(), locked.string() + ": cannot open: permission denied");
+  }
+}
+
+TEST_F(NpyFiles, SizeMustMatchTheHeaderBeforeDataIsRead) {
+  // A header claiming 2^40 floats on a tiny file is refused by its size, not
+  // by allocating and reading.
+  const auto path = dir / "huge.npy";
+  auto bytes = npyBytes("{'descr': '<f4', 'fortran_order': False, 'shape': (1099511627776,), }", 16);
+  std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char *>(bytes.data()), std::streamsize(bytes.size()));
+  auto read = readNpy(path.string());
+  ASSERT_FALSE(read.ok());
+  EXPECT_EQ(read.status().message(),
+            path.string() + ": data holds 16 bytes but the header's shape and dtype need 4398046511104");
+}
+
+TEST(Npy, RejectsDuplicatedKeys) {
+  EXPECT_NE(errorOf(npyBytes("{'descr': '<f4', 'fortran_order': False, 'shape': (1,), 'shape': (2,), }", 8))
+                .find("malformed .npy header (duplicated key 'shape')"),
             std::string::npos);
+  EXPECT_NE(errorOf(npyBytes("{'descr': '<f4', 'descr': '<f8', 'fortran_order': False, 'shape': (1,), }", 4))
+                .find("duplicated key 'descr'"),
+            std::string::npos);
+}
+
+TEST(Npy, QuotesABoundedEscapedPrefixOfAMalformedHeader) {
+  std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (1,), 'x\n\x01";
+  header.append(60000, 'A');
+  header += "': 1}";
+  const std::string e = errorOf(npyBytes(header, 4));
+  EXPECT_LT(e.size(), 300u) << e;
+  EXPECT_EQ(e.find('\n'), std::string::npos) << e;
+  EXPECT_NE(e.find("\\x0a\\x01AAAA"), std::string::npos) << e;
+  EXPECT_NE(e.find(fmt::format("... ({} bytes)", header.size())), std::string::npos) << e;
+}
+
+TEST(Npy, RejectsMoreThan32Dimensions) {
+  std::string shape = "(";
+  for (int i = 0; i < 33; ++i)
+    shape += "1, ";
+  shape += ")";
+  EXPECT_NE(errorOf(npyBytes("{'descr': '<f4', 'fortran_order': False, 'shape': " + shape + ", }", 4))
+                .find("'shape' has more than 32 dimensions, NumPy's limit"),
+            std::string::npos);
+  NpyArray deep = makeNpy<float>(std::vector<int64_t>(33, 1), {1.0f});
+  const Status written = writeNpy("/nonexistent/deep.npy", deep);
+  ASSERT_FALSE(written.ok());
+  EXPECT_EQ(written.message(), "/nonexistent/deep.npy: the array has 33 dimensions; .npy files hold at most 32 "
+                               "(NumPy's limit)");
 }
 
 } // namespace

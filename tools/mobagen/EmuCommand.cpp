@@ -17,6 +17,7 @@
 
 #include "runtime/emulator/Emulator.h"
 #include "runtime/support/FloatFormats.h"
+#include "runtime/support/FileRead.h"
 #include "runtime/support/Npy.h"
 #include "tools/mobagen/Commands.h"
 
@@ -131,18 +132,17 @@ int emuCommand(const EmuOptions &o) {
   if (!block)
     return usage(block.status());
 
-  std::ifstream in(o.ptxPath, std::ios::binary);
-  if (!in)
-    return fail(Status::errorf("{}: cannot open", o.ptxPath));
-  std::stringstream text;
-  text << in.rdbuf();
+  // A PTX module mobagen writes is under 1 MB; 256 MiB bounds what is read.
+  auto text = readRegularFile(o.ptxPath, 256u << 20);
+  if (!text)
+    return fail(text.status());
 
   emu::EmulatorOptions options;
   options.threads = o.threads;
   options.checkRaces = !o.noRaceCheck;
   options.instructionLimitPerCta = o.instructionLimit;
   emu::EmulatorDevice dev(options);
-  auto module = dev.loadModule(text.str(), o.ptxPath);
+  auto module = dev.loadModule(*text, o.ptxPath);
   if (!module)
     return fail(module.status());
 

@@ -5,6 +5,7 @@
 
 #include <fstream>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 namespace mobagen::testing {
@@ -223,6 +224,57 @@ TEST(BundleErrors, WorkspaceAndKernelList) {
   for (const auto &[edit, expected] : cases) {
     const std::string e = loadError(fmt::format("kernels-{}", i++), edit);
     EXPECT_NE(e.find(expected), std::string::npos) << "expected: " << expected << "\ngot: " << e;
+  }
+}
+
+TEST(BundleErrors, DeepOrOverflowingJsonIsAnErrorNamingTheField) {
+  // 100,000 nested arrays used to parse, then overflow the stack when the type
+  // error serialized the value.
+  const std::string deep = loadError("deep", {}, [](cli::BundleFiles &f) {
+    auto &text = f.front().second;
+    const size_t at = text.find("\"block_size\":");
+    ASSERT_NE(at, std::string::npos);
+    const size_t value = text.find_first_of("0123456789", at);
+    const size_t end = text.find_first_not_of("0123456789", value);
+    text = text.substr(0, value) + std::string(100000, '[') + std::string(100000, ']') + text.substr(end);
+  });
+  EXPECT_THAT(deep, ::testing::HasSubstr("manifest.json: nesting deeper than 64 levels at byte "));
+  EXPECT_THAT(deep, ::testing::HasSubstr(": a manifest nests at most 64"));
+  const std::string overflow = loadError("overflow", {}, [](cli::BundleFiles &f) {
+    auto &text = f.front().second;
+    const size_t at = text.find("\"scale\":");
+    ASSERT_NE(at, std::string::npos);
+    const size_t end = text.find_first_of(",}", at);
+    text = text.substr(0, at) + "\"scale\": 1e400" + text.substr(end);
+  });
+  EXPECT_THAT(overflow, ::testing::HasSubstr("manifest.json: not valid JSON (in the value of \"scale\"): number "
+                                             "overflow parsing '1e400'"));
+  EXPECT_EQ(overflow.find("[json.exception"), std::string::npos) << overflow;
+}
+
+TEST(BundleErrors, WorkspaceGridAndKnobsAreValidated) {
+  const std::pair<std::function<void(json &)>, std::string> cases[] = {
+      {[](json &m) { m["workspace"][0]["dtype"] = "f16"; },
+       "workspace[0].dtype = \"f16\" is not kbar's element type: expected \"f32\""},
+      {[](json &m) { m["workspace"][1]["shape"] = {"total_q", "num_q_heads"}; },
+       "workspace[1].shape = [\"total_q\",\"num_q_heads\"] is not selected's shape: expected "
+       "[\"total_q\",\"num_q_heads\",\"top_k\"]"},
+      {[](json &m) { m["workspace"][2]["name"] = "scratch"; },
+       "workspace[2].name = \"scratch\" is not a workspace buffer of format 3"},
+      {[](json &m) { m["workspace"][2]["name"] = "kbar"; }, "workspace[2].name = \"kbar\" repeats an earlier buffer"},
+      {[](json &m) { m["kernels"][1]["grid"][0] = "num_q_heads"; },
+       "kernels[1].grid[0] = \"num_q_heads\" is not how gate_topk is launched: expected "
+       "\"ceil(max_seqlen_q / rows_per_program)\""},
+      {[](json &m) { m["kernels"][0]["grid"][2] = 1; }, "kernels[0].grid[2] = 1 has type integer; expected a string"},
+      {[](json &m) { m["kernels"][0]["variants"][0]["knobs"]["num_warps"] = -2; },
+       "kernels[0].variants[0].knobs.num_warps = -2 is out of range: must be in [0, 2147483647]"},
+      {[](json &m) { m["kernels"][0]["variants"][0]["knobs"]["Bad Name"] = 1; },
+       "kernels[0].variants[0].knobs has the key \"Bad Name\": knob names are 1 to 64 of [a-z0-9_]"},
+  };
+  int i = 0;
+  for (const auto &[edit, expected] : cases) {
+    const std::string e = loadError(fmt::format("validated-{}", i++), edit);
+    EXPECT_NE(e.find("manifest.json: " + expected), std::string::npos) << "expected: " << expected << "\ngot: " << e;
   }
 }
 

@@ -267,8 +267,10 @@ TEST(MobaKernelsTest, OnePtxModulePerVariantWithItsOwnEntry) {
   EXPECT_EQ(all->kernel("gate_topk").defaultVariant().rowsPerProgram, 16u);
   EXPECT_EQ(all->kernel("route_count").defaultVariant().blocksPerProgram, 32u);
   EXPECT_EQ(all->kernel("sparse_attention_merge").defaultVariant().threads, 256u);
-  // Both attention kernels run their dots on tensor cores.
-  for (const char *kernel : {"sparse_attention_blocks", "sparse_attention_merge"})
+  // Every kernel with a dot runs it on tensor cores (the pipeline lowers dot=mma,
+  // which refuses instead of falling back).
+  for (const char *kernel :
+       {"gate_topk", "route_scatter", "sparse_attention_blocks", "sparse_attention_merge"})
     for (const KernelVariant &v : all->kernel(kernel).variants)
       EXPECT_NE(v.ptx.find("mma.sync.aligned.m16n8k16"), std::string::npos) << kernel << " " << v.id;
 
@@ -276,6 +278,24 @@ TEST(MobaKernelsTest, OnePtxModulePerVariantWithItsOwnEntry) {
   auto serial = generateMobaKernels(c, {.allVariants = true, .threads = 1});
   ASSERT_TRUE(serial.ok());
   EXPECT_EQ(serial->kernels[4].variants[1].ptx, all->kernels[4].variants[1].ptx);
+}
+
+// Every variant the tuning space lists, at both head dims, lowers with its dots on
+// tensor cores: a variant the lowering cannot honour would fail generation here.
+// (The non-causal merge kernel has no dot: it only merges the blocks' partials.)
+TEST(MobaKernelsTest, EveryListedVariantRunsItsDotsOnTensorCores) {
+  for (const MobaKernelConfig c :
+       {MobaKernelConfig{.blockSize = 128, .topK = 3, .headDim = 64, .numQHeads = 4},
+        MobaKernelConfig{.blockSize = 256, .topK = 2, .headDim = 128, .numQHeads = 8,
+                         .numKvHeads = 2}}) {
+    auto all = generateMobaKernels(c, {.allVariants = true, .threads = 2});
+    ASSERT_TRUE(all.ok()) << all.status().message();
+    for (const char *kernel :
+         {"gate_topk", "route_scatter", "sparse_attention_blocks", "sparse_attention_merge"})
+      for (const KernelVariant &v : all->kernel(kernel).variants)
+        EXPECT_NE(v.ptx.find("mma.sync.aligned.m16n8k16"), std::string::npos)
+            << kernel << " " << v.id << " D " << c.headDim;
+  }
 }
 
 TEST(MobaKernelsTest, DefaultsOnlyOrTheSelectedVariant) {

@@ -19,8 +19,8 @@
 // arith / math / scf ops for the upstream conversions.
 //
 // tile.dot takes the lowering the pass option `dot` names (DotLayout.h): the FMA
-// loop below, or ldmatrix + mma.sync per warp (MmaSyncDot.h) where it qualifies;
-// there, an operand whose load AxisInfo.h proves to be in aligned 16-byte runs
+// loop below, or ldmatrix + mma.sync per warp (MmaSyncDot.h), an error where the
+// dot does not qualify; there, an operand whose load AxisInfo.h proves to be in aligned 16-byte runs
 // skips the registers and goes from global memory straight into its staged copy
 // by cp.async (AsyncCopy.h): that load emits nothing where it stands. With the
 // pass option `swizzle`, such copies have XOR-swizzled rows (DotLayout.h).

@@ -19,8 +19,8 @@
 // arith / math / scf ops for the upstream conversions.
 //
 // tile.dot takes the lowering the pass option `dot` names (DotLayout.h): the FMA
-// loop below, or ldmatrix + mma.sync per warp (MmaSyncDot.h), an error where the
-// dot does not qualify; there, an operand whose load AxisInfo.h proves to be in aligned 16-byte runs
+// loop below, or ldmatrix + mma.sync per warp (MmaSyncDot.h), else an error;
+// there, an operand whose load AxisInfo.h proves to be in aligned 16-byte runs
 // skips the registers and goes from global memory straight into its staged copy
 // by cp.async (AsyncCopy.h): that load emits nothing where it stands. With the
 // pass option `swizzle`, such copies have XOR-swizzled rows (DotLayout.h).
@@ -57,10 +57,9 @@ class KernelEmitter {
 public:
   KernelEmitter(ImplicitLocOpBuilder &b, gpu::GPUModuleOp module, StringRef kernel,
                 int64_t threads, Value tid, DotLowering dotLowering,
-                const LayoutAnalysis &analysis, bool swizzleCopies, int64_t sharedLimit)
+                const LayoutAnalysis &analysis, bool swizzle, int64_t limit)
       : b(b), module(module), kernel(kernel.str()), threads(threads), tid(tid),
-        dotLowering(dotLowering), analysis(analysis), swizzleCopies(swizzleCopies),
-        sharedLimit(sharedLimit) {}
+        dotLowering(dotLowering), analysis(analysis), swizzleCopies(swizzle), sharedLimit(limit) {}
 
   /// Decides which dot operands come by cp.async (under `dot=mma`); with
   /// `allowResident`, also those loaded outside the dot's loop (AsyncCopy.h);
@@ -259,7 +258,7 @@ private:
   Value tid;
   DotLowering dotLowering;
   const LayoutAnalysis &analysis;
-  bool swizzleCopies; // the pass option `swizzle`
+  bool swizzleCopies;  // the pass option `swizzle`
   int64_t sharedLimit; // the pass option `shared-limit`: no dot stages more
   IRMapping scalars;
   DenseMap<Value, SmallVector<Value>> tiles;
@@ -1720,9 +1719,9 @@ LogicalResult KernelEmitter::emitDotMmaSync(tile::DotOp op, const MmaSyncDotLayo
   auto elsewhere = [&](const std::optional<AsyncOperandCopy> &copy) {
     return copy && (copy->resident || pipelinedLoads.contains(copy->load));
   };
-  const bool aStaged = !elsewhere(plan.a) && !aInRegisters, bStaged = !elsewhere(plan.b);
-  const MmaSyncDotLayout l = withoutStagedOperands(layout, !aStaged, !bStaged, inRegisters);
-  if (auto over = mmaSyncStagingOverLimit(l, aStaged, bStaged, !inRegisters, sharedLimit))
+  const MmaSyncDotLayout l = withoutStagedOperands(layout, elsewhere(plan.a) || aInRegisters,
+                                                   elsewhere(plan.b), /*cElsewhere=*/inRegisters);
+  if (auto over = mmaSyncStagingOverLimit(l, sharedLimit))
     return op.emitOpError("cannot be lowered to mma.sync (dot=mma): ") << *over;
   // Copies that can be issued where their load stood: no staging site since
   // reached into the operand's region.

@@ -114,8 +114,7 @@ std::optional<MmaSyncDotLayout> chooseMmaSyncLayout(tile::DotOp dot, int64_t num
   return l;
 }
 
-std::optional<std::string> mmaSyncStagingOverLimit(const MmaSyncDotLayout &l, bool aStaged,
-                                                   bool bStaged, bool cStaged,
+std::optional<std::string> mmaSyncStagingOverLimit(const MmaSyncDotLayout &l,
                                                    int64_t sharedLimit) {
   if (l.bytes <= sharedLimit)
     return std::nullopt;
@@ -125,9 +124,9 @@ std::optional<std::string> mmaSyncStagingOverLimit(const MmaSyncDotLayout &l, bo
       parts += llvm::formatv("{0}{1} {2} x {3} x {4}", parts.empty() ? "" : ", ", name, rows,
                              stride, size);
   };
-  add(aStaged, "A", l.m, l.aStride, 2);
-  add(bStaged, "B", l.bTransposed ? l.n : l.k, l.bStride, 2);
-  add(cStaged, "C", l.m, l.cStride, 4);
+  add(l.aStaged, "A", l.m, l.aStride, 2);
+  add(l.bStaged, "B", l.bTransposed ? l.n : l.k, l.bStride, 2);
+  add(l.cStaged, "C", l.m, l.cStride, 4);
   return llvm::formatv("M x N x K = {0} x {1} x {2} on a {3} x {4} warp grid stages {5} "
                        "bytes of shared memory ({6}), over the shared-limit of {7} bytes",
                        l.m, l.n, l.k, l.warpsM, l.warpsN, l.bytes, parts, sharedLimit)
@@ -144,6 +143,9 @@ LogicalResult checkSharedMemory(Operation *kernel, int64_t bytes, int64_t shared
 
 MmaSyncDotLayout withoutStagedOperands(MmaSyncDotLayout l, bool aElsewhere, bool bElsewhere,
                                        bool cElsewhere) {
+  l.aStaged = !aElsewhere;
+  l.bStaged = !bElsewhere;
+  l.cStaged = !cElsewhere;
   int64_t offset = 0;
   if (!aElsewhere) {
     l.aOffset = 0;

@@ -80,6 +80,9 @@ struct MmaSyncDotLayout {
   bool aSwizzled, bSwizzled;
   /// Byte offsets into the staging buffer, and its extent.
   int64_t aOffset, bOffset, cOffset, bytes;
+  /// Which operands take room in the staging buffer (all, until
+  /// withoutStagedOperands says which sit elsewhere).
+  bool aStaged = true, bStaged = true, cStaged = true;
 };
 
 /// Whether a staged copy of 2-byte elements with rows of `rowElements` is
@@ -121,8 +124,7 @@ std::optional<MmaSyncDotLayout> chooseMmaSyncLayout(tile::DotOp dot, int64_t num
 /// over `sharedLimit`, the most shared memory the kernel may use (static up to
 /// 48 KB, dynamic past it). The message names the shape, the warp grid, each
 /// staged operand's rows x stride x element bytes and the limit.
-std::optional<std::string> mmaSyncStagingOverLimit(const MmaSyncDotLayout &layout, bool aStaged,
-                                                   bool bStaged, bool cStaged,
+std::optional<std::string> mmaSyncStagingOverLimit(const MmaSyncDotLayout &layout,
                                                    int64_t sharedLimit);
 
 /// Fails with a diagnostic on `kernel` when its shared memory (`bytes`: staging,

@@ -173,16 +173,16 @@ TEST_F(DotLayoutTest, OnlyWhatIsStagedIsHeldToTheSharedMemoryLimit) {
   ASSERT_TRUE(l);
   EXPECT_EQ(l->bytes, 139264);
   const int64_t limit = 99 * 1024;
-  EXPECT_EQ(mmaSyncStagingOverLimit(*l, true, true, true, limit),
+  EXPECT_EQ(mmaSyncStagingOverLimit(*l, limit),
             "M x N x K = 128 x 128 x 128 on a 4 x 1 warp grid stages 139264 bytes of shared "
             "memory (A 128 x 136 x 2, B 128 x 136 x 2, C 128 x 136 x 4), over the shared-limit "
             "of 101376 bytes");
   const MmaSyncDotLayout inRegisters = withoutStagedOperands(*l, false, false, true);
   EXPECT_EQ(inRegisters.bytes, 69632);
-  EXPECT_EQ(mmaSyncStagingOverLimit(inRegisters, true, true, false, limit), std::nullopt);
+  EXPECT_EQ(mmaSyncStagingOverLimit(inRegisters, limit), std::nullopt);
   // B alone, past a 16 KB limit: only B is named.
   const MmaSyncDotLayout onlyB = withoutStagedOperands(*l, true, false, true);
-  EXPECT_EQ(mmaSyncStagingOverLimit(onlyB, false, true, false, 16384),
+  EXPECT_EQ(mmaSyncStagingOverLimit(onlyB, 16384),
             "M x N x K = 128 x 128 x 128 on a 4 x 1 warp grid stages 34816 bytes of shared "
             "memory (B 128 x 136 x 2), over the shared-limit of 16384 bytes");
 }

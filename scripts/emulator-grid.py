@@ -11,8 +11,11 @@ prefill, a decode row over 300 keys and a 3-query chunk over 1030 keys; GQA 1 wi
   --pairwise  a covering array: every pair of values of any two axes appears in
               some configuration (deterministic greedy choice), 20 configurations
   --full      all 256 (what CI runs; 619 s on 2 cores with another job running)
+  --blocks    block sizes that are multiples of 16 but not powers of two, and large
+              ones: {48, 80, 192, 768} x causal / non-causal, 8 configurations that
+              alternate D, GQA, top-k and dtype (CI runs them too)
 
-Usage: emulator-grid.py MOBAGEN WORK_DIR (--pairwise | --full) [--list]
+Usage: emulator-grid.py MOBAGEN WORK_DIR (--pairwise | --full | --blocks) [--list]
 Prints one line per configuration and a summary; exits 1 on the first failure."""
 import itertools
 import os
@@ -52,11 +55,23 @@ def pairwise():
     return chosen
 
 
+def block_sizes():
+    """Blocks of 48, 80, 192 and 768 keys, causal and not: the key tiles are the
+    largest powers of two dividing the block (16, 16, 64, 64), and the sequences'
+    last blocks are partial (1030 keys: 22, 70 and 262 keys in the last block)."""
+    configs = []
+    for i, (block, causal) in enumerate(itertools.product([48, 80, 192, 768], [True, False])):
+        configs.append((64 if i % 4 < 2 else 128, block, 2 + i % 2, causal, 4 if (i // 2 + i) % 2 else 1,
+                        "bf16" if i % 4 in (0, 3) else "fp16"))
+    return configs
+
+
 def main():
-    if len(sys.argv) < 4 or sys.argv[3] not in ("--pairwise", "--full"):
+    modes = {"--pairwise": pairwise, "--full": full_grid, "--blocks": block_sizes}
+    if len(sys.argv) < 4 or sys.argv[3] not in modes:
         sys.exit(__doc__)
     mobagen, work, mode = sys.argv[1:4]
-    configs = pairwise() if mode == "--pairwise" else full_grid()
+    configs = modes[mode]()
     if "--list" in sys.argv[4:]:
         for c in configs:
             print(" ".join(f"{n}={v}" for n, v in zip(NAMES, c)))

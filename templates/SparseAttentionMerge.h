@@ -21,7 +21,7 @@
 // registers at D 128 on sm_80 (46,080 bytes of static, 152 registers at D 64);
 // without the pipeline (1 stage) it fits 48 KiB of static shared memory (34,816
 // bytes, 252 registers at D 128; docs/perf.md, with the accumulator layouts). {64, 64, 4} spills at D 64 and, at D 128, its
-// dot staging exceeds 48 KiB so the dots fall back to FMAs; {64, 64, 8} is a
+// dots' A + B + C bound exceeds the tuning space's 48 KiB; {64, 64, 8} is a
 // spill-free alternative at D <= 64 only.
 //
 //===----------------------------------------------------------------------===//

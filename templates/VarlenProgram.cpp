@@ -1,5 +1,7 @@
 #include "templates/VarlenProgram.h"
 
+#include <algorithm>
+
 #include "llvm/Support/MathExtras.h"
 
 using namespace mobagen::templates;
@@ -45,6 +47,11 @@ Tile mobagen::templates::blocksBefore(KernelBuilder &kb, const Tile &cuK, const 
                       Tile len = kb.load(cuK + (b + 1)) - kb.load(cuK + b);
                       return {carried[0] + blockCount(len, blockSize)};
                     })[0];
+}
+
+int64_t mobagen::templates::keyTileFor(int64_t blockSize, int64_t most) {
+  // blockSize & -blockSize: the lowest set bit, the largest power of two dividing it.
+  return std::min(most, blockSize & -blockSize);
 }
 
 mlir::LogicalResult mobagen::templates::checkTileExtent(mlir::ModuleOp module, llvm::StringRef name,

@@ -36,6 +36,13 @@ Tile blockCount(const Tile &len, int64_t blockSize);
 /// keys [total blocks, Hkv, D]. A scalar loop over B, small next to any kernel's work.
 Tile blocksBefore(KernelBuilder &kb, const Tile &cuSeqlensK, const Tile &seq, int64_t blockSize);
 
+/// The key tile of an attention kernel for blocks of `blockSize` keys (a multiple
+/// of 16, any multiple: 48, 80, 192 ...): the largest power of two that divides
+/// the block size, at most `most` (a power of two >= 16). Tile extents are powers
+/// of two (tile.make_range), and a tile that divides the block wastes no masked
+/// keys at the block's end: 48 -> 16, 80 -> 16, 192 -> 64 (most 64), 128 -> 64.
+int64_t keyTileFor(int64_t blockSize, int64_t most);
+
 /// A tile extent knob must be a power of two in [least, most] (tile.make_range);
 /// otherwise a diagnostic at the module naming the knob, its value and the rule.
 mlir::LogicalResult checkTileExtent(mlir::ModuleOp module, llvm::StringRef name, int64_t value,

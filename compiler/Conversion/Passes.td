@@ -49,10 +49,12 @@ def ConvertTileToNVVM : Pass<"convert-tile-to-nvvm", "::mlir::ModuleOp"> {
     Option<"dot", "dot", "std::string", /*default=*/"\"fma\"",
            "How tile.dot is lowered: `fma` (the baseline K loop of FMAs) or `mma` "
            "(ldmatrix + mma.sync m16n8k16 for bf16/f16 dots with f32 accumulators "
-           "whose shapes are multiples of 16 x 8 x 16; other dots keep fma)">,
+           "whose shapes are multiples of 16 x 8 x 16; any other dot, or one whose "
+           "staged operands pass `shared-limit`, is an error naming why)">,
     Option<"sharedLimit", "shared-limit", "int64_t", /*default=*/"::mobagen::compiler::kDefaultSharedLimit",
-           "Shared memory (bytes) a kernel with pipelined loops (`tile.num_stages` "
-           ">= 2) may use, dynamic past 48 KB; over it the loops are not pipelined. "
+           "Shared memory (bytes) a kernel may use, dynamic past 48 KB; a kernel with "
+           "pipelined loops (`tile.num_stages` >= 2) over it is emitted without them, "
+           "any other kernel over it is an error. "
            "The default, 99 KB, is the opt-in limit of every sm_80+ GPU">,
     Option<"swizzle", "swizzle", "bool", /*default=*/"false",
            "Dot operands copied by cp.async get XOR-swizzled rows in shared memory "

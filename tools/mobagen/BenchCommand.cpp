@@ -289,6 +289,16 @@ int benchCommand(const BenchOptions &o) {
       return fail(Status::errorf("--dense-ptx {}: cannot open", o.densePtx));
     std::stringstream text;
     text << in.rdbuf();
+    // The baseline is a tensor-core kernel (DESIGN.md section 4), launched with
+    // no dynamic shared memory: refuse PTX that is neither.
+    if (text.str().find("mma.sync") == std::string::npos)
+      return fail(Status::errorf("--dense-ptx {}: has no mma.sync instruction; the dense baseline must run "
+                                 "on tensor cores (lower it with --mobagen-tile-to-llvm=\"dot=mma\")",
+                                 o.densePtx));
+    if (text.str().find(".extern .shared") != std::string::npos)
+      return fail(Status::errorf("--dense-ptx {}: uses dynamic shared memory (.extern .shared), which bench "
+                                 "launches with none (lower it with --num-stages=1)",
+                                 o.densePtx));
     auto module = ctx.device().loadModule(text.str(), o.densePtx);
     if (!module)
       return fail(module.status().withContext("--dense-ptx: "));

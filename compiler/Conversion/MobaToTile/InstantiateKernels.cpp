@@ -9,6 +9,7 @@
 
 #include "compiler/Conversion/MobaToTile/InstantiateKernels.h"
 #include "compiler/Conversion/Passes.h"
+#include "templates/VarlenProgram.h"
 
 #include "mlir/IR/SymbolTable.h"
 #include <algorithm>
@@ -25,12 +26,14 @@ using namespace mlir;
 MobaTuning defaultMobaTuning(moba::ConfigAttr config) {
   MobaTuning tuning;
   // The templates' defaults (SparseAttentionBlocks.h, SparseAttentionMerge.h), with
-  // key tiles no wider than the block: keys past a block's end are masked work.
+  // key tiles that divide the block (a power of two, as tile extents are): keys
+  // past a block's end are masked work, and blocks of 48 or 80 keys take 16-key
+  // tiles (templates::keyTileFor).
   const int64_t blockSize = config.getBlockSize();
   tuning.blocks = templates::SparseBlocksTuning{};
-  tuning.blocks.blockN = std::min(tuning.blocks.blockN, blockSize);
+  tuning.blocks.blockN = templates::keyTileFor(blockSize, tuning.blocks.blockN);
   tuning.merge = templates::SparseMergeTuning{};
-  tuning.merge.blockN = std::min(tuning.merge.blockN, blockSize);
+  tuning.merge.blockN = templates::keyTileFor(blockSize, tuning.merge.blockN);
   // Non-causal merge programs have no key loop to pipeline: one stage says so in
   // the variant id and the manifest.
   if (!config.getCausal())

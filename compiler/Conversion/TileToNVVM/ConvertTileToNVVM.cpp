@@ -19,7 +19,7 @@
 // arith / math / scf ops for the upstream conversions.
 //
 // tile.dot takes the lowering the pass option `dot` names (DotLayout.h): the FMA
-// loop below, or ldmatrix + mma.sync per warp (MmaSyncDot.h) where it qualifies;
+// loop below, or ldmatrix + mma.sync per warp (MmaSyncDot.h), else an error;
 // there, an operand whose load AxisInfo.h proves to be in aligned 16-byte runs
 // skips the registers and goes from global memory straight into its staged copy
 // by cp.async (AsyncCopy.h): that load emits nothing where it stands. With the
@@ -58,9 +58,9 @@ class KernelEmitter {
 public:
   KernelEmitter(ImplicitLocOpBuilder &b, gpu::GPUModuleOp module, StringRef kernel,
                 int64_t threads, Value tid, DotLowering dotLowering,
-                const LayoutAnalysis &analysis, bool swizzleCopies)
+                const LayoutAnalysis &analysis, bool swizzle, int64_t limit)
       : b(b), module(module), kernel(kernel.str()), threads(threads), tid(tid),
-        dotLowering(dotLowering), analysis(analysis), swizzleCopies(swizzleCopies) {}
+        dotLowering(dotLowering), analysis(analysis), swizzleCopies(swizzle), sharedLimit(limit) {}
 
   /// Decides which dot operands come by cp.async (under `dot=mma`); with
   /// `allowResident`, also those loaded outside the dot's loop (AsyncCopy.h);
@@ -260,7 +260,8 @@ private:
   Value tid;
   DotLowering dotLowering;
   const LayoutAnalysis &analysis;
-  bool swizzleCopies; // the pass option `swizzle`
+  bool swizzleCopies;  // the pass option `swizzle`
+  int64_t sharedLimit; // the pass option `shared-limit`: no dot stages more
   IRMapping scalars;
   DenseMap<Value, SmallVector<Value>> tiles;
   DenseMap<Value, std::pair<ValueLayout, SmallVector<Value>>> operandViews; // of the op being emitted
@@ -703,10 +704,6 @@ void KernelEmitter::planAsyncCopies(func::FuncOp kernel, bool allowResident,
     std::optional<MmaSyncDotLayout> layout =
         chooseMmaSyncLayout(dot, warps, nullptr, plan.bTransposed(),
                             swizzleCopies && plan.a, swizzleCopies && plan.b);
-    if (!layout) { // B staged [N, K] does not fit: keep B in registers
-      plan.b.reset();
-      layout = chooseMmaSyncLayout(dot, warps, nullptr, false, swizzleCopies && plan.a, false);
-    }
     if (!plan.a && !plan.b)
       return;
     auto reserve = [&](const AsyncOperandCopy &copy, int64_t rows, int64_t stride,
@@ -1363,15 +1360,15 @@ LogicalResult KernelEmitter::emitRowReduction(tile::ReduceOp op) {
 }
 
 LogicalResult KernelEmitter::emitDot(tile::DotOp op) {
-  if (dotLowering == DotLowering::mma) {
+  if (dotLowering == DotLowering::mma) { // honoured or refused, never FMA instead
     const AsyncDotPlan plan = asyncDots.lookup(op);
+    std::string whyNot;
     if (std::optional<MmaSyncDotLayout> layout =
-            chooseMmaSyncLayout(op, threads / 32, nullptr, plan.bTransposed(),
+            chooseMmaSyncLayout(op, threads / 32, &whyNot, plan.bTransposed(),
                                 swizzleCopies && plan.a, swizzleCopies && plan.b))
       return emitDotMmaSync(op, *layout, plan);
+    return op.emitOpError("cannot be lowered to mma.sync (dot=mma): ") << whyNot;
   }
-  if (!layoutFor(op.getResult()).isRoundRobin())
-    return op.emitOpError("has an accumulator layout but no mma.sync lowering");
   for (Value operand : op->getOperands())
     viewIn(operand, ValueLayout::roundRobin());
   // Baseline: stage both operands and let each thread run a K loop per owned
@@ -1743,6 +1740,8 @@ LogicalResult KernelEmitter::emitDotMmaSync(tile::DotOp op, const MmaSyncDotLayo
   };
   const MmaSyncDotLayout l = withoutStagedOperands(layout, elsewhere(plan.a) || aInRegisters,
                                                    elsewhere(plan.b), /*cElsewhere=*/inRegisters);
+  if (auto over = mmaSyncStagingOverLimit(l, sharedLimit))
+    return op.emitOpError("cannot be lowered to mma.sync (dot=mma): ") << *over;
   // Copies that can be issued where their load stood: no staging site since
   // reached into the operand's region.
   llvm::SmallPtrSet<Operation *, 2> early;
@@ -1904,7 +1903,7 @@ struct ConvertTileToNVVMPass : public impl::ConvertTileToNVVMBase<ConvertTileToN
         b.setInsertionPointToStart(entry);
         Value tid = NVVM::ThreadIdXOp::create(b, b.getI32Type());
         KernelEmitter body(b, gpuModule, kernel.getName(), threads, tid, *dotLowering, layouts,
-                           swizzle);
+                           swizzle, sharedLimit);
         body.planAsyncCopies(kernel, allowResident, allowPipelines);
         for (auto [from, to] : llvm::zip(kernel.getArguments(), entry->getArguments()))
           body.mapArgument(from, to);
@@ -1915,6 +1914,8 @@ struct ConvertTileToNVVMPass : public impl::ConvertTileToNVVMBase<ConvertTileToN
             body.hasPipelines() ? body.sharedBytes() > sharedLimit
                                 : body.hasResidentCopies() && body.sharedBytes() > kStaticSharedMemoryBytes;
         if (!allowResident || !over) {
+          if (failed(checkSharedMemory(kernel, body.sharedBytes(), sharedLimit)))
+            return signalPassFailure();
           body.finishStaging(fn);
           break;
         }

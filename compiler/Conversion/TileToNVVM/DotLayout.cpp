@@ -111,15 +111,41 @@ std::optional<MmaSyncDotLayout> chooseMmaSyncLayout(tile::DotOp dot, int64_t num
   l.bOffset = llvm::alignTo(l.m * l.aStride * 2, 16);
   l.cOffset = llvm::alignTo(l.bOffset + (bTransposed ? l.n : l.k) * l.bStride * 2, 16);
   l.bytes = l.cOffset + l.m * l.cStride * 4;
-  if (l.bytes > kStaticSharedMemoryBytes)
-    return fail(llvm::formatv("staging A, B and C takes {0} bytes of shared memory, over the "
-                              "{1}-byte static limit",
-                              l.bytes, kStaticSharedMemoryBytes));
   return l;
+}
+
+std::optional<std::string> mmaSyncStagingOverLimit(const MmaSyncDotLayout &l,
+                                                   int64_t sharedLimit) {
+  if (l.bytes <= sharedLimit)
+    return std::nullopt;
+  std::string parts;
+  auto add = [&](bool staged, llvm::StringRef name, int64_t rows, int64_t stride, int64_t size) {
+    if (staged)
+      parts += llvm::formatv("{0}{1} {2} x {3} x {4}", parts.empty() ? "" : ", ", name, rows,
+                             stride, size);
+  };
+  add(l.aStaged, "A", l.m, l.aStride, 2);
+  add(l.bStaged, "B", l.bTransposed ? l.n : l.k, l.bStride, 2);
+  add(l.cStaged, "C", l.m, l.cStride, 4);
+  return llvm::formatv("M x N x K = {0} x {1} x {2} on a {3} x {4} warp grid stages {5} "
+                       "bytes of shared memory ({6}), over the shared-limit of {7} bytes",
+                       l.m, l.n, l.k, l.warpsM, l.warpsN, l.bytes, parts, sharedLimit)
+      .str();
+}
+
+LogicalResult checkSharedMemory(Operation *kernel, int64_t bytes, int64_t sharedLimit) {
+  if (bytes <= sharedLimit)
+    return success();
+  return kernel->emitError() << "takes " << bytes
+                             << " bytes of shared memory, over the shared-limit of " << sharedLimit
+                             << " bytes";
 }
 
 MmaSyncDotLayout withoutStagedOperands(MmaSyncDotLayout l, bool aElsewhere, bool bElsewhere,
                                        bool cElsewhere) {
+  l.aStaged = !aElsewhere;
+  l.bStaged = !bElsewhere;
+  l.cStaged = !cElsewhere;
   int64_t offset = 0;
   if (!aElsewhere) {
     l.aOffset = 0;

@@ -49,7 +49,7 @@ namespace mobagen::compiler {
 /// (wgmma on sm_90a) slots in here.
 enum class DotLowering {
   fma, ///< the baseline: a K loop of FMAs per owned result element
-  mma, ///< nvvm.mma.sync m16n8k16 where the dot qualifies, else fma
+  mma, ///< nvvm.mma.sync m16n8k16; a dot that does not qualify is an error
 };
 
 /// Parses the option's spelling ("fma" or "mma").
@@ -80,6 +80,9 @@ struct MmaSyncDotLayout {
   bool aSwizzled, bSwizzled;
   /// Byte offsets into the staging buffer, and its extent.
   int64_t aOffset, bOffset, cOffset, bytes;
+  /// Which operands take room in the staging buffer (all, until
+  /// withoutStagedOperands says which sit elsewhere).
+  bool aStaged = true, bStaged = true, cStaged = true;
 };
 
 /// Whether a staged copy of 2-byte elements with rows of `rowElements` is
@@ -104,14 +107,29 @@ constexpr int64_t kStaticSharedMemoryBytes = 48 * 1024;
 constexpr llvm::StringLiteral kDynamicSharedAttr = "mobagen.dynamic_shared_bytes";
 
 /// The mma.sync layout of `dot` on `numWarps` warps, or the reason it does not
-/// qualify (operand types other than bf16/f16 with an f32 accumulator, a shape
-/// that is not a multiple of 16 x 8 x 16, or staging beyond shared memory).
+/// qualify (operand types other than bf16/f16 with an f32 accumulator, or a shape
+/// that is not a multiple of 16 x 8 x 16). `bytes` is what staging all of A, B
+/// and C would take; operands that sit elsewhere leave it (withoutStagedOperands),
+/// and only what is left is held to the shared-memory limit
+/// (mmaSyncStagingOverLimit): judging the dot by A + B + C would refuse dots
+/// whose accumulators live in registers, such as D = 128 flash attention's.
 /// With `bTransposed`, B is staged [N, K] (see MmaSyncDotLayout::bTransposed).
 /// `aCopied` / `bCopied`: the operand arrives by cp.async (its rows may be swizzled).
 std::optional<MmaSyncDotLayout> chooseMmaSyncLayout(tile::DotOp dot, int64_t numWarps,
                                                     std::string *whyNot = nullptr,
                                                     bool bTransposed = false, bool aCopied = false,
                                                     bool bCopied = false);
+
+/// Why `layout` (after withoutStagedOperands) cannot be staged: its bytes are
+/// over `sharedLimit`, the most shared memory the kernel may use (static up to
+/// 48 KB, dynamic past it). The message names the shape, the warp grid, each
+/// staged operand's rows x stride x element bytes and the limit.
+std::optional<std::string> mmaSyncStagingOverLimit(const MmaSyncDotLayout &layout,
+                                                   int64_t sharedLimit);
+
+/// Fails with a diagnostic on `kernel` when its shared memory (`bytes`: staging,
+/// resident and pipelined copies) is over `sharedLimit`.
+mlir::LogicalResult checkSharedMemory(mlir::Operation *kernel, int64_t bytes, int64_t sharedLimit);
 
 /// `layout` with the operands that sit elsewhere (resident or pipelined cp.async
 /// copies, A's fragments or C and D in registers) taking no room in the staging

@@ -2,7 +2,8 @@
 // whose shape is a multiple of 16 x 8 x 16 becomes per-warp nvvm.ldmatrix +
 // nvvm.mma.sync m16n8k16 over padded shared-memory copies of A and B; C and D
 // stay in registers where every warp holds as many m tiles (the accumulator
-// layout), else they are staged too; any other dot keeps the FMA loop.
+// layout), else they are staged too; any other dot is an error
+// (tile-to-nvvm-mma-invalid.mlir).
 // RUN: mobagen-opt %s -split-input-file --convert-tile-to-nvvm="dot=mma" | FileCheck %s
 // RUN: mobagen-opt %s -split-input-file --convert-tile-to-nvvm | FileCheck %s --check-prefix=FMA
 // RUN: not mobagen-opt %s --convert-tile-to-nvvm="dot=wgmma" 2>&1 | FileCheck %s --check-prefix=BAD
@@ -126,33 +127,6 @@ func.func @dot_acc_one_slot(%a: !tile.ptr<bf16>, %c: !tile.ptr<f32>) attributes 
   %d = tile.dot %m, %m, %mc : tensor<16x16xbf16> * tensor<16x16xbf16> -> tensor<16x16xf32>
   %vd = tile.reshape %d : tensor<16x16xf32> -> tensor<256xf32>
   tile.store %pc, %vd : tensor<256x!tile.ptr<f32>>, tensor<256xf32>
-  return
-}
-
-// -----
-
-// Dots that do not qualify keep the FMA loop: f32 operands, and M = 24.
-// CHECK-LABEL: llvm.func @not_mma
-// CHECK-NOT: nvvm.mma.sync
-// CHECK: math.fma
-// CHECK-NOT: nvvm.mma.sync
-// CHECK: math.fma
-// CHECK-NOT: nvvm.mma.sync
-// CHECK: llvm.return
-func.func @not_mma(%x: f32, %h: bf16, %c: !tile.ptr<f32>) attributes {tile.num_warps = 1 : i32} {
-  %a = tile.splat %x : f32 -> tensor<16x16xf32>
-  %zero = arith.constant dense<0.0> : tensor<16x16xf32>
-  %d = tile.dot %a, %a, %zero : tensor<16x16xf32> * tensor<16x16xf32> -> tensor<16x16xf32>
-  %hb = tile.splat %h : bf16 -> tensor<24x16xbf16>
-  %hk = tile.splat %h : bf16 -> tensor<16x16xbf16>
-  %z24 = arith.constant dense<0.0> : tensor<24x16xf32>
-  %e = tile.dot %hb, %hk, %z24 : tensor<24x16xbf16> * tensor<16x16xbf16> -> tensor<24x16xf32>
-  %s = tile.reduce sum %d, 0 : tensor<16x16xf32> -> tensor<16xf32>
-  %t = tile.reduce sum %s, 0 : tensor<16xf32> -> f32
-  %u = tile.reduce sum %e, 0 : tensor<24x16xf32> -> tensor<16xf32>
-  %w = tile.reduce sum %u, 0 : tensor<16xf32> -> f32
-  %sum = arith.addf %t, %w : f32
-  tile.store %c, %sum : !tile.ptr<f32>, f32
   return
 }
 

@@ -162,12 +162,29 @@ TEST_F(DotLayoutTest, RefusesWhatMmaSyncCannotRunAndSaysWhy) {
   EXPECT_EQ(why, "shape M x N x K = 24 x 16 x 16 is not a multiple of 16 x 8 x 16");
   EXPECT_FALSE(chooseMmaSyncLayout(dot(16, 16, 40, bf16(), f32()), 4, &why));
   EXPECT_EQ(why, "shape M x N x K = 16 x 16 x 40 is not a multiple of 16 x 8 x 16");
-  // 128 x 128 x 128: A and B take 128 x 136 x 2 bytes each, C 128 x 136 x 4.
-  EXPECT_FALSE(chooseMmaSyncLayout(dot(128, 128, 128, bf16(), f32()), 4, &why));
-  EXPECT_EQ(why, "staging A, B and C takes 139264 bytes of shared memory, over the 49152-byte "
-                 "static limit");
   // Without a place for the reason it still refuses.
   EXPECT_FALSE(chooseMmaSyncLayout(dot(16, 16, 16, f32(), f32()), 4));
+}
+
+TEST_F(DotLayoutTest, OnlyWhatIsStagedIsHeldToTheSharedMemoryLimit) {
+  // 128 x 128 x 128: A and B take 128 x 136 x 2 bytes each, C 128 x 136 x 4. All
+  // three (139264 bytes) pass 99 KB; with C and D in registers, 69632 do not.
+  std::optional<MmaSyncDotLayout> l = chooseMmaSyncLayout(dot(128, 128, 128, bf16(), f32()), 4);
+  ASSERT_TRUE(l);
+  EXPECT_EQ(l->bytes, 139264);
+  const int64_t limit = 99 * 1024;
+  EXPECT_EQ(mmaSyncStagingOverLimit(*l, limit),
+            "M x N x K = 128 x 128 x 128 on a 4 x 1 warp grid stages 139264 bytes of shared "
+            "memory (A 128 x 136 x 2, B 128 x 136 x 2, C 128 x 136 x 4), over the shared-limit "
+            "of 101376 bytes");
+  const MmaSyncDotLayout inRegisters = withoutStagedOperands(*l, false, false, true);
+  EXPECT_EQ(inRegisters.bytes, 69632);
+  EXPECT_EQ(mmaSyncStagingOverLimit(inRegisters, limit), std::nullopt);
+  // B alone, past a 16 KB limit: only B is named.
+  const MmaSyncDotLayout onlyB = withoutStagedOperands(*l, true, false, true);
+  EXPECT_EQ(mmaSyncStagingOverLimit(onlyB, 16384),
+            "M x N x K = 128 x 128 x 128 on a 4 x 1 warp grid stages 34816 bytes of shared "
+            "memory (B 128 x 136 x 2), over the shared-limit of 16384 bytes");
 }
 
 TEST_F(DotLayoutTest, CopiedOperandsAreSwizzledOthersPadded) {

@@ -18,6 +18,7 @@
 
 #include "compiler/Conversion/Passes.h"
 
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/Diagnostics.h"
@@ -67,6 +68,22 @@ protected:
     context.appendDialectRegistry(registry);
     context.loadAllAvailableDialects();
     return succeeded(pm.run(*copy));
+  }
+  /// The nvvm.mma.sync ops of the module lowered with dot=mma; -1 when it does
+  /// not lower (the diagnostics are in `messages`).
+  int mmaSyncsAfterLowering() {
+    OwningOpRef<ModuleOp> copy = module->clone();
+    PassManager pm(&context);
+    compiler::buildTileToLLVMPipeline(pm, 4, compiler::DotLowering::mma);
+    DialectRegistry registry;
+    pm.getDependentDialects(registry);
+    context.appendDialectRegistry(registry);
+    context.loadAllAvailableDialects();
+    if (failed(pm.run(*copy)))
+      return -1;
+    int n = 0;
+    copy->walk([&](NVVM::MmaOp) { ++n; });
+    return n;
   }
   template <typename OpT> int count() {
     int n = 0;
@@ -335,12 +352,35 @@ TEST_P(FlashAttentionFwdTest, BuildsAndVerifies) {
   EXPECT_EQ(causalMasks, c.causal ? 1 : 0);
 }
 
-/// Stable test names (ctest discovers them at build time), e.g. bf16_D128_causal_64x64.
+// dot=mma is honoured or refused: both dots run on tensor cores (D = 128 with
+// 64 x 64 tiles once fell back to FMA loops, its A + B + C staging over 48 KB
+// though C stays in registers), or the lowering names the limit.
+TEST_P(FlashAttentionFwdTest, LowersBothDotsToMmaSyncOrSaysWhyNot) {
+  const FlashCase &c = GetParam();
+  Type dtype = std::string(c.dtype) == "bf16" ? Type(BFloat16Type::get(&context))
+                                              : Type(Float16Type::get(&context));
+  auto config = moba::ConfigAttr::get(&context, 64, 3, c.headDim, 8, 2, c.causal,
+                                      dtype, "sm_80", nullptr);
+  ASSERT_TRUE(succeeded(buildFlashAttentionFwd(*module, config, c.tuning))) << messages;
+  const int mmas = mmaSyncsAfterLowering();
+  if (c.tuning.blockM == 256) { // q [256, 128] and K [256, 128] staged: 139264 bytes
+    EXPECT_EQ(mmas, -1);
+    EXPECT_NE(messages.find("cannot be lowered to mma.sync (dot=mma): M x N x K = 256 x 256 x "
+                            "128 on a 16 x 1 warp grid stages 139264 bytes of shared memory"),
+              std::string::npos)
+        << messages;
+    return;
+  }
+  EXPECT_GT(mmas, 0) << messages;
+  EXPECT_EQ(messages, "");
+}
+
+/// Stable test names (ctest discovers them at build time), e.g. bf16_D128_causal_64x64s2.
 std::string flashCaseName(const ::testing::TestParamInfo<FlashCase> &info) {
   const FlashCase &c = info.param;
   return std::string(c.dtype) + "_D" + std::to_string(c.headDim) +
          (c.causal ? "_causal_" : "_dense_") + std::to_string(c.tuning.blockM) +
-         "x" + std::to_string(c.tuning.blockN);
+         "x" + std::to_string(c.tuning.blockN) + "s" + std::to_string(c.tuning.numStages);
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -349,6 +389,7 @@ INSTANTIATE_TEST_SUITE_P(
                       FlashCase{"f16", 128, false, {64, 64, 4, 2}},
                       FlashCase{"bf16", 64, false, {128, 32, 8, 3}},
                       FlashCase{"f16", 64, true, {16, 16, 1, 1}},
+                      FlashCase{"bf16", 128, true, {64, 64, 4, 1}},
                       FlashCase{"bf16", 128, true, {256, 256, 16, 8}}),
     flashCaseName);
 

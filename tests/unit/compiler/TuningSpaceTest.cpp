@@ -12,6 +12,9 @@
 #include "compiler/Conversion/Passes.h"
 #include "compiler/Pipeline/MobaKernels.h"
 #include "dialect/tile/IR/TileDialect.h"
+#include "templates/VarlenProgram.h"
+
+#include "llvm/Support/MathExtras.h"
 
 #include "mlir/AsmParser/AsmParser.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -116,6 +119,36 @@ TEST_F(TuningSpaceTest, DefaultComesFirstAndIdsAreTheKnobs) {
   EXPECT_EQ(defaultMobaTuning(config(128)).merge.numStages, 2);
   EXPECT_EQ(defaultMobaTuning(config(128, 128, false)).merge.numStages, 1);
   EXPECT_EQ(defaultMobaTuning(config(128, 128, false)).blocks.numStages, 2);
+}
+
+// Any block size the config verifier accepts (a multiple of 16) gets power-of-two
+// key tiles: the largest power of two dividing the block, at most the default's.
+TEST_F(TuningSpaceTest, KeyTilesForBlocksThatAreNotPowersOfTwo) {
+  EXPECT_EQ(templates::keyTileFor(48, 64), 16);
+  EXPECT_EQ(templates::keyTileFor(80, 64), 16);
+  EXPECT_EQ(templates::keyTileFor(96, 64), 32);
+  EXPECT_EQ(templates::keyTileFor(192, 64), 64);
+  EXPECT_EQ(templates::keyTileFor(768, 64), 64);
+  EXPECT_EQ(templates::keyTileFor(768, 32), 32);
+  EXPECT_EQ(templates::keyTileFor(16, 64), 16);
+  EXPECT_EQ(templates::keyTileFor(4080, 64), 16);
+  for (auto [block, blocksN, mergeN] :
+       {std::tuple{48, 16, 16}, {80, 16, 16}, {192, 64, 32}, {768, 64, 32}, {128, 64, 32}}) {
+    const MobaTuning t = defaultMobaTuning(config(64, block));
+    EXPECT_EQ(t.blocks.blockN, blocksN) << "block " << block;
+    EXPECT_EQ(t.merge.blockN, mergeN) << "block " << block;
+    // Every listed variant's key tile is a power of two within the block; a tile
+    // that does not divide it (32 keys of a 48-key block) masks the remainder.
+    const MobaTuningSpace space = mobaTuningSpace(config(64, block));
+    EXPECT_EQ(space.blocks.front().tuning.blockN, blocksN) << "block " << block;
+    for (const auto &v : space.blocks)
+      EXPECT_TRUE(llvm::isPowerOf2_64(v.tuning.blockN) && v.tuning.blockN <= block) << v.id;
+    for (const auto &v : space.merge)
+      EXPECT_TRUE(llvm::isPowerOf2_64(v.tuning.blockN) && v.tuning.blockN <= block) << v.id;
+  }
+  EXPECT_EQ(idsOf(mobaTuningSpace(config(64, 48)).blocks),
+            (std::vector<std::string>{"m32n16w4s2", "m32n16w4s1", "m32n32w4s2", "m16n32w4s2",
+                                      "m64n16w8s2", "m16n16w4s2"}));
 }
 
 TEST_F(TuningSpaceTest, TheSpaceOfEachHeadDim) {
@@ -267,8 +300,10 @@ TEST(MobaKernelsTest, OnePtxModulePerVariantWithItsOwnEntry) {
   EXPECT_EQ(all->kernel("gate_topk").defaultVariant().rowsPerProgram, 16u);
   EXPECT_EQ(all->kernel("route_count").defaultVariant().blocksPerProgram, 32u);
   EXPECT_EQ(all->kernel("sparse_attention_merge").defaultVariant().threads, 256u);
-  // Both attention kernels run their dots on tensor cores.
-  for (const char *kernel : {"sparse_attention_blocks", "sparse_attention_merge"})
+  // Every kernel with a dot runs it on tensor cores (the pipeline lowers dot=mma,
+  // which refuses instead of falling back).
+  for (const char *kernel :
+       {"gate_topk", "route_scatter", "sparse_attention_blocks", "sparse_attention_merge"})
     for (const KernelVariant &v : all->kernel(kernel).variants)
       EXPECT_NE(v.ptx.find("mma.sync.aligned.m16n8k16"), std::string::npos) << kernel << " " << v.id;
 
@@ -276,6 +311,24 @@ TEST(MobaKernelsTest, OnePtxModulePerVariantWithItsOwnEntry) {
   auto serial = generateMobaKernels(c, {.allVariants = true, .threads = 1});
   ASSERT_TRUE(serial.ok());
   EXPECT_EQ(serial->kernels[4].variants[1].ptx, all->kernels[4].variants[1].ptx);
+}
+
+// Every variant the tuning space lists, at both head dims, lowers with its dots on
+// tensor cores: a variant the lowering cannot honour would fail generation here.
+// (The non-causal merge kernel has no dot: it only merges the blocks' partials.)
+TEST(MobaKernelsTest, EveryListedVariantRunsItsDotsOnTensorCores) {
+  for (const MobaKernelConfig c :
+       {MobaKernelConfig{.blockSize = 128, .topK = 3, .headDim = 64, .numQHeads = 4},
+        MobaKernelConfig{.blockSize = 256, .topK = 2, .headDim = 128, .numQHeads = 8,
+                         .numKvHeads = 2}}) {
+    auto all = generateMobaKernels(c, {.allVariants = true, .threads = 2});
+    ASSERT_TRUE(all.ok()) << all.status().message();
+    for (const char *kernel :
+         {"gate_topk", "route_scatter", "sparse_attention_blocks", "sparse_attention_merge"})
+      for (const KernelVariant &v : all->kernel(kernel).variants)
+        EXPECT_NE(v.ptx.find("mma.sync.aligned.m16n8k16"), std::string::npos)
+            << kernel << " " << v.id << " D " << c.headDim;
+  }
 }
 
 TEST(MobaKernelsTest, DefaultsOnlyOrTheSelectedVariant) {

@@ -17,7 +17,6 @@ import numpy as np
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "independent"))
 from moba_numpy import check_attention, from_bits, moba, to_bits  # noqa: E402
 
-D = 64
 CU_Q = np.array([0, 40, 60, 61], np.int32)
 CU_K = np.array([0, 40, 73, 74], np.int32)
 
@@ -30,9 +29,11 @@ def main():
     p.add_argument("--hkv", type=int, default=1)
     p.add_argument("--dtype", default="bf16")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--head-dim", type=int, default=64)
     p.add_argument("--causal", dest="causal", action="store_true", default=True)
     p.add_argument("--non-causal", dest="causal", action="store_false")
     a = p.parse_args()
+    D = a.head_dim
     path = lambda n: os.path.join(a.dir, n + ".npy")
     if a.mode == "inputs":
         rng = np.random.default_rng(a.seed)

@@ -46,7 +46,7 @@ for t in "${targets[@]}"; do
     args=(-runs=0 "$seeds")
   else
     mkdir -p "$build/corpus/$t"
-    args=(-max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536
+    args=(-max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048
           -print_final_stats=1 "$build/corpus/$t" "$seeds")
   fi
   echo "fuzz.sh: $t ${seconds}s"

@@ -374,15 +374,47 @@ Expected<std::string> readWholeFile(const std::filesystem::path &path) {
   return bytes.str();
 }
 
+/// A manifest is a few levels deep; a deeper one is refused before parsing, since
+/// serializing a value for a message recurses once per level (100,000 levels
+/// overflow the stack).
+constexpr size_t kMaxNesting = 64;
+
+/// Whether `text` nests [ and { (outside strings) more than `limit` levels deep.
+bool nestsDeeperThan(std::string_view text, size_t limit) {
+  size_t depth = 0;
+  bool inString = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (inString) {
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        inString = false;
+    } else if (c == '"') {
+      inString = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > limit)
+        return true;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return false;
+}
+
 Expected<Bundle> load(const std::string &origin, const FileSource &source) {
   const ManifestReader r(origin);
   auto text = source(std::string(kManifest));
   if (!text)
     return Status::errorf("bundle '{}': {}", origin, text.status().message());
+  if (nestsDeeperThan(*text, kMaxNesting))
+    return Status::errorf("{}nests arrays and objects more than {} levels deep (the limit)", r.prefix(),
+                          kMaxNesting);
   json manifest;
   try {
     manifest = json::parse(*text);
-  } catch (const json::parse_error &e) {
+  } catch (const json::exception &e) {
+    // parse_error, and out_of_range for a number that no double holds ("1e400").
     return Status::errorf("{}not valid JSON: {}", r.prefix(), e.what());
   }
   if (!manifest.is_object())

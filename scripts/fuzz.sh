@@ -2,7 +2,7 @@
 # Builds the libFuzzer targets (tests/fuzz/) in build-fuzz/ (clang, ASan + UBSan, the
 # MLIR-free components only) and fuzzes one target, or each in turn, for SECONDS each.
 # Usage: scripts/fuzz.sh TARGET|all SECONDS [libFuzzer flags...]
-#   TARGET: npy_fuzzer manifest_fuzzer cache_entry_fuzzer ptx_fuzzer ... (build-fuzz/fuzz/)
+#   TARGET: npy_fuzzer manifest_fuzzer cache_entry_fuzzer ptx_fuzzer emu_args_fuzzer ... (build-fuzz/fuzz/)
 #   SECONDS: 0 runs each seed of the corpus once and stops (the CI smoke).
 # New inputs that reach new code go to build-fuzz/corpus/TARGET/ (the checked-in seeds in
 # tests/fuzz/corpus/TARGET/ are only read); crashes, leaks and timeouts are saved under
@@ -28,7 +28,9 @@ cmake --build "$build" --target mobagen-fuzzers
 
 if [[ $target == all ]]; then
   targets=()
-  for f in "$root"/tests/fuzz/*_fuzzer.cpp; do targets+=("$(basename "$f" .cpp)"); done
+  # The libFuzzer targets tests/fuzz/CMakeLists.txt builds (moba_config_fuzzer needs MLIR
+  # and runs in the main build through a standalone driver instead).
+  for f in "$build"/fuzz/*_fuzzer; do targets+=("$(basename "$f")"); done
 else
   [[ -x "$build/fuzz/$target" ]] || { echo "fuzz.sh: no fuzz target '$target' in $build/fuzz" >&2; exit 2; }
   targets=("$target")

@@ -2,7 +2,7 @@
 # Builds the libFuzzer targets (tests/fuzz/) in build-fuzz/ (clang, ASan + UBSan, the
 # MLIR-free components only) and fuzzes one target, or each in turn, for SECONDS each.
 # Usage: scripts/fuzz.sh TARGET|all SECONDS [libFuzzer flags...]
-#   TARGET: npy_fuzzer manifest_fuzzer cache_entry_fuzzer ptx_fuzzer emu_args_fuzzer ... (build-fuzz/fuzz/)
+#   TARGET: npy_fuzzer manifest_fuzzer cache_entry_fuzzer ptx_fuzzer ... (build-fuzz/fuzz/)
 #   SECONDS: 0 runs each seed of the corpus once and stops (the CI smoke).
 # New inputs that reach new code go to build-fuzz/corpus/TARGET/ (the checked-in seeds in
 # tests/fuzz/corpus/TARGET/ are only read); crashes, leaks and timeouts are saved under

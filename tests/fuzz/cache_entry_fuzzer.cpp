@@ -24,16 +24,27 @@ const std::string kKey = mobagen::CacheKey()
                              .add("bucket", 1024)
                              .str();
 
+/// A cache directory of this process's own, removed when the fuzzer exits.
+struct PrivateCache {
+  PrivateCache()
+      : dir(std::filesystem::temp_directory_path() / ("mobagen-cache-fuzz-" + std::to_string(getpid()))),
+        cache([this] {
+          auto opened = mobagen::DiskCache::open(dir);
+          if (!opened)
+            std::abort();
+          return std::move(*opened);
+        }()) {}
+  ~PrivateCache() {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
+  std::filesystem::path dir;
+  mobagen::DiskCache cache;
+};
+
 const mobagen::DiskCache &cache() {
-  static const mobagen::DiskCache c = [] {
-    const auto dir = std::filesystem::temp_directory_path() /
-                     ("mobagen-cache-fuzz-" + std::to_string(getpid()));
-    auto opened = mobagen::DiskCache::open(dir);
-    if (!opened)
-      std::abort();
-    return std::move(*opened);
-  }();
-  return c;
+  static PrivateCache c;
+  return c.cache;
 }
 
 } // namespace

@@ -6,13 +6,15 @@ set -euo pipefail
 
 # Debian packages: LLVM/MLIR 22 (shared libLLVM/libMLIR, FileCheck, lit, not),
 # the build tools, the libraries the runtime, CLI, tests and benchmarks use, and
-# NumPy with OpenBLAS for the independent NumPy oracle (tests/independent).
+# NumPy with OpenBLAS for the independent NumPy oracle (tests/independent), and clang
+# with its sanitizer and libFuzzer runtimes for scripts/sanitize.sh and scripts/fuzz.sh.
 packages=(
   llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools
   cmake ninja-build ccache g++
   libfmt-dev libcli11-dev libxxhash-dev nlohmann-json3-dev pkg-config
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-numpy libopenblas0-pthread
+  clang libclang-rt-14-dev
 )
 
 missing=()

@@ -158,6 +158,32 @@ TEST(BundleErrors, ManifestNotJson) {
   EXPECT_NE(e.find("manifest.json: not valid JSON"), std::string::npos) << e;
 }
 
+// Found by tests/fuzz/manifest_fuzzer (corpus: number_overflow.json): nlohmann throws
+// out_of_range, not parse_error, for a number no double holds.
+TEST(BundleErrors, NumberOverflowIsInvalidJson) {
+  const std::string e = loadError("overflow", {}, [](cli::BundleFiles &f) {
+    f.front().second = "{\"format\": \"mobagen-bundle\", \"format_version\": 1e400}";
+  });
+  EXPECT_NE(e.find("manifest.json: not valid JSON (in the value of \"format_version\"): number overflow parsing '1e400'"),
+            std::string::npos)
+      << e;
+}
+
+// Found by tests/fuzz/manifest_fuzzer (corpus: deep_100000.json): the message for a
+// wrongly typed value serialized it recursively and overflowed the stack.
+TEST(BundleErrors, DeepNestingIsRefusedBeforeParsing) {
+  const std::string e = loadError("deep", {}, [](cli::BundleFiles &f) {
+    f.front().second = "{\"config\": {\"block_size\": " + std::string(100000, '[') + std::string(100000, ']') + "}}";
+  });
+  EXPECT_NE(e.find("manifest.json: nesting deeper than 64 levels at byte"), std::string::npos)
+      << e;
+  // 64 levels are still parsed (and then refused for what they hold).
+  const std::string ok = loadError("deep64", {}, [](cli::BundleFiles &f) {
+    f.front().second = std::string(63, '[') + "{}" + std::string(63, ']');
+  });
+  EXPECT_NE(ok.find("the manifest = "), std::string::npos) << ok;
+}
+
 TEST(BundleErrors, FormatAndVersion) {
   EXPECT_NE(loadError("format", [](json &m) { m["format"] = "onnx"; })
                 .find("manifest.json: format = \"onnx\" is not a mobagen kernel bundle"),

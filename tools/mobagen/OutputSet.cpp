@@ -62,6 +62,10 @@ Expected<std::string> makeTemp(const fs::path &dir, const std::string &name) {
   if (fd < 0)
     return Status::errorf("{}: cannot create a temporary file in {}: {}", name, dir.string(),
                           errnoText());
+  // mkstemp creates 0600; an output gets the mode an ordinary create would give.
+  const mode_t mask = ::umask(0);
+  ::umask(mask);
+  ::fchmod(fd, 0666 & ~mask);
   ::close(fd);
   return pattern;
 }

@@ -142,7 +142,7 @@ Status OutputSet::addOutput(const std::string &path, const std::string &what) {
           in.ino == static_cast<unsigned long long>(st.st_ino))
         return Status::errorf("{} '{}' is the input '{}'; writing it would replace the input",
                               what, path, in.path);
-  } else if (errno != ENOENT) {
+  } else if (errno != ENOENT && errno != ENOTDIR) { // ENOTDIR: reported below, with the path
     return Status::errorf("{} '{}': {}", what, path, errnoText());
   }
   const fs::path key = destinationKey(p);

@@ -113,6 +113,7 @@ int tuneCommand(const TuneOptions &o) {
         ++unstored;
     }
   if (unstored > 0) {
+    std::fflush(stdout); // the notes above come first
     fmt::print(stderr, "mobagen tune: error: {} of {} choices were not stored in {} (see the notes "
                "above)\n",
                unstored, measured, cacheDir);

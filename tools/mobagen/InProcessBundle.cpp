@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include <fmt/format.h>
+#include <xxhash.h>
 #include <nlohmann/json.hpp>
 
 #include "compiler/Target/PtxEmitter.h"
@@ -109,6 +110,11 @@ Expected<BundleFiles> generateBundle(const compiler::MobaKernelConfig &config, c
     }
     manifest["kernels"].push_back(std::move(kernel));
   }
+  // Every other file's content hash, checked by the runtime when it reads the
+  // file (docs/bundle.md, "File hashes"): a changed or truncated PTX is refused.
+  manifest["files"] = nlohmann::json::object();
+  for (const auto &[name, bytes] : files)
+    manifest["files"][name] = fmt::format("xxh3_64:{:016x}", XXH3_64bits(bytes.data(), bytes.size()));
   files.insert(files.begin(), {"manifest.json", manifest.dump(2) + "\n"});
   return files;
 }

@@ -1,5 +1,6 @@
 //===- Bundle.cpp - Loading and validating a format-3 kernel bundle ---------===//
 #include "runtime/bundle/Bundle.h"
+#include "runtime/bundle/FileHash.h"
 
 #include <algorithm>
 #include <cmath>
@@ -405,8 +406,7 @@ Expected<FileSource> verifiedSource(const std::string &origin, const json &manif
       return Status::errorf("{} is not listed in manifest.json's files (no hash to check it "
                             "against)",
                             name);
-    const std::string actual =
-        fmt::format("xxh3_64:{:016x}", XXH3_64bits(bytes->data(), bytes->size()));
+    const std::string actual = fileHash(*bytes);
     if (actual != want->second)
       return Status::errorf("{} does not match its hash in manifest.json: expected {}, actual {} "
                             "(the file was changed or truncated; regenerate the bundle)",

@@ -1,10 +1,10 @@
 //===- InProcessBundle.cpp - Bundle format 3: manifest, PTX and cubins -------===//
 #include "tools/mobagen/InProcessBundle.h"
+#include "runtime/bundle/FileHash.h"
 
 #include <fstream>
 
 #include <fmt/format.h>
-#include <xxhash.h>
 #include <nlohmann/json.hpp>
 
 #include "compiler/Target/PtxEmitter.h"
@@ -114,7 +114,7 @@ Expected<BundleFiles> generateBundle(const compiler::MobaKernelConfig &config, c
   // file (docs/bundle.md, "File hashes"): a changed or truncated PTX is refused.
   manifest["files"] = nlohmann::json::object();
   for (const auto &[name, bytes] : files)
-    manifest["files"][name] = fmt::format("xxh3_64:{:016x}", XXH3_64bits(bytes.data(), bytes.size()));
+    manifest["files"][name] = bundle::fileHash(bytes);
   files.insert(files.begin(), {"manifest.json", manifest.dump(2) + "\n"});
   return files;
 }

@@ -46,12 +46,14 @@ Kernel arguments, in the kernel's parameter order, one --arg each:
   in:FILE.npy              a device buffer holding the array's bytes
   out:FILE.npy:DTYPE:SHAPE a device buffer of SHAPE (e.g. 64x128) and DTYPE, never
                            written before the launch (reading it is a fault), saved
-                           to FILE.npy afterwards
+                           to FILE.npy afterwards (bytes never written save as 0)
   inout:IN.npy:OUT.npy     a buffer holding IN.npy, saved to OUT.npy afterwards
   i8:V u8:V i16:V u16:V i32:V u32:V i64:V u64:V f16:V bf16:V f32:V f64:V
                            a scalar of that type (f16/bf16 rounded to nearest even)
 DTYPE: f32, f64, f16, bf16 (stored as uint16 bit patterns), i8, u8, i16, u16,
 i32, u32, i64, u64.
+Outputs are checked before the launch (never an input, never named twice) and
+renamed into place together once all are written (docs/reliability.md).
 Exit codes: 0 success; 1 a fault, a bad PTX file or a bad .npy file (the report
 names kernel, PTX line, CTA and thread); 2 command-line usage error.)";
 

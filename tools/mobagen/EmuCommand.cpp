@@ -115,6 +115,27 @@ int emuCommand(const EmuOptions &o) {
   if (!module)
     return fail(module.status());
 
+  // A scalar's type must fit its parameter's declared type: an f32 bit pattern
+  // in an .s32 parameter would run with a meaningless value.
+  if (const emu::Module *m = dev.module(*module))
+    for (const emu::Kernel &k : m->kernels)
+      if (k.name == o.kernel && k.isEntry)
+        for (size_t i = 0; i < parsed.size() && i < k.params.size(); ++i) {
+          const EmuArg &a = parsed[i];
+          const emu::Param &param = k.params[i];
+          if (a.kind != EmuArg::Kind::Scalar || param.type == emu::Type::None)
+            continue;
+          const bool argFloat = a.dtype->descr[1] == 'f' || std::string(a.dtype->name) == "bf16";
+          const bool paramBits = param.type == emu::Type::B8 || param.type == emu::Type::B16 ||
+                                 param.type == emu::Type::B32 || param.type == emu::Type::B64;
+          const bool sameClass = paramBits || argFloat == emu::isFloat(param.type);
+          if (!sameClass || a.value.size() != emu::typeBytes(param.type))
+            return fail(Status::errorf("--arg '{}': parameter {} '{}' of kernel '{}' is .{}; a value "
+                                       "of type {} does not fit it",
+                                       a.spec, i, param.name, o.kernel,
+                                       emu::typeName(param.type), a.dtype->name));
+        }
+
   device::KernelArgs args;
   std::vector<Output> outputs;
   for (const EmuArg &a : parsed) {

@@ -17,7 +17,7 @@
 #include "dialect/moba/IR/MobaDialect.h"
 #include "dialect/tile/IR/TileDialect.h"
 
-#include "mlir/AsmParser/AsmParser.h"
+#include "mlir/IR/Builders.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/Verifier.h"
@@ -34,15 +34,18 @@
 namespace mobagen::compiler {
 namespace {
 
-std::string configText(const MobaKernelConfig &c) {
-  std::string text = fmt::format(
-      "#moba.config<block_size = {}, top_k = {}, head_dim = {}, num_q_heads = {}, "
-      "num_kv_heads = {}, causal = {}, dtype = {}, target = {}",
-      c.blockSize, c.topK, c.headDim, c.numQHeads, c.numKvHeads, c.causal ? "true" : "false",
-      c.dtype == DType::BF16 ? "bf16" : "f16", c.target);
-  if (c.scale)
-    text += fmt::format(", scale = {:.17g}", *c.scale);
-  return text + ">";
+/// The #moba.config attribute of `c`, built field by field rather than printed
+/// and parsed back: a text round trip loses the type of an integral scale
+/// (`scale = 1` is an integer literal, refused for a float parameter). The
+/// attribute's verifier still refuses an unsupported configuration, through
+/// the context's diagnostic handler.
+moba::ConfigAttr buildConfigAttr(const MobaKernelConfig &c, mlir::MLIRContext &context) {
+  mlir::Builder b(&context);
+  const mlir::Type dtype = c.dtype == DType::BF16 ? mlir::Type(b.getBF16Type()) : b.getF16Type();
+  const mlir::FloatAttr scale = c.scale ? b.getF64FloatAttr(*c.scale) : mlir::FloatAttr();
+  return moba::ConfigAttr::getChecked(
+      [&] { return mlir::emitError(mlir::UnknownLoc::get(&context)); }, &context, c.blockSize,
+      c.topK, c.headDim, c.numQHeads, c.numKvHeads, c.causal, dtype, llvm::StringRef(c.target), scale);
 }
 
 /// A variant to build: which kernel, and how (the template call with its tuning).
@@ -275,8 +278,7 @@ std::string llvmVersion() { return LLVM_VERSION_STRING; }
 
 Expected<MobaKernels> mobaTuningSpace(const MobaKernelConfig &c) {
   GenerationContext gc;
-  auto config = llvm::dyn_cast_if_present<moba::ConfigAttr>(
-      mlir::parseAttribute(configText(c), &gc.context));
+  moba::ConfigAttr config = buildConfigAttr(c, gc.context);
   if (!config)
     return gc.fail("the configuration is not supported by the generated kernels");
   return describeSpace(config, nullptr);
@@ -287,8 +289,7 @@ Expected<MobaKernels> generateMobaKernels(const MobaKernelConfig &c,
   GenerationTimes total;
   StageClock clock;
   GenerationContext gc;
-  auto config = llvm::dyn_cast_if_present<moba::ConfigAttr>(
-      mlir::parseAttribute(configText(c), &gc.context));
+  moba::ConfigAttr config = buildConfigAttr(c, gc.context);
   if (!config)
     return gc.fail("the configuration is not supported by the generated kernels");
   std::vector<VariantJob> jobs;

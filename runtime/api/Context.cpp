@@ -42,7 +42,12 @@ ApiStatus compareConfigs(const mobagen_config &have, const mobagen_config &want,
   const auto scaleText = [](const mobagen_config &c) {
     return c.has_scale ? fmt::format("{:.17g}", c.scale) : std::string("default (1/sqrt(head_dim))");
   };
-  if (bool(have.has_scale) != bool(want.has_scale) || (have.has_scale && have.scale != want.scale))
+  // By value: a default scale at head_dim 64 is the explicit 0.125 (the head dims
+  // are equal here), so a run naming it uses a default-scale bundle.
+  const auto effectiveScale = [](const mobagen_config &c) {
+    return c.has_scale ? c.scale : 1.0 / std::sqrt(static_cast<double>(c.head_dim));
+  };
+  if (effectiveScale(have) != effectiveScale(want))
     return differ("scale", scaleText(have), scaleText(want));
   return ApiStatus::success();
 }

@@ -1,5 +1,6 @@
 //===- Bundle.cpp - Loading and validating a format-3 kernel bundle ---------===//
 #include "runtime/bundle/Bundle.h"
+#include "runtime/bundle/FileHash.h"
 
 #include <algorithm>
 #include <cmath>
@@ -491,6 +492,46 @@ Expected<std::string> readWholeFile(const std::filesystem::path &path) {
   return bytes.str();
 }
 
+/// `source`, checking each file it returns against the manifest's "files" map
+/// (name -> "xxh3_64:<16 hex digits>", written by mobagen generate). A manifest
+/// without the map (hand-written) is read unchecked; with it, a file it does not
+/// list or whose bytes hash differently is an error naming the file and both hashes.
+Expected<FileSource> verifiedSource(const std::string &origin, const json &manifest,
+                                    const FileSource &source) {
+  const auto it = manifest.find("files");
+  if (it == manifest.end())
+    return source;
+  if (!it->is_object())
+    return Status::errorf("bundle '{}': manifest.json: files must be an object of name -> "
+                          "\"xxh3_64:<hex>\"",
+                          origin);
+  std::map<std::string, std::string> expected;
+  for (const auto &[name, value] : it->items()) {
+    if (!value.is_string())
+      return Status::errorf("bundle '{}': manifest.json: files.\"{}\" must be a string "
+                            "\"xxh3_64:<16 hex digits>\"",
+                            origin, name.substr(0, 64));
+    expected.emplace(name, value.get<std::string>());
+  }
+  return FileSource([origin, source, expected = std::move(expected)](
+                        const std::string &name) -> Expected<std::string> {
+    auto bytes = source(name);
+    if (!bytes)
+      return bytes;
+    const auto want = expected.find(name);
+    if (want == expected.end())
+      return Status::errorf("{} is not listed in manifest.json's files (no hash to check it "
+                            "against)",
+                            name);
+    const std::string actual = fileHash(*bytes);
+    if (actual != want->second)
+      return Status::errorf("{} does not match its hash in manifest.json: expected {}, actual {} "
+                            "(the file was changed or truncated; regenerate the bundle)",
+                            name, want->second.substr(0, 40), actual);
+    return bytes;
+  });
+}
+
 Expected<Bundle> load(const std::string &origin, const FileSource &source) {
   const ManifestReader r(origin);
   auto text = source(std::string(kManifest));
@@ -550,11 +591,12 @@ Expected<Bundle> load(const std::string &origin, const FileSource &source) {
   if (kernels->size() != kKernelCount)
     return r.error("kernels", fmt::format("has {} entries; expected {} ({})", kernels->size(), kKernelCount,
                                           kernelNameList()));
+  MOBAGEN_ASSIGN_OR_RETURN(verified, verifiedSource(origin, manifest, source));
   std::map<std::string, std::string, std::less<>> files;
   files.emplace(std::string(kManifest), std::move(*text));
   std::array<BundleKernel, kKernelCount> parsed;
   for (size_t i = 0; i < kKernelCount; ++i) {
-    MOBAGEN_ASSIGN_OR_RETURN(kernel, readKernel(r, (*kernels)[i], i, source, files));
+    MOBAGEN_ASSIGN_OR_RETURN(kernel, readKernel(r, (*kernels)[i], i, verified, files));
     parsed[i] = std::move(kernel);
   }
   return Bundle::make(std::move(config), std::move(parsed), std::move(files), mobagenVersion, compiler,

@@ -125,6 +125,7 @@ struct Inst {
 
 struct Param {
   std::string name;
+  Type type = Type::None; // the declared element type (.u32, .f32, .b64 ...)
   uint32_t offset = 0, size = 0;
   bool isReturn = false; // a .func's return parameter
 };

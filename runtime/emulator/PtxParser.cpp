@@ -250,6 +250,7 @@ Status Parser::parseParam() {
   const uint32_t line = peek().line;
   MOBAGEN_RETURN_IF_ERROR(expect(".param"));
   uint32_t align = 0, elem = 0;
+  Type elemType = Type::None;
   while (peek().kind == TokKind::Ident && peek().text[0] == '.') {
     const Token &m = next();
     if (m.is(".align")) {
@@ -264,12 +265,14 @@ Status Parser::parseParam() {
       if (type == Type::None)
         return error(m.line, "unexpected '{}' in a .param declaration", m.text);
       elem = typeBytes(type);
+      elemType = type;
     }
   }
   if (peek().kind != TokKind::Ident)
     return error(line, "expected a parameter name but found '{}'", peek().text);
   Param p;
   p.name = std::string(next().text);
+  p.type = elemType;
   bool unsized = false;
   auto count = parseArrayDims(line, unsized);
   if (!count)

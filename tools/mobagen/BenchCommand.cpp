@@ -22,6 +22,7 @@
 #include "runtime/emulator/Emulator.h"
 #include "runtime/support/FloatFormats.h"
 #include "tools/mobagen/Commands.h"
+#include "tools/mobagen/OutputSet.h"
 #include "tools/mobagen/TuneContext.h"
 
 namespace mobagen::cli {
@@ -267,6 +268,11 @@ int benchCommand(const BenchOptions &o) {
     fmt::print(stderr, "mobagen bench: error: {}\n", s.message());
     return kExitFailure;
   };
+  // --json is checked before any work (a directory or unwritable parent fails now).
+  OutputSet jsonOutput;
+  if (!o.json.empty())
+    if (Status s = jsonOutput.addOutput(o.json, "--json"); !s)
+      return fail(s);
   if (o.batch < 1 || o.repetitions < 1 || o.warmup < 0)
     return fail(Status::errorf("--batch {}, --warmup {}, --repetitions {}: need >= 1, >= 0, >= 1", o.batch,
                                o.warmup, o.repetitions));
@@ -376,11 +382,14 @@ int benchCommand(const BenchOptions &o) {
   else
     fmt::print("vs_dense: the time of the dense flash-attention kernel ({}) over the MoBA forward's.\n", o.densePtx);
   if (!o.json.empty()) {
-    std::ofstream out(o.json, std::ios::trunc);
-    out << json.dump(2) << "\n";
-    out.close();
-    if (!out)
-      return fail(Status::errorf("--json {}: cannot write", o.json));
+    const std::string text = json.dump(2) + "\n";
+    if (Status s = jsonOutput.stage(o.json, [&text](const std::string &temp) {
+          return writeFileSynced(temp, text);
+        });
+        !s)
+      return fail(s);
+    if (Status s = jsonOutput.publish(); !s)
+      return fail(s);
   }
   return kExitOk;
 }

@@ -19,6 +19,8 @@
 
 #include "tools/mobagen/Commands.h"
 #include "tools/mobagen/InProcessBundle.h"
+#include "tools/mobagen/OutputSet.h"
+#include "tools/mobagen/ScaleOption.h"
 
 namespace mobagen::cli {
 namespace {
@@ -35,15 +37,6 @@ struct GenerateOptions {
   unsigned optLevel = 3;
   std::string outputDir = "mobagen-bundle";
 };
-
-Status writeFile(const std::filesystem::path &path, const std::string &bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  out.close();
-  if (!out)
-    return Status::errorf("{}: cannot write", path.string());
-  return Status::success();
-}
 
 /// A C identifier that is not a C or C++ keyword (the header's names start with it).
 Status checkHeaderName(const std::string &name) {
@@ -118,8 +111,14 @@ int generateCommand(GenerateOptions o) {
     if (Status s = checkHeaderName(o.header); !s)
       return fail(s);
   o.config.dtype = *parseDType(o.dtype);
-  if (o.haveScale)
+  if (o.haveScale) {
+    if (Status s = checkScaleOption(o.scale); !s)
+      return fail(s);
     o.config.scale = o.scale;
+  }
+  // The destination is checked before the (long) generation.
+  if (Status s = checkBundleDestination(o.outputDir); !s)
+    return fail(s);
   auto files = generateBundle(
       o.config, {.allVariants = o.variants == "all",
                  .cubin = o.cubin,
@@ -130,18 +129,14 @@ int generateCommand(GenerateOptions o) {
   const auto &c = o.config;
   const size_t variantCount = bundleVariantCount(*files);
 
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  fs::create_directories(o.outputDir, ec);
-  if (ec)
-    return fail(Status::errorf("cannot create output directory '{}': {}", o.outputDir,
-                               ec.message()));
-  const fs::path dir(o.outputDir);
-  if (Status s = writeBundle(*files, dir); !s)
-    return fail(s);
+  // The bundle (and the header) go into a temporary directory beside the
+  // destination and replace it whole: a failed or killed generate leaves the
+  // previous bundle, never a mix.
+  BundleFiles published = *files;
   if (!o.header.empty())
-    if (Status s = writeFile(dir / (o.header + ".h"), embeddingHeader(o.header, *files)); !s)
-      return fail(s);
+    published.emplace_back(o.header + ".h", embeddingHeader(o.header, *files));
+  if (Status s = publishDirectory(o.outputDir, published); !s)
+    return fail(s);
   fmt::print("mobagen generate: wrote manifest.json and {} kernel variant(s){}{} to {}\n",
              variantCount, o.cubin ? fmt::format(" with {} cubins", c.target) : "",
              o.header.empty() ? "" : fmt::format(", {}.h", o.header), o.outputDir);
@@ -174,7 +169,7 @@ std::function<int()> addGenerateCommand(CLI::App &app) {
       ->capture_default_str();
   gen->add_option("--target", o.config.target, "GPU architecture: sm_80, sm_90, sm_90a")
       ->capture_default_str();
-  gen->add_option("--scale", o.scale, "Softmax scale (default 1/sqrt(D))")
+  gen->add_option("--scale", o.scale, kScaleHelp)
       ->each([&o](const std::string &) { o.haveScale = true; });
   gen->add_option("--variants", o.variants,
                   "Tuning variants per kernel: all (the tuning space) or default")

@@ -1,5 +1,6 @@
 //===- InProcessBundle.cpp - Bundle format 3: manifest, PTX and cubins -------===//
 #include "tools/mobagen/InProcessBundle.h"
+#include "runtime/bundle/FileHash.h"
 
 #include <fstream>
 
@@ -109,6 +110,11 @@ Expected<BundleFiles> generateBundle(const compiler::MobaKernelConfig &config, c
     }
     manifest["kernels"].push_back(std::move(kernel));
   }
+  // Every other file's content hash, checked by the runtime when it reads the
+  // file (docs/bundle.md, "File hashes"): a changed or truncated PTX is refused.
+  manifest["files"] = nlohmann::json::object();
+  for (const auto &[name, bytes] : files)
+    manifest["files"][name] = bundle::fileHash(bytes);
   files.insert(files.begin(), {"manifest.json", manifest.dump(2) + "\n"});
   return files;
 }

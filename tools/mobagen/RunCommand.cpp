@@ -11,6 +11,8 @@
 #include "tools/mobagen/Commands.h"
 #include "tools/mobagen/ApiRun.h"
 #include "tools/mobagen/MobaInputs.h"
+#include "tools/mobagen/OutputSet.h"
+#include "tools/mobagen/ScaleOption.h"
 #ifdef MOBAGEN_HAVE_COMPILER
 #include "tools/mobagen/InProcessBundle.h"
 #endif
@@ -86,13 +88,25 @@ Outputs:
   selected.npy [total_q, Hq, top_k]   int32 selected block indices per row and head,
                                       ascending, -1 in unused slots)";
 
+std::string outputPath(const RunOptions &o, const char *name) {
+  return (std::filesystem::path(o.outputDir) / name).string();
+}
+
+/// The three outputs, checked against each other and the inputs before any work.
+Status checkOutputs(const RunOptions &o, OutputSet &set) {
+  for (const std::string *in : {&o.inputs.q, &o.inputs.k, &o.inputs.v, &o.cuSeqlensQ,
+                                &o.cuSeqlensK})
+    if (!in->empty())
+      set.addInput(*in);
+  for (const char *name : {"out.npy", "lse.npy", "selected.npy"})
+    MOBAGEN_RETURN_IF_ERROR(set.addOutput(outputPath(o, name), "--output-dir"));
+  return Status::success();
+}
+
+/// Writes all three to temporaries, then renames them into place together
+/// (OutputSet): a failure leaves the previous set untouched.
 Status writeOutputs(const RunOptions &o, const reference::AttentionShape &s,
-                    const reference::MobaOutput &result, DType dtype) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  fs::create_directories(o.outputDir, ec);
-  if (ec)
-    return Status::errorf("cannot create output directory '{}': {}", o.outputDir, ec.message());
+                    const reference::MobaOutput &result, DType dtype, OutputSet &set) {
   const std::vector<int64_t> outShape{s.totalQ, s.numQHeads, s.headDim};
   const std::vector<int64_t> lseShape{s.numQHeads, s.totalQ};
   const auto &out = result.attention.out;
@@ -116,13 +130,15 @@ Status writeOutputs(const RunOptions &o, const reference::AttentionShape &s,
     }
     lseArray = makeNpy(lseShape, std::vector<float>(lse.begin(), lse.end()));
   }
-  const auto path = [&](const char *name) { return (fs::path(o.outputDir) / name).string(); };
-  MOBAGEN_RETURN_IF_ERROR(writeNpy(path("out.npy"), outArray));
-  MOBAGEN_RETURN_IF_ERROR(writeNpy(path("lse.npy"), lseArray));
-  MOBAGEN_RETURN_IF_ERROR(writeNpy(
-      path("selected.npy"),
-      makeNpy({s.totalQ, s.numQHeads, result.selection.slots}, result.selection.blocks)));
-  return Status::success();
+  const NpyArray selectedArray =
+      makeNpy({s.totalQ, s.numQHeads, result.selection.slots}, result.selection.blocks);
+  const std::pair<const char *, const NpyArray *> files[] = {
+      {"out.npy", &outArray}, {"lse.npy", &lseArray}, {"selected.npy", &selectedArray}};
+  for (const auto &[name, array] : files)
+    MOBAGEN_RETURN_IF_ERROR(set.stage(outputPath(o, name), [array](const std::string &temp) {
+      return writeNpy(temp, *array);
+    }));
+  return set.publish();
 }
 
 int runCommand(RunOptions o) {
@@ -135,6 +151,17 @@ int runCommand(RunOptions o) {
     o.inputs.cuSeqlensQ = o.cuSeqlensQ;
   if (!o.cuSeqlensK.empty())
     o.inputs.cuSeqlensK = o.cuSeqlensK;
+  if (o.haveScale)
+    if (Status valid = checkScaleOption(o.scale); !valid)
+      return fail(valid);
+  if (o.outDtype == "float64" && o.device != "reference")
+    return fail(Status::errorf("--out-dtype float64 holds unrounded values, which only the "
+                               "reference has; the {} returns values of --dtype (use float32 "
+                               "or bits)",
+                               o.device));
+  OutputSet outputSet;
+  if (Status valid = checkOutputs(o, outputSet); !valid)
+    return fail(valid);
 
   auto inputs = loadMobaInputs(o.inputs, dtype);
   if (!inputs)
@@ -155,7 +182,11 @@ int runCommand(RunOptions o) {
     const size_t eq = v.find('=');
     if (eq == std::string::npos || eq == 0 || eq + 1 == v.size())
       return fail(Status::errorf("--variant '{}' is not KERNEL=ID (e.g. gate_topk=m16w4)", v));
-    variants[v.substr(0, eq)] = v.substr(eq + 1);
+    const std::string kernel = v.substr(0, eq);
+    if (auto [it, added] = variants.emplace(kernel, v.substr(eq + 1)); !added)
+      return fail(Status::errorf("--variant '{}': kernel {} already has --variant {}={}; give "
+                                 "one variant per kernel",
+                                 v, kernel, kernel, it->second));
   }
   if (!variants.empty() && o.device == "reference")
     return fail(Status::error("--variant picks a kernel variant; use it with --device emulator or cuda"));
@@ -180,7 +211,7 @@ int runCommand(RunOptions o) {
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const auto &s = inputs->shape;
-  if (Status written = writeOutputs(o, s, *result, dtype); !written)
+  if (Status written = writeOutputs(o, s, *result, dtype, outputSet); !written)
     return fail(written);
 
   fmt::print("mobagen run: device {}: {} sequence(s), total_q {}, total_k {}, Hq {}, Hkv {}, "
@@ -236,7 +267,7 @@ std::function<int()> addRunCommand(CLI::App &app) {
       ->capture_default_str();
   run->add_flag("--causal,!--non-causal", o.causal,
                 "Causal (default; queries bottom-right aligned) or non-causal selection");
-  run->add_option("--scale", o.scale, "Softmax scale (default 1/sqrt(D))")
+  run->add_option("--scale", o.scale, kScaleHelp)
       ->each([&o](const std::string &) { o.haveScale = true; });
   run->add_option("--dtype", o.dtype, "Element type of q, k, v and out")
       ->check(CLI::IsMember({"bf16", "fp16"}))
@@ -260,7 +291,8 @@ std::function<int()> addRunCommand(CLI::App &app) {
       ->capture_default_str();
   run->add_option("--out-dtype", o.outDtype,
                   "How out.npy stores values: float32 (values of --dtype), bits (uint16 "
-                  "bit patterns of --dtype), float64 (unrounded; reference only)")
+                  "bit patterns of --dtype), float64 (unrounded; --device reference only, "
+                  "refused for emulator and cuda)")
       ->check(CLI::IsMember({"float32", "bits", "float64"}))
       ->capture_default_str();
   return [options] { return runCommand(*options); };

@@ -104,6 +104,21 @@ int tuneCommand(const TuneOptions &o) {
   }
   const bool allCached = std::all_of(chosen.begin(), chosen.end(),
                                      [](const tune::TuningChoice &c) { return c.variant.empty() || c.fromCache; });
+  // A choice that could not be stored is lost for the next run: say how many and fail.
+  size_t measured = 0, unstored = 0;
+  for (const tune::TuningChoice &c : chosen)
+    if (!c.variant.empty() && !c.fromCache) {
+      ++measured;
+      if (c.cacheNote.find("choice not stored") != std::string::npos)
+        ++unstored;
+    }
+  if (unstored > 0) {
+    std::fflush(stdout); // the notes above come first
+    fmt::print(stderr, "mobagen tune: error: {} of {} choices were not stored in {} (see the notes "
+               "above)\n",
+               unstored, measured, cacheDir);
+    return kExitFailure;
+  }
   fmt::print("mobagen tune: choices {} {}\n", allCached ? "read from" : "stored in", cacheDir);
   return kExitOk;
 }

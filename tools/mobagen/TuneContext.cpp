@@ -5,6 +5,7 @@
 
 #include "runtime/cache/DiskCache.h"
 #include "runtime/device/OpenDevice.h"
+#include "tools/mobagen/ScaleOption.h"
 #ifdef MOBAGEN_HAVE_COMPILER
 #include "tools/mobagen/InProcessBundle.h"
 #endif
@@ -23,7 +24,7 @@ void addContextFlags(CLI::App &c, ContextFlags &o) {
   c.add_flag("--causal,!--non-causal", o.causal, "Causal (default) or non-causal");
   c.add_option("--dtype", o.dtype, "Element type")->check(CLI::IsMember({"bf16", "fp16"}))->capture_default_str();
   c.add_option("--target", o.target, "GPU architecture: sm_80, sm_90, sm_90a")->capture_default_str();
-  c.add_option("--scale", o.scale, "Softmax scale (default 1/sqrt(D))")->each([&o](const std::string &) {
+  c.add_option("--scale", o.scale, kScaleHelp)->each([&o](const std::string &) {
     o.haveScale = true;
   });
   c.add_option("--device", o.device, "auto (a CUDA GPU if usable, else the emulator), cuda or emulator")
@@ -63,6 +64,8 @@ Expected<bundle::Bundle> loadBundle(const ContextFlags &o) {
 } // namespace
 
 Expected<std::unique_ptr<api::Context>> openContext(const ContextFlags &o, std::string &cacheDirUsed) {
+  if (o.haveScale)
+    MOBAGEN_RETURN_IF_ERROR(checkScaleOption(o.scale));
   auto choice = device::parseDeviceChoice(o.device);
   if (!choice)
     return choice.status();

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "runtime/emulator/PtxModule.h"
+#include "runtime/support/Status.h"
 
 namespace mobagen::emu {
 
@@ -36,7 +37,8 @@ struct Counters {
   }
   void add(const Counters &o);
   /// Every count times `weight`, except executedCtas: one CTA standing for `weight`.
-  void scale(uint64_t weight);
+  /// Fails, naming the limit, if a product passes 64 bits.
+  Status scale(uint64_t weight);
   /// Every count but executedCtas halved, rounding up (undoes a doubled weight).
   void halve();
   /// A multi-line human-readable summary.

@@ -9,6 +9,7 @@
 #include "runtime/emulator/CtaSampling.h"
 #include "runtime/emulator/Interpreter.h"
 #include "runtime/emulator/PtxParser.h"
+#include "runtime/support/CheckedMath.h"
 
 namespace mobagen::emu {
 
@@ -191,7 +192,10 @@ Status EmulatorDevice::enqueue(device::ModuleId moduleId, std::string_view kerne
       CtaRunner cta(ctx, plan[c].id);
       Status s = cta.run();
       Counters scaled = cta.counters();
-      scaled.scale(plan[c].doubleWeight);
+      if (s)
+        s = scaled.scale(plan[c].doubleWeight).withContext(
+            fmt::format("launch of '{}', CTA ({},{},{}) standing for {}/2 CTAs: ", kernel->name, plan[c].id.x,
+                        plan[c].id.y, plan[c].id.z, plan[c].doubleWeight));
       scaled.executedCtas = 1;
       mine.add(scaled);
       if (!s) {
@@ -252,12 +256,18 @@ void Counters::halve() {
     *v = (*v + 1) / 2;
 }
 
-void Counters::scale(uint64_t weight) {
+Status Counters::scale(uint64_t weight) {
+  std::vector<uint64_t *> fields{&threadInstructions, &tensorCoreFlops, &globalBytesRead, &globalBytesWritten,
+                                 &sharedBytesRead, &sharedBytesWritten, &sharedBankConflicts, &sharedAccesses, &ctas};
   for (uint64_t &v : warpInstructions)
-    v *= weight;
-  for (uint64_t *v : {&threadInstructions, &tensorCoreFlops, &globalBytesRead, &globalBytesWritten, &sharedBytesRead,
-                      &sharedBytesWritten, &sharedBankConflicts, &sharedAccesses, &ctas})
-    *v *= weight;
+    fields.push_back(&v);
+  for (uint64_t *v : fields) {
+    auto scaled = checkedMul<uint64_t>(*v, weight, "a sampled CTA's count times its weight");
+    if (!scaled)
+      return scaled.status();
+    *v = *scaled;
+  }
+  return Status::success();
 }
 
 std::string Counters::format() const {

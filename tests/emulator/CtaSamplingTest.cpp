@@ -11,6 +11,7 @@
 
 #include <gtest/gtest.h>
 
+#include "runtime/emulator/Counters.h"
 #include "runtime/emulator/CtaSampling.h"
 
 namespace mobagen::emu {
@@ -67,6 +68,23 @@ TEST(CtaSampling, DeterministicForASeedAndDrawnAgainForAnother) {
   };
   EXPECT_EQ(xs(5), xs(5));
   EXPECT_NE(xs(5), xs(6));
+}
+
+TEST(CtaSampling, AWeightThatOverflowsACountIsAnError) {
+  Counters c;
+  c.tensorCoreFlops = uint64_t(1) << 40;
+  const Status s = c.scale(uint64_t(1) << 30);
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.message(), "a sampled CTA's count times its weight: 1099511627776 x 1073741824 overflows the 64-bit "
+                         "limit 18446744073709551615");
+  Counters ok;
+  ok.tensorCoreFlops = 3;
+  ok.ctas = ok.executedCtas = 1;
+  ASSERT_TRUE(ok.scale(4));
+  EXPECT_EQ(ok.tensorCoreFlops, 12u);
+  EXPECT_EQ(ok.ctas, 4u);
+  EXPECT_EQ(ok.executedCtas, 1u) << "the CTAs that ran are not scaled";
+  EXPECT_TRUE(ok.sampled());
 }
 
 } // namespace

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "runtime/emulator/PtxModule.h"
+#include "runtime/support/Status.h"
 
 namespace mobagen::emu {
 
@@ -20,7 +21,13 @@ struct Counters {
   /// conflict-free access), summed over warp-level accesses.
   uint64_t sharedBankConflicts = 0;
   uint64_t sharedAccesses = 0; // warp-level shared memory instructions
+  /// The grid's CTAs. In sampled mode (EmulatorOptions::sampleCtas) every other
+  /// field is the estimate for the whole grid, and executedCtas < ctas says so.
   uint64_t ctas = 0;
+  /// The CTAs that actually ran (== ctas for a full launch).
+  uint64_t executedCtas = 0;
+
+  bool sampled() const { return executedCtas < ctas; }
 
   uint64_t totalWarpInstructions() const {
     uint64_t n = 0;
@@ -29,6 +36,11 @@ struct Counters {
     return n;
   }
   void add(const Counters &o);
+  /// Every count times `weight`, except executedCtas: one CTA standing for `weight`.
+  /// Fails, naming the limit, if a product passes 64 bits.
+  Status scale(uint64_t weight);
+  /// Every count but executedCtas halved, rounding up (undoes a doubled weight).
+  void halve();
   /// A multi-line human-readable summary.
   std::string format() const;
 };

@@ -1,12 +1,15 @@
 //===- Emulator.cpp - Device calls and CTA-parallel launches ---------------===//
 #include "runtime/emulator/Emulator.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <thread>
 
+#include "runtime/emulator/CtaSampling.h"
 #include "runtime/emulator/Interpreter.h"
 #include "runtime/emulator/PtxParser.h"
+#include "runtime/support/CheckedMath.h"
 
 namespace mobagen::emu {
 
@@ -93,9 +96,11 @@ Expected<device::Measurement> EmulatorDevice::measure(const std::function<Status
     // Summed afresh for each repetition: the difference of two running totals
     // would round differently as the total grows, and equal work must cost equal.
     repetitionMicroseconds_ = 0;
+    repetitionCtas_ = {};
     MOBAGEN_RETURN_IF_ERROR(work());
     if (i >= warmup)
       m.samples.push_back(repetitionMicroseconds_);
+    measuredCtas_ = repetitionCtas_;
   }
   return m;
 }
@@ -161,11 +166,21 @@ Status EmulatorDevice::enqueue(device::ModuleId moduleId, std::string_view kerne
   ctx.dynamicSharedBytes = config.dynamicSharedBytes;
   ctx.instructionLimit = options_.instructionLimitPerCta;
   ctx.checkRaces = options_.checkRaces;
-  ctx.checkUninitialized = options_.checkUninitialized;
+  // With sampling on, any launch may read bytes a sampled launch skipped (merge
+  // reads the partials of sampled blocks): those read as zero (GlobalMemory::
+  // allocate) and are not faults. The counters stay real because the kernels
+  // kept out of sampledKernels (selection, routing) run in full.
+  ctx.checkUninitialized = options_.checkUninitialized && options_.sampleCtas == 0;
   std::atomic<bool> abort{false};
   ctx.abort = &abort;
 
-  const uint64_t numCtas = config.grid.count();
+  const bool sample =
+      options_.sampleCtas > 0 && config.grid.count() > options_.sampleCtas &&
+      (options_.sampledKernels.empty() ||
+       std::any_of(options_.sampledKernels.begin(), options_.sampledKernels.end(),
+                   [&](const std::string &prefix) { return kernel->name.starts_with(prefix); }));
+  const std::vector<SampledCta> plan = planCtaSample(ctx.grid, sample ? options_.sampleCtas : 0, options_.sampleSeed);
+  const uint64_t numCtas = plan.size();
   unsigned workers = options_.threads ? options_.threads : std::max(1u, std::thread::hardware_concurrency());
   workers = unsigned(std::min<uint64_t>(workers, numCtas));
   std::atomic<uint64_t> nextCta{0};
@@ -180,11 +195,15 @@ Status EmulatorDevice::enqueue(device::ModuleId moduleId, std::string_view kerne
       const uint64_t c = nextCta.fetch_add(1);
       if (c >= numCtas)
         break;
-      const Dim id{uint32_t(c % config.grid.x), uint32_t(c / config.grid.x % config.grid.y),
-                   uint32_t(c / (uint64_t(config.grid.x) * config.grid.y))};
-      CtaRunner cta(ctx, id);
+      CtaRunner cta(ctx, plan[c].id);
       Status s = cta.run();
-      mine.add(cta.counters());
+      Counters scaled = cta.counters();
+      if (s)
+        s = scaled.scale(plan[c].doubleWeight).withContext(
+            fmt::format("launch of '{}', CTA ({},{},{}) standing for {}/2 CTAs: ", kernel->name, plan[c].id.x,
+                        plan[c].id.y, plan[c].id.z, plan[c].doubleWeight));
+      scaled.executedCtas = 1;
+      mine.add(scaled);
       if (!s) {
         std::lock_guard lock(mutex);
         // Report the lowest failing CTA, so a fault reproduces the same way.
@@ -207,7 +226,10 @@ Status EmulatorDevice::enqueue(device::ModuleId moduleId, std::string_view kerne
     for (std::thread &t : pool)
       t.join();
   }
+  total.halve(); // the weights were doubled (CtaSampling.h)
   counters_ = total;
+  repetitionCtas_.executed += counters_.executedCtas;
+  repetitionCtas_.grid += counters_.ctas;
   if (failure) {
     const double cost = emu::modeledMicroseconds(counters_, costModel_);
     modeledMicroseconds_ += cost;
@@ -228,10 +250,37 @@ void Counters::add(const Counters &o) {
   sharedBankConflicts += o.sharedBankConflicts;
   sharedAccesses += o.sharedAccesses;
   ctas += o.ctas;
+  executedCtas += o.executedCtas;
+}
+
+void Counters::halve() {
+  // Round half up: a full launch has only even counts here, so it is exact.
+  for (uint64_t &v : warpInstructions)
+    v = (v + 1) / 2;
+  for (uint64_t *v : {&threadInstructions, &tensorCoreFlops, &globalBytesRead, &globalBytesWritten, &sharedBytesRead,
+                      &sharedBytesWritten, &sharedBankConflicts, &sharedAccesses, &ctas})
+    *v = (*v + 1) / 2;
+}
+
+Status Counters::scale(uint64_t weight) {
+  std::vector<uint64_t *> fields{&threadInstructions, &tensorCoreFlops, &globalBytesRead, &globalBytesWritten,
+                                 &sharedBytesRead, &sharedBytesWritten, &sharedBankConflicts, &sharedAccesses, &ctas};
+  for (uint64_t &v : warpInstructions)
+    fields.push_back(&v);
+  for (uint64_t *v : fields) {
+    auto scaled = checkedMul<uint64_t>(*v, weight, "a sampled CTA's count times its weight");
+    if (!scaled)
+      return scaled.status();
+    *v = *scaled;
+  }
+  return Status::success();
 }
 
 std::string Counters::format() const {
-  std::string s = fmt::format("ctas: {}\nwarp instructions: {}\nthread instructions: {}\n", ctas,
+  std::string s = sampled() ? fmt::format("sampled: {} of {} CTAs ran; the counts are scaled to the grid\n",
+                                          executedCtas, ctas)
+                            : std::string();
+  s += fmt::format("ctas: {}\nwarp instructions: {}\nthread instructions: {}\n", ctas,
                               totalWarpInstructions(), threadInstructions);
   for (size_t i = 0; i < warpInstructions.size(); ++i)
     s += fmt::format("  {}: {}\n", opClassName(OpClass(i)), warpInstructions[i]);

@@ -17,6 +17,7 @@
 
 #include <memory>
 #include <mutex>
+#include <string>
 #include <vector>
 
 #include "runtime/device/Device.h"
@@ -40,6 +41,26 @@ struct EmulatorOptions {
   /// Static (.shared) memory per kernel: ptxas refuses more than 48 KiB ("uses too
   /// much shared data"); larger buffers must be dynamic.
   uint32_t maxStaticSharedBytes = 49152;
+  /// Sampled mode, for counters and the cost model only (CtaSampling.h): a launch
+  /// of a kernel matched by sampledKernels whose grid has more CTAs than this runs
+  /// about this many (at least one per y/z slice) and scales the counters to the
+  /// grid; 0 = every CTA runs. Outputs are then only partly written, so a device
+  /// with sampling on never checks uninitialized reads (any launch may read what a
+  /// sampled one skipped; never-written memory reads as zero) and its results must
+  /// not be compared against a reference (`mobagen run --check` never sets it).
+  uint64_t sampleCtas = 0;
+  /// Entry-name prefixes of the kernels that may be sampled; empty = every kernel.
+  /// Kernels whose outputs steer later work (the selection, the routing) should
+  /// stay out, so what the sampled kernels read is the real data.
+  std::vector<std::string> sampledKernels;
+  /// Seeds the CTA each stratum runs.
+  uint64_t sampleSeed = 1;
+};
+
+/// CTAs run and CTAs of the grids, summed over launches.
+struct CtaTally {
+  uint64_t executed = 0, grid = 0;
+  bool sampled() const { return executed < grid; }
 };
 
 class EmulatorDevice final : public device::Device {
@@ -68,6 +89,8 @@ public:
   const Counters &counters() const { return counters_; }
   /// The cost model's microseconds summed over every successful launch so far.
   double modeledMicroseconds() const { return modeledMicroseconds_; }
+  /// The CTAs of the launches of the last measure() repetition (run, of the grids).
+  CtaTally measuredCtas() const { return measuredCtas_; }
   const Module *module(device::ModuleId id) const;
   EmulatorOptions &options() { return options_; }
 
@@ -82,6 +105,7 @@ private:
   CostModelParams costModel_;
   double modeledMicroseconds_ = 0;
   double repetitionMicroseconds_ = 0; // the cost of the launches since measure() last reset it
+  CtaTally repetitionCtas_, measuredCtas_;
 };
 
 } // namespace mobagen::emu

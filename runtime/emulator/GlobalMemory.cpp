@@ -56,8 +56,9 @@ Expected<uint64_t> GlobalMemory::allocate(uint64_t bytes) {
     return Status::errorf("out of host memory allocating {} bytes", bytes);
   std::memset(a.init.get(), 0, bytes);
   // Bytes a kernel never writes read back as zero (copyToHost of an out: buffer
-  // saves them), never as stale host heap; reading them in a kernel is still a
-  // fault through `init`.
+  // saves them), never as stale host heap. Reading them in a kernel is a fault
+  // through `init`, except in sampled mode, where the check is off and they read
+  // as zero.
   std::memset(a.data.get(), 0, bytes);
   next_ += (bytes + 255) / 256 * 256 + kGuardGap;
   allocations_.push_back(std::move(a)); // bases only grow: stays sorted

@@ -208,6 +208,7 @@ Status CtaRunner::run() {
     }
   }
   counters_.ctas = 1;
+  counters_.executedCtas = 1;
   return Status::success();
 }
 

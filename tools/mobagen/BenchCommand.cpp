@@ -39,7 +39,35 @@ struct BenchOptions {
   int64_t denseBlockM = 64;
   int64_t denseWarps = 4;
   bool counters = false;
+  uint64_t sampleCtas = 0; ///< --sample-ctas: the emulator's sampled mode (0: off)
 };
+
+/// The kernels sampled with --sample-ctas: the attention, whose cost grows with the
+/// sequence. pool_keys, gate_topk and the routing run in full, so the selection and
+/// routes the sampled kernels read are the real ones (docs/emulator.md).
+const std::vector<std::string> kSampledKernels = {"sparse_attention_blocks", "sparse_attention_merge",
+                                                  "flash_attention_fwd"};
+
+/// "" for a full run, else " sampled (N of M CTAs)".
+std::string sampledNote(const std::optional<emu::CtaTally> &t) {
+  return t && t->sampled() ? fmt::format(" sampled ({} of {} CTAs)", t->executed, t->grid) : std::string();
+}
+
+nlohmann::json sampledJson(const std::optional<emu::CtaTally> &t) {
+  if (!t)
+    return {{"sampled", false}};
+  return {{"sampled", t->sampled()},
+          {"executed_ctas", t->executed},
+          {"grid_ctas", t->grid},
+          {"sample_fraction", t->grid ? double(t->executed) / double(t->grid) : 1.0}};
+}
+
+/// The emulator's CTA tally of the last measure(), when the device is the emulator.
+std::optional<emu::CtaTally> measuredCtas(device::Device &device) {
+  if (auto *emulator = dynamic_cast<emu::EmulatorDevice *>(&device))
+    return emulator->measuredCtas();
+  return std::nullopt;
+}
 
 /// The dense flash-attention kernel, loaded on the bench's device.
 struct DenseKernel {
@@ -55,6 +83,7 @@ struct Row {
   std::string unit;
   double usefulFlops = 0;
   std::optional<double> denseMedian; ///< the dense kernel's, same unit
+  std::optional<emu::CtaTally> ctas, denseCtas; ///< on the emulator: CTAs run of the grids'
   /// With --counters: each kernel's emulator counters, in launch order.
   std::vector<emu::Counters> counters;
   double minimumBytes = 0; ///< q, k, v read once; out and lse written once
@@ -110,8 +139,10 @@ double usefulFlops(const mobagen_config &c, const UniformBatch &b, const std::ve
 
 /// The median cost of flash_attention_fwd(q, k, v, out, lse, cu_seqlens_q,
 /// cu_seqlens_k, total_q) over the forward's buffers; grid [ceil(max Lq / block_m), Hq, B].
-Expected<double> timeDense(device::Device &device, const DenseKernel &dense, const mobagen_config &c,
-                           const mobagen_shape &s, const launch::ForwardBuffers &b, const BenchOptions &o) {
+Expected<std::pair<double, std::optional<emu::CtaTally>>> timeDense(device::Device &device, const DenseKernel &dense,
+                                                                   const mobagen_config &c, const mobagen_shape &s,
+                                                                   const launch::ForwardBuffers &b,
+                                                                   const BenchOptions &o) {
   device::LaunchConfig launch;
   launch.grid = {uint32_t((s.max_seqlen_q + dense.blockM - 1) / dense.blockM), uint32_t(c.num_q_heads),
                  uint32_t(s.batch)};
@@ -123,11 +154,12 @@ Expected<double> timeDense(device::Device &device, const DenseKernel &dense, con
   if (!m)
     return m.status().withContext("dense attention (--dense-ptx): ");
   MOBAGEN_RETURN_IF_ERROR(device.synchronize(0));
-  return tune::medianOf(m->samples);
+  return std::pair{tune::medianOf(m->samples), measuredCtas(device)};
 }
 
 Expected<Row> benchOne(api::Context &ctx, const UniformBatch &batch, const BenchOptions &o,
-                       const std::optional<DenseKernel> &dense, std::optional<double> &denseMedian) {
+                       const std::optional<DenseKernel> &dense, std::optional<double> &denseMedian,
+                       std::optional<emu::CtaTally> &denseCtas) {
   const mobagen_config c = ctx.config();
   const mobagen_shape &s = batch.shape;
   device::Device &device = ctx.device();
@@ -171,6 +203,7 @@ Expected<Row> benchOne(api::Context &ctx, const UniformBatch &batch, const Bench
     return Status::error(st.message);
   MOBAGEN_RETURN_IF_ERROR(device.synchronize(0));
   row.median = tune::medianOf(m.samples);
+  row.ctas = measuredCtas(device);
   row.unit = m.unit;
   row.choice = ctx.choiceFor({s.batch, s.total_q, s.total_k, s.max_seqlen_q, s.max_seqlen_k});
   auto layout = launch::workspaceLayout(ctx.bundle().config(),
@@ -205,9 +238,11 @@ Expected<Row> benchOne(api::Context &ctx, const UniformBatch &batch, const Bench
     auto d = timeDense(device, *dense, c, s, b, o);
     if (!d)
       return d.status();
-    denseMedian = *d;
+    denseMedian = d->first;
+    denseCtas = d->second;
   }
   row.denseMedian = denseMedian;
+  row.denseCtas = denseCtas;
   return row;
 }
 
@@ -231,8 +266,9 @@ void printCounters(const api::Context &ctx, const Row &r, nlohmann::json &jsonRo
   for (size_t k = 0; k < r.counters.size(); ++k) {
     const emu::Counters &c = r.counters[k];
     total.add(c);
-    fmt::print("  {:<24} {:>14} {:>14} {:>14} {:>12} {:>10}\n", bundle::kKernelNames[k], c.totalWarpInstructions(),
-               c.tensorCoreFlops, c.globalBytesRead, c.globalBytesWritten, c.sharedBankConflicts);
+    const std::optional<emu::CtaTally> tally = emu::CtaTally{c.executedCtas, c.ctas};
+    fmt::print("  {:<24} {:>14} {:>14} {:>14} {:>12} {:>10}{}\n", bundle::kKernelNames[k], c.totalWarpInstructions(),
+               c.tensorCoreFlops, c.globalBytesRead, c.globalBytesWritten, c.sharedBankConflicts, sampledNote(tally));
     kernels[std::string(bundle::kKernelNames[k])] = {{"warp_instructions", c.totalWarpInstructions()},
                                                       {"tensor_core_flops", c.tensorCoreFlops},
                                                       {"global_bytes_read", c.globalBytesRead},
@@ -240,6 +276,7 @@ void printCounters(const api::Context &ctx, const Row &r, nlohmann::json &jsonRo
                                                       {"shared_bytes_read", c.sharedBytesRead},
                                                       {"shared_bytes_written", c.sharedBytesWritten},
                                                       {"shared_bank_conflicts", c.sharedBankConflicts}};
+    kernels[std::string(bundle::kKernelNames[k])].update(sampledJson(tally));
   }
   // The attention's tensor-core work: the routed blocks and the current block (the
   // gate's split-precision scores and the routing's prefix-sum dot are reported apart).
@@ -285,6 +322,14 @@ int benchCommand(const BenchOptions &o) {
     return fail(context.status());
   api::Context &ctx = **context;
   ctx.setVariantSelector(api::makeCachedChoiceSelector());
+  if (o.sampleCtas) {
+    auto *emulator = dynamic_cast<emu::EmulatorDevice *>(&ctx.device());
+    if (!emulator)
+      return fail(Status::errorf("--sample-ctas {} needs the emulator (--device emulator); the device is {}",
+                                 o.sampleCtas, ctx.device().name()));
+    emulator->options().sampleCtas = o.sampleCtas;
+    emulator->options().sampledKernels = kSampledKernels;
+  }
   std::optional<DenseKernel> dense;
   if (!o.densePtx.empty()) {
     if (o.denseBlockM < 1 || o.denseWarps < 1 || o.denseWarps > 32)
@@ -323,6 +368,7 @@ int benchCommand(const BenchOptions &o) {
           pins.push_back({std::string(bundle::kKernelNames[k]), v.id});
     std::set<launch::VariantChoice> done;
     std::optional<double> denseMedian;
+    std::optional<emu::CtaTally> denseCtas;
     for (const auto &[kernel, id] : pins) {
       if (!kernel.empty())
         if (api::ApiStatus st = ctx.setVariant(kernel, id); !st.ok())
@@ -330,7 +376,7 @@ int benchCommand(const BenchOptions &o) {
       const auto choice = ctx.choiceFor({batch.shape.batch, batch.shape.total_q, batch.shape.total_k,
                                          batch.shape.max_seqlen_q, batch.shape.max_seqlen_k});
       if (done.insert(choice).second) {
-        auto row = benchOne(ctx, batch, o, dense, denseMedian);
+        auto row = benchOne(ctx, batch, o, dense, denseMedian, denseCtas);
         if (!row)
           return fail(row.status());
         rows.push_back(std::move(*row));
@@ -354,9 +400,13 @@ int benchCommand(const BenchOptions &o) {
     std::optional<double> speedup;
     if (r.denseMedian && r.median > 0)
       speedup = *r.denseMedian / r.median;
-    fmt::print("{:>6} {:>8} {:>8} {:<44} {:>12.4g} {:>14.0f} {:>14.4g} {:>9}\n", r.batch.shape.batch,
+    fmt::print("{:>6} {:>8} {:>8} {:<44} {:>12.4g} {:>14.0f} {:>14.4g} {:>9}{}\n", r.batch.shape.batch,
                r.batch.shape.max_seqlen_q, r.batch.shape.max_seqlen_k, variantsText(ctx, r.choice), r.median,
-               r.usefulFlops, rate, speedup ? fmt::format("{:.3g}x", *speedup) : std::string("n/a*"));
+               r.usefulFlops, rate, speedup ? fmt::format("{:.3g}x", *speedup) : std::string("n/a*"),
+               sampledNote(r.ctas));
+    if (r.denseMedian && r.denseCtas && r.denseCtas->sampled())
+      fmt::print("{:>6} {:>8} {:>8} {:<44} {:>12.4g}{}\n", "", "", "", "dense flash_attention_fwd", *r.denseMedian,
+                 sampledNote(r.denseCtas));
     nlohmann::json variants;
     for (size_t k = 0; k < bundle::kKernelCount; ++k)
       variants[std::string(bundle::kKernelNames[k])] = ctx.bundle().kernels()[k].variants[r.choice[k]].id;
@@ -371,10 +421,17 @@ int benchCommand(const BenchOptions &o) {
                     {"tflops_modeled", model},
                     {"dense_time", r.denseMedian ? nlohmann::json(*r.denseMedian) : nlohmann::json(nullptr)},
                     {"speedup_vs_dense", speedup ? nlohmann::json(*speedup) : nlohmann::json(nullptr)}});
+    json.back().update(sampledJson(r.ctas));
+    if (r.denseMedian)
+      json.back()["dense_sampling"] = sampledJson(r.denseCtas);
   }
   if (o.counters) // json holds one row per entry of rows, in the same order
     for (size_t i = 0; i < rows.size(); ++i)
       printCounters(ctx, rows[i], json[i]);
+  if (o.sampleCtas)
+    fmt::print("sampled: the emulator ran a stratified subset of the attention kernels' CTAs and scaled the counters "
+               "to the grid (--sample-ctas {}; docs/emulator.md); the outputs are not checkable.\n",
+               o.sampleCtas);
   if (model)
     fmt::print("model-us and model-TFLOP/s come from the emulator's cost model (docs/tuning.md), not a clock.\n");
   if (!dense)
@@ -427,6 +484,11 @@ std::function<int()> addBenchCommand(CLI::App &app) {
   bench->add_flag("--counters", o.counters,
                   "On the emulator: run each kernel once more and print what it executed (tensor-core FLOPs, "
                   "global bytes, bank conflicts), the MMA work efficiency and the global bytes over the minimum");
+  bench->add_option("--sample-ctas", o.sampleCtas,
+                    "On the emulator: run about N CTAs of each attention launch (stratified by grid position, "
+                    "seeded) and scale the counters and the modeled time to the grid; 0 runs every CTA. "
+                    "Figures are marked sampled; outputs are not checkable")
+      ->capture_default_str();
   return [options] { return benchCommand(*options); };
 }
 

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <xxhash.h>
 
+#include "runtime/support/FileRead.h"
 #include "runtime/support/Quote.h"
 
 namespace mobagen::bundle {
@@ -479,17 +480,11 @@ uint64_t hashFiles(const std::map<std::string, std::string, std::less<>> &files)
   return digest;
 }
 
+/// A bundle file: a PTX module is under 1 MB and a manifest under kMaxManifestBytes;
+/// 256 MiB bounds what one read allocates. Errors carry the real cause (no such file,
+/// permission denied, is a directory).
 Expected<std::string> readWholeFile(const std::filesystem::path &path) {
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec))
-    return Status::errorf("cannot read '{}': {}", path.string(),
-                          std::filesystem::exists(path, ec) ? "not a regular file" : "no such file");
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream bytes;
-  bytes << in.rdbuf();
-  if (!in && !in.eof())
-    return Status::errorf("cannot read '{}'", path.string());
-  return bytes.str();
+  return readRegularFile(path.string(), uint64_t(256) << 20);
 }
 
 /// `source`, checking each file it returns against the manifest's "files" map

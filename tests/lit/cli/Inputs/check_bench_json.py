@@ -34,9 +34,15 @@ if "--defaults" in args:
 flops = {int(k): float(v) for k, v in (a.split("=") for a in args if a not in ("--dense", "--counters"))}
 assert len(rows) == expected_rows, f"{len(rows)} rows, expected {expected_rows}"
 keys = {"batch", "seqlen_q", "seqlen_k", "variants", "time", "unit", "useful_flops", "tflops",
-        "tflops_modeled", "dense_time", "speedup_vs_dense"}
+        "tflops_modeled", "dense_time", "speedup_vs_dense",
+        "sampled", "executed_ctas", "grid_ctas", "sample_fraction"}
 for r in rows:
-    assert set(r) == (keys | {"counters"} if counters else keys), f"keys {sorted(r)}"
+    expected = keys | ({"counters"} if counters else set()) | ({"dense_sampling"} if dense else set())
+    assert set(r) == expected, f"keys {sorted(r)}"
+    # Without --sample-ctas every CTA runs (bench-sampled.test checks the sampled rows).
+    assert r["sampled"] is False and r["executed_ctas"] == r["grid_ctas"] > 0 and r["sample_fraction"] == 1, r
+    if dense:
+        assert r["dense_sampling"]["sampled"] is False, r
     assert r["time"] > 0 and r["tflops"] > 0, r
     assert r["unit"] == "model-us" and r["tflops_modeled"] is True, r
     assert set(r["variants"]) == {"pool_keys", "gate_topk", "route_count", "route_scatter",

@@ -80,6 +80,34 @@ std::string jsonCause(const json::exception &e) {
   return std::string(what.substr(0, 200));
 }
 
+/// The last object key a SAX pass over `text` reads before the error the DOM
+/// parse reported: a value the library refuses (a number out of double's range,
+/// '1e400') is named by the field it is under. It runs only after a failed parse,
+/// so a valid manifest is parsed once, without a per-event callback.
+std::string lastKeyBeforeError(std::string_view text) {
+  struct LastKey : json::json_sax_t {
+    std::string last;
+    bool null() override { return true; }
+    bool boolean(bool) override { return true; }
+    bool number_integer(number_integer_t) override { return true; }
+    bool number_unsigned(number_unsigned_t) override { return true; }
+    bool number_float(number_float_t, const string_t &) override { return true; }
+    bool string(string_t &) override { return true; }
+    bool binary(binary_t &) override { return true; }
+    bool start_object(std::size_t) override { return true; }
+    bool key(string_t &k) override {
+      last = k;
+      return true;
+    }
+    bool end_object() override { return true; }
+    bool start_array(std::size_t) override { return true; }
+    bool end_array() override { return true; }
+    bool parse_error(std::size_t, const std::string &, const json::exception &) override { return false; }
+  } sax;
+  (void)json::sax_parse(text, &sax);
+  return sax.last;
+}
+
 std::string typeName(const json &value) {
   return value.is_number_integer() ? "integer" : std::string(value.type_name());
 }
@@ -536,18 +564,12 @@ Expected<Bundle> load(const std::string &origin, const FileSource &source) {
     return Status::errorf("{}{} bytes exceed the limit of {} bytes", r.prefix(), text->size(), kMaxManifestBytes);
   MOBAGEN_RETURN_IF_ERROR(checkJsonDepth(*text, r.prefix()));
   json manifest;
-  // The last object key the parser read: a value the library refuses (a
-  // number out of double's range, '1e400') is named by the field it is under.
-  std::string lastKey;
   try {
-    manifest = json::parse(*text, [&](int, json::parse_event_t event, json &parsed) {
-      if (event == json::parse_event_t::key)
-        lastKey = parsed.get<std::string>();
-      return true;
-    });
+    manifest = json::parse(*text);
   } catch (const json::exception &e) {
+    const std::string key = lastKeyBeforeError(*text);
     return Status::errorf("{}not valid JSON{}: {}", r.prefix(),
-                          lastKey.empty() ? "" : fmt::format(" (in the value of {})", quoteBounded(lastKey)),
+                          key.empty() ? "" : fmt::format(" (in the value of {})", quoteBounded(key)),
                           jsonCause(e));
   }
   if (!manifest.is_object())

@@ -149,7 +149,7 @@ TEST(BundleErrors, MissingDirectoryAndManifest) {
   EXPECT_NE(none.status().message().find("absent': no such directory"), std::string::npos) << none.status().message();
   auto empty = Bundle::fromDirectory(scratchDir("empty"));
   ASSERT_FALSE(empty);
-  EXPECT_NE(empty.status().message().find("manifest.json': no such file"), std::string::npos)
+  EXPECT_NE(empty.status().message().find("empty/manifest.json: no such file"), std::string::npos)
       << empty.status().message();
 }
 
@@ -333,7 +333,7 @@ TEST(BundleErrors, Variants) {
       {[](json &m) { m["kernels"][2]["variants"][0]["resources"] = {{"registers", -3}}; },
        "kernels[2].variants[0].resources.registers = -3 is out of range"},
       {[](json &m) { m["kernels"][2]["variants"][0]["cubin"] = "sparse.sm_80.cubin"; },
-       "kernels[2].variants[0].cubin = \"sparse.sm_80.cubin\": cannot read"},
+       "sparse.sm_80.cubin: no such file"},
   };
   int i = 0;
   for (const auto &[edit, expected] : cases) {
@@ -346,7 +346,7 @@ TEST(BundleErrors, MissingOrMultiEntryPtx) {
   const std::string missing = loadError("missing-ptx", {}, [](cli::BundleFiles &f) {
     std::erase_if(f, [](const auto &file) { return file.first == "gate_topk.m16w4.ptx"; });
   });
-  EXPECT_NE(missing.find("kernels[1].variants[1].ptx = \"gate_topk.m16w4.ptx\": cannot read"), std::string::npos)
+  EXPECT_NE(missing.find("kernels[1].variants[1].ptx = \"gate_topk.m16w4.ptx\": "), std::string::npos)
       << missing;
   EXPECT_NE(missing.find("no such file"), std::string::npos) << missing;
   // A module with a second entry appended (two kernels' PTX in one file).

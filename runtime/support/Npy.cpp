@@ -253,6 +253,16 @@ Expected<HeaderExtent> headerExtent(std::span<const uint8_t> pre, uint64_t fileS
   return e;
 }
 
+/// The data bytes `array`'s shape and dtype need, overflow-checked (the reader's
+/// and the writer's one rule).
+Expected<int64_t> dataBytes(const NpyArray &array, const std::string &name) {
+  const std::string what = fmt::format("{}: the byte size of shape and dtype", name);
+  auto count = checkedProduct<int64_t>(array.shape, what);
+  if (!count)
+    return count.status();
+  return checkedMul<int64_t>(*count, int64_t(array.itemSize()), what);
+}
+
 /// The array the header describes, without its data, and the data's byte size.
 Expected<std::pair<NpyArray, uint64_t>> describe(std::string_view text, const std::string &name) {
   auto header = parseHeader(text, name);
@@ -269,11 +279,7 @@ Expected<std::pair<NpyArray, uint64_t>> describe(std::string_view text, const st
   array.descr = std::move(*descr);
   array.shape = std::move(header->shape);
   // A corrupt shape must not wrap around to a small size that matches the file.
-  const std::string what = fmt::format("{}: the byte size of shape and dtype", name);
-  auto count = checkedProduct<int64_t>(array.shape, what);
-  if (!count)
-    return count.status();
-  auto bytes = checkedMul<int64_t>(*count, int64_t(array.itemSize()), what);
+  auto bytes = dataBytes(array, name);
   if (!bytes)
     return bytes.status();
   return std::make_pair(std::move(array), uint64_t(*bytes));
@@ -332,14 +338,10 @@ Status writeNpy(const std::string &path, const NpyArray &array) {
   if (array.shape.size() > kMaxNpyDims)
     return Status::errorf("{}: the array has {} dimensions; .npy files hold at most {} (NumPy's limit)", path,
                           array.shape.size(), kMaxNpyDims);
-  const std::string what = fmt::format("{}: the byte size of shape and dtype", path);
   for (int64_t d : array.shape)
     if (d < 0)
       return Status::errorf("{}: shape dimension {} is negative", path, d);
-  auto count = checkedProduct<int64_t>(array.shape, what);
-  if (!count)
-    return count.status();
-  auto bytes = checkedMul<int64_t>(*count, int64_t(array.itemSize()), what);
+  auto bytes = dataBytes(array, path);
   if (!bytes)
     return bytes.status();
   std::string header = fmt::format("{{'descr': '{}', 'fortran_order': False, 'shape': (", array.descr);

@@ -62,8 +62,8 @@ for entry in "${bundles[@]}"; do
   "$mobagen" generate $args --target "$target" -o "$out.tmp/bundles/$name" >"$out.tmp/generate.log" 2>&1 || {
     cat "$out.tmp/generate.log" >&2; die "mobagen generate failed for bundle '$name' ($args)"; }
   echo "  $name: mobagen generate $args --target $target" >>"$out.tmp/PACK.txt"
-  grep -q '"format_version": 3' "$out.tmp/bundles/$name/manifest.json" ||
-    echo "pack-gpu-check: warning: bundle '$name' is not format 3; 'mobagen run --bundle' and mobagen-gpu-timing (the GPU check's steps) need format 3" >&2
+  grep -q '"format_version": 4' "$out.tmp/bundles/$name/manifest.json" ||
+    echo "pack-gpu-check: warning: bundle '$name' is not format 4; 'mobagen run --bundle' and mobagen-gpu-timing (the GPU check's steps) need format 4" >&2
 done
 rm -f "$out.tmp/generate.log"
 rm -rf "$out"

@@ -44,9 +44,12 @@ FailureOr<func::FuncOp> mobagen::templates::buildGateTopK(ModuleOp module,
                    {{"q", tile::PointerType::get(dtype)},
                     {"kbar", tile::PointerType::get(f32)},
                     {"selected", i32Ptr},
+                    {"block_counts", i32Ptr},
+                    {"ranks", i32Ptr},
                     {"cu_seqlens_q", i32Ptr},
                     {"cu_seqlens_k", i32Ptr}});
-  Tile q = kb.arg(0), kbar = kb.arg(1), selected = kb.arg(2), cuQ = kb.arg(3), cuK = kb.arg(4);
+  Tile q = kb.arg(0), kbar = kb.arg(1), selected = kb.arg(2), blockCounts = kb.arg(3);
+  Tile ranks = kb.arg(4), cuQ = kb.arg(5), cuK = kb.arg(6);
 
   const bool causal = config.getCausal();
   const int64_t bs = config.getBlockSize(), topK = config.getTopK();
@@ -157,7 +160,15 @@ FailureOr<func::FuncOp> mobagen::templates::buildGateTopK(ModuleOp module,
 
   Tile outOffsets = ((prog.qStart + rows) * (qHeads * topK) + prog.head * topK).expandDims(1) +
                     outIds.expandDims(0);
-  kb.store(selected + outOffsets, out,
-           rowOk.expandDims(1) & (outIds < kb.constant(topK, i32)).expandDims(0));
+  Tile written = rowOk.expandDims(1) & (outIds < kb.constant(topK, i32)).expandDims(0);
+  kb.store(selected + outOffsets, out, written);
+
+  // Each routed entry takes the next rank of its block's list (RouteBlocks.h).
+  Tile routed = written & (kb.constant(0, i32) <= out);
+  if (causal)
+    routed = routed & (out < current.expandDims(1));
+  Tile countAt = (firstBlock + out) * qHeads + prog.head;
+  Tile rank = kb.atomicAdd(blockCounts + countAt, kb.full({bm, outSlots}, 1, i32), routed);
+  kb.store(ranks + outOffsets, rank, routed);
   return finishKernel(kb, config, tuning.numWarps);
 }

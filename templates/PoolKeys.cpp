@@ -3,6 +3,8 @@
 
 #include "templates/VarlenProgram.h"
 
+#include "llvm/Support/MathExtras.h"
+
 using namespace mlir;
 using namespace mobagen;
 using namespace mobagen::templates;
@@ -21,8 +23,9 @@ FailureOr<func::FuncOp> mobagen::templates::buildPoolKeys(ModuleOp module,
   KernelBuilder kb(module, "pool_keys",
                    {{"k", tile::PointerType::get(dtype)},
                     {"kbar", tile::PointerType::get(f32)},
+                    {"block_counts", tile::PointerType::get(i32)},
                     {"cu_seqlens_k", tile::PointerType::get(i32)}});
-  Tile k = kb.arg(0), kbar = kb.arg(1), cuK = kb.arg(2);
+  Tile k = kb.arg(0), kbar = kb.arg(1), blockCounts = kb.arg(2), cuK = kb.arg(3);
 
   const int64_t bs = config.getBlockSize(), rowsPerStep = tuning.blockRows;
   const int64_t headDim = config.getHeadDim(), kvHeads = config.getNumKvHeads();
@@ -57,5 +60,13 @@ FailureOr<func::FuncOp> mobagen::templates::buildPoolKeys(ModuleOp module,
   Tile mean = sum / kb.maximum(present, kb.constant(1, i32)).to(f32);
   Tile out = ((firstBlock + block) * kvHeads + kvHead) * headDim + dims;
   kb.store(kbar + out, mean, (kb.constant(0, i32) < present).broadcastTo({headDim}));
+
+  // The block's routing counts, one per query head of the group, start at zero.
+  const int64_t group = config.getGroupSize();
+  Tile groupHeads = kb.arange(0, static_cast<int32_t>(llvm::PowerOf2Ceil(group)));
+  Tile countAt = (firstBlock + block) * config.getNumQHeads() + kvHead * group + groupHeads;
+  kb.store(blockCounts + countAt, kb.full({groupHeads.shape()[0]}, 0, i32),
+           (groupHeads < kb.constant(group, i32)) &
+               (kb.constant(0, i32) < present).broadcastTo(groupHeads.shape()));
   return finishKernel(kb, config, tuning.numWarps);
 }

@@ -26,11 +26,21 @@
 // Logits are scaled in f32 after the product (s' = scale * log2(e) * q.k), so q
 // stays exactly the input's values on the tensor cores.
 //
+// keysResident: the block's keys are one [block_n] tile (block_n the block size
+// rounded up to a power of two, keys past the block's end masked), K^T and V are
+// loaded once before the chunk loop, so the lowering copies them into shared
+// memory once (a resident cp.async copy, AsyncCopy.h) and every chunk's two dots
+// read them there; each chunk takes one softmax over the block (max, exp2, sum),
+// with no rescaling. A program with no chunk to attend loads nothing.
+//
 //===----------------------------------------------------------------------===//
 #include "templates/SparseAttentionBlocks.h"
 
 #include "templates/VarlenProgram.h"
 
+#include "llvm/Support/MathExtras.h"
+
+#include <algorithm>
 #include <limits>
 #include <numbers>
 
@@ -53,6 +63,16 @@ mobagen::templates::buildSparseAttentionBlocks(ModuleOp module, moba::ConfigAttr
       failed(tile::verifyNumStages(tuning.numStages,
                                    [&] { return emitError(module.getLoc()); })))
     return failure();
+  if (tuning.keysResident) {
+    const int64_t wholeBlock =
+        std::max<int64_t>(16, static_cast<int64_t>(llvm::PowerOf2Ceil(config.getBlockSize())));
+    if (tuning.blockN != wholeBlock || tuning.numStages != 1)
+      return emitError(module.getLoc())
+             << "keys_resident with block_n = " << tuning.blockN << ", num_stages = "
+             << tuning.numStages << " is invalid: a resident key tile is the whole block, block_n = "
+             << wholeBlock << " (block_size = " << config.getBlockSize()
+             << " rounded up to a power of two), with num_stages = 1";
+  }
 
   MLIRContext *ctx = module.getContext();
   Type dtype = config.getDtype(), f32 = Float32Type::get(ctx);
@@ -132,6 +152,18 @@ mobagen::templates::buildSparseAttentionBlocks(ModuleOp module, moba::ConfigAttr
   Tile dims = kb.arange(0, headDim), entryIds = kb.arange(0, bm), keyIds = kb.arange(0, bn);
   Tile kvHeadOffset = kvHead * headDim;
 
+  // Resident keys: the whole block's K^T [D, bn] and V [bn, D], loaded once (none
+  // when the program has no chunk of the block's lists).
+  std::optional<Tile> residentKT, residentV, residentOk;
+  if (tuning.keysResident) {
+    Tile cols = keyBegin + keyIds;
+    residentOk = cols < keyEnd;
+    Tile used = *residentOk & (slice * bm < total).broadcastTo({bn});
+    Tile kvRowBase = (kStart + cols) * kvRowStride + kvHeadOffset;
+    residentKT = kb.load(k + (kvRowBase.expandDims(0) + dims.expandDims(1)), used.expandDims(0), 0.0);
+    residentV = kb.load(v + (kvRowBase.expandDims(1) + dims.expandDims(0)), used.expandDims(1), 0.0);
+  }
+
   // The concatenation in chunks of block_m entries; the S programs take every
   // S-th chunk, starting at their slice (S = 1: all of them).
   kb.forLoop(
@@ -156,35 +188,48 @@ mobagen::templates::buildSparseAttentionBlocks(ModuleOp module, moba::ConfigAttr
                         dims.expandDims(0);
         Tile qTile = kb.load(q + qOffsets, ok.expandDims(1), 0.0); // [bm, D] dtype
 
-        scf::ForOp keyLoop;
-        SmallVector<Tile> state = kb.forLoop(
-            keyBegin, keyEnd, kb.constant(bn, i32),
-            {kb.full({bm, headDim}, 0.0, f32), kb.full({bm}, negInf, f32),
-             kb.full({bm}, 0.0, f32)},
-            [&](Tile n0, ArrayRef<Tile> carried) -> SmallVector<Tile> {
-              Tile acc = carried[0], mPrev = carried[1], lPrev = carried[2];
-              Tile cols = n0 + keyIds; // key positions in the sequence
-              Tile colOk = cols < keyEnd;
-              Tile kvRowBase = (kStart + cols) * kvRowStride + kvHeadOffset;
+        SmallVector<Tile> state;
+        if (tuning.keysResident) {
+          // One softmax over the block: every row has a visible key (the block's
+          // first), so m is finite and l >= 1.
+          Tile s = kb.dot(qTile, *residentKT, kb.full({bm, bn}, 0.0, f32)) * qkScale;
+          s = kb.where(residentOk->expandDims(0), s, negInf);
+          Tile m = kb.max(s, 1);
+          Tile p = kb.exp2(s - m.expandDims(1));
+          Tile l = kb.sum(p, 1);
+          Tile acc = kb.dot(p.to(dtype), *residentV, kb.full({bm, headDim}, 0.0, f32));
+          state = {acc, m, l};
+        } else {
+          scf::ForOp keyLoop;
+          state = kb.forLoop(
+              keyBegin, keyEnd, kb.constant(bn, i32),
+              {kb.full({bm, headDim}, 0.0, f32), kb.full({bm}, negInf, f32),
+               kb.full({bm}, 0.0, f32)},
+              [&](Tile n0, ArrayRef<Tile> carried) -> SmallVector<Tile> {
+                Tile acc = carried[0], mPrev = carried[1], lPrev = carried[2];
+                Tile cols = n0 + keyIds; // key positions in the sequence
+                Tile colOk = cols < keyEnd;
+                Tile kvRowBase = (kStart + cols) * kvRowStride + kvHeadOffset;
 
-              // s' = (q . k) * scale * log2(e), [bm, bn]; K loaded transposed [D, bn].
-              Tile kT = kb.load(k + (kvRowBase.expandDims(0) + dims.expandDims(1)),
-                                colOk.expandDims(0), 0.0);
-              Tile s = kb.dot(qTile, kT, kb.full({bm, bn}, 0.0, f32)) * qkScale;
-              s = kb.where(colOk.expandDims(0), s, negInf);
+                // s' = (q . k) * scale * log2(e), [bm, bn]; K loaded transposed [D, bn].
+                Tile kT = kb.load(k + (kvRowBase.expandDims(0) + dims.expandDims(1)),
+                                  colOk.expandDims(0), 0.0);
+                Tile s = kb.dot(qTile, kT, kb.full({bm, bn}, 0.0, f32)) * qkScale;
+                s = kb.where(colOk.expandDims(0), s, negInf);
 
-              Tile mNew = kb.maximum(mPrev, kb.max(s, 1));
-              Tile p = kb.exp2(s - mNew.expandDims(1));
-              Tile alpha = kb.exp2(mPrev - mNew);
-              Tile lNew = lPrev * alpha + kb.sum(p, 1);
+                Tile mNew = kb.maximum(mPrev, kb.max(s, 1));
+                Tile p = kb.exp2(s - mNew.expandDims(1));
+                Tile alpha = kb.exp2(mPrev - mNew);
+                Tile lNew = lPrev * alpha + kb.sum(p, 1);
 
-              Tile vTile = kb.load(v + (kvRowBase.expandDims(1) + dims.expandDims(0)),
-                                   colOk.expandDims(1), 0.0);
-              Tile accNew = kb.dot(p.to(dtype), vTile, acc * alpha.expandDims(1));
-              return {accNew, mNew, lNew};
-            },
-            &keyLoop);
-        setNumStages(keyLoop, tuning.numStages);
+                Tile vTile = kb.load(v + (kvRowBase.expandDims(1) + dims.expandDims(0)),
+                                     colOk.expandDims(1), 0.0);
+                Tile accNew = kb.dot(p.to(dtype), vTile, acc * alpha.expandDims(1));
+                return {accNew, mNew, lNew};
+              },
+              &keyLoop);
+          setNumStages(keyLoop, tuning.numStages);
+        }
         Tile acc = state[0], m = state[1], l = state[2];
 
         // (row * Hq + head) * top_k + slot = entry + (row * (Hq - 1) + head) * top_k.
@@ -198,5 +243,9 @@ mobagen::templates::buildSparseAttentionBlocks(ModuleOp module, moba::ConfigAttr
         kb.store(partialLse + partial, m + kb.log2(l), ok);
         return {};
       });
-  return finishKernel(kb, config, tuning.numWarps);
+  func::FuncOp kernel = finishKernel(kb, config, tuning.numWarps);
+  // The resident K^T and V pass 48 KB at block 128 / D 128: dynamic shared memory.
+  if (tuning.keysResident)
+    kernel->setAttr("tile.dynamic_shared", UnitAttr::get(ctx));
+  return kernel;
 }

@@ -51,6 +51,13 @@ struct SparseBlocksTuning {
   /// Software-pipelining depth of the key loop (`tile.num_stages`): K and V
   /// tiles are copied this many - 1 key steps ahead (docs/lowering.md).
   int64_t numStages = 2;
+  /// The block's keys as one tile, loaded once per program: K^T and V are copied
+  /// into shared memory before the list's first chunk and stay there for all of
+  /// them (block_n = the block size rounded up to a power of two, at most 128;
+  /// num_stages 1: there is no key loop). Each chunk then takes one softmax over
+  /// the whole block. Otherwise every chunk streams the block's keys block_n at a
+  /// time with an online softmax.
+  bool keysResident = false;
 };
 
 /// How many query heads of a GQA group share their lists in one set: the per-chunk

@@ -69,8 +69,8 @@ template <typename Tuning> KernelVariant describe(const std::string &kernel, mob
 MobaKernels describeSpace(moba::ConfigAttr config, std::vector<VariantJob> *jobs) {
   const MobaTuningSpace space = mobaTuningSpace(config);
   MobaKernels kernels;
-  for (const char *name : {"pool_keys", "gate_topk", "route_count", "route_scatter",
-                           "sparse_attention_blocks", "sparse_attention_merge"})
+  for (const char *name : {"pool_keys", "gate_topk", "route_scatter", "sparse_attention_blocks",
+                           "sparse_attention_merge"})
     kernels.kernels.push_back({.name = name, .params = {}, .variants = {}});
   // Appends the variants of kernel `index`; `knobs` fills a variant's knobs and
   // launch shape from its tuning, `build` is the template call.
@@ -96,26 +96,25 @@ MobaKernels describeSpace(moba::ConfigAttr config, std::vector<VariantJob> *jobs
     d.knobs = {{"block_m", t.blockM}, {"block_n", t.blockN}, {"num_warps", t.numWarps}};
   };
   auto routeKnobs = [](KernelVariant &d, const templates::RouteTuning &t) {
-    d.blocksPerProgram = static_cast<uint32_t>(t.blocks);
+    d.rowsPerProgram = static_cast<uint32_t>(t.blockRows);
     d.knobs = {{"block_rows", t.blockRows}, {"blocks", t.blocks}, {"num_warps", t.numWarps}};
   };
   addKernel(1, space.gate, rowKnobs,
             [](auto m, auto c, const auto &t) { return templates::buildGateTopK(m, c, t); });
   addKernel(2, space.route, routeKnobs,
-            [](auto m, auto c, const auto &t) { return templates::buildRouteCount(m, c, t); });
-  addKernel(3, space.route, routeKnobs,
             [](auto m, auto c, const auto &t) { return templates::buildRouteScatter(m, c, t); });
   addKernel(
-      4, space.blocks,
+      3, space.blocks,
       [](KernelVariant &d, const auto &t) {
         d.knobs = {{"block_m", t.blockM},
                    {"block_n", t.blockN},
                    {"num_warps", t.numWarps},
-                   {"num_stages", t.numStages}};
+                   {"num_stages", t.numStages},
+                   {"keys_resident", t.keysResident ? 1 : 0}};
       },
       [](auto m, auto c, const auto &t) { return templates::buildSparseAttentionBlocks(m, c, t); });
   addKernel(
-      5, space.merge,
+      4, space.merge,
       [&](KernelVariant &d, const templates::SparseMergeTuning &t) {
         rowKnobs(d, t);
         d.knobs.emplace_back("num_stages", t.numStages);
@@ -131,7 +130,7 @@ Status selectVariants(MobaKernels &kernels, std::vector<VariantJob> &jobs,
   for (const auto &[name, ids] : options.select)
     if (std::none_of(kernels.kernels.begin(), kernels.kernels.end(),
                      [&](const KernelInfo &k) { return k.name == name; }))
-      return Status::errorf("unknown kernel '{}' (pool_keys, gate_topk, route_count, route_scatter, "
+      return Status::errorf("unknown kernel '{}' (pool_keys, gate_topk, route_scatter, "
                             "sparse_attention_blocks, sparse_attention_merge)",
                             name);
   // order[k]: the space indices of kernel k's kept variants, in their new order.
@@ -343,7 +342,7 @@ const KernelInfo &MobaKernels::kernel(std::string_view name) const {
   for (const KernelInfo &k : kernels)
     if (k.name == name)
       return k;
-  assert(false && "MobaKernels holds the six kernels of a forward");
+  assert(false && "MobaKernels holds the five kernels of a forward");
   return kernels.front();
 }
 

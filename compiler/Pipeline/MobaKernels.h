@@ -1,7 +1,7 @@
 //===- MobaKernels.h - a MoBA configuration to the PTX of its kernels' variants ===//
 //
-// The compiler's entry point for a host: builds the six kernels of a MoBA forward
-// (pool_keys, gate_topk, route_count, route_scatter, sparse_attention_blocks,
+// The compiler's entry point for a host: builds the five kernels of a MoBA forward
+// (pool_keys, gate_topk, route_scatter, sparse_attention_blocks,
 // sparse_attention_merge) from their templates for one configuration, in every tuning
 // variant of the tuning space (compiler/Conversion/MobaToTile/TuningSpace.h) or in
 // the default one, lowers each variant (baseline lowering, docs/lowering.md) and
@@ -43,8 +43,7 @@ struct KernelVariant {
   std::string id;              ///< made of the knobs, e.g. m8n8w4; [a-z0-9] only
   std::string entry;           ///< the PTX entry: <kernel>_<id>
   uint32_t threads = 0;        ///< threads per program (32 x num_warps)
-  uint32_t rowsPerProgram = 0;   ///< query rows per program (gate_topk, sparse_attention_merge)
-  uint32_t blocksPerProgram = 0; ///< key blocks per program (route_count, route_scatter)
+  uint32_t rowsPerProgram = 0; ///< query rows per program (gate_topk, route_scatter, sparse_attention_merge)
   int64_t sharedBytes = 0;     ///< staging the tuning space plans for (its 48 KB check)
   /// Dynamic shared memory the kernel launches with: its buffers when they pass
   /// the 48 KB static limit (pipelined loops), else 0.
@@ -54,10 +53,8 @@ struct KernelVariant {
 };
 
 /// One kernel: its signature and variants. Grids: pool_keys [max blocks per
-/// sequence, Hkv, B]; gate_topk and sparse_attention_merge
-/// [ceil(max Lq / rowsPerProgram), Hq, B]; route_count and route_scatter
-/// [ceil(max blocks per sequence / blocksPerProgram), Hq, B];
-/// sparse_attention_blocks [max blocks per sequence, Hq, B].
+/// sequence, Hkv, B]; gate_topk, route_scatter and sparse_attention_merge
+/// [ceil(max Lq / rowsPerProgram), Hq, B]; sparse_attention_blocks [max blocks per sequence, Hq, B].
 struct KernelInfo {
   std::string name;
   std::vector<std::pair<std::string, std::string>> params; ///< name, tile-dialect type
@@ -69,7 +66,7 @@ struct KernelInfo {
 struct MobaKernels {
   std::vector<KernelInfo> kernels; ///< in launch order
 
-  /// The kernel named `name`; it must be one of the six.
+  /// The kernel named `name`; it must be one of the five.
   const KernelInfo &kernel(std::string_view name) const;
 };
 

@@ -1,4 +1,4 @@
-//===- Bundle.cpp - Loading and validating a format-3 kernel bundle ---------===//
+//===- Bundle.cpp - Loading and validating a format-4 kernel bundle ---------===//
 #include "runtime/bundle/Bundle.h"
 #include "runtime/bundle/FileHash.h"
 
@@ -259,7 +259,7 @@ Expected<BundleConfig> readConfig(const ManifestReader &r, const json &manifest)
   return config;
 }
 
-/// The workspace of format 3, as the launcher allocates it (docs/bundle.md).
+/// The workspace of format 4, as the launcher allocates it (docs/bundle.md).
 struct WorkspaceBuffer {
   std::string_view name, dtype;
   std::array<std::string_view, 4> shape; // unused trailing dimensions empty
@@ -267,6 +267,7 @@ struct WorkspaceBuffer {
 constexpr WorkspaceBuffer kWorkspace[] = {
     {"kbar", "f32", {"total_blocks", "num_kv_heads", "head_dim", ""}},
     {"selected", "i32", {"total_q", "num_q_heads", "top_k", ""}},
+    {"ranks", "i32", {"total_q", "num_q_heads", "top_k", ""}},
     {"block_counts", "i32", {"total_blocks", "num_q_heads", "", ""}},
     {"block_offsets", "i32", {"total_blocks", "num_q_heads", "", ""}},
     {"routed", "i32", {"total_q", "num_q_heads", "top_k", ""}},
@@ -274,14 +275,11 @@ constexpr WorkspaceBuffer kWorkspace[] = {
     {"partial_lse", "f32", {"total_q", "num_q_heads", "top_k", ""}},
 };
 
-/// The grid a kernel of format 3 is launched on (docs/bundle.md).
+/// The grid a kernel of format 4 is launched on (docs/bundle.md).
 std::array<std::string_view, 3> expectedGrid(size_t kernel) {
   constexpr std::string_view kByRows = "ceil(max_seqlen_q / rows_per_program)";
-  constexpr std::string_view kByBlockGroups = "ceil(max_blocks_per_sequence / blocks_per_program)";
   constexpr std::string_view kByBlocks = "max_blocks_per_sequence";
-  const std::string_view x = kKernelGridX[kernel] == GridX::QueryRows     ? kByRows
-                             : kKernelGridX[kernel] == GridX::BlockGroups ? kByBlockGroups
-                                                                          : kByBlocks;
+  const std::string_view x = kKernelGridX[kernel] == GridX::QueryRows ? kByRows : kByBlocks;
   return {x, kernel == 0 ? "num_kv_heads" : "num_q_heads", "batch"};
 }
 
@@ -378,11 +376,8 @@ Expected<KernelVariant> readVariant(const ManifestReader &r, const json &v, cons
                                                    threads));
   const size_t kind = size_t(std::find(kKernelNames.begin(), kKernelNames.end(), kernel) - kKernelNames.begin());
   const bool byRows = kKernelGridX[kind] == GridX::QueryRows;
-  const bool byBlocks = kKernelGridX[kind] == GridX::BlockGroups;
   MOBAGEN_ASSIGN_OR_RETURN(rows, r.integer(v, "rows_per_program", field + ".rows_per_program", byRows ? 1 : 0,
                                            byRows ? 65536 : 0));
-  MOBAGEN_ASSIGN_OR_RETURN(blocks, r.integer(v, "blocks_per_program", field + ".blocks_per_program",
-                                             byBlocks ? 1 : 0, byBlocks ? 65536 : 0));
   MOBAGEN_ASSIGN_OR_RETURN(dynamicShared, r.integer(v, "dynamic_shared_bytes", field + ".dynamic_shared_bytes",
                                                     0, INT32_MAX));
   if (const json *knobs = ManifestReader::member(v, "knobs")) {
@@ -424,7 +419,6 @@ Expected<KernelVariant> readVariant(const ManifestReader &r, const json &v, cons
   variant.ptxFile = ptxFile;
   variant.threads = uint32_t(threads);
   variant.rowsPerProgram = uint32_t(rows);
-  variant.blocksPerProgram = uint32_t(blocks);
   variant.dynamicSharedBytes = uint32_t(dynamicShared);
   return variant;
 }

@@ -4,7 +4,7 @@
 // MLIR: manifest.json and one PTX module per kernel variant (docs/bundle.md).
 // It comes from a directory or from memory (the files a `mobagen generate
 // --header` header embeds). Loading validates everything the launcher relies on
-// (format and version, every config field's type and range, the six kernels in
+// (format and version, every config field's type and range, the five kernels in
 // launch order, each variant's id, entry, PTX file and launch shape); unknown
 // fields are ignored so that newer writers stay readable. Every error names the
 // bundle, the file, the field and the value.
@@ -49,21 +49,19 @@ struct BundleConfig {
   std::string canonical() const;
 };
 
-/// The six kernels of a forward, in launch order (docs/design/sparse-attention.md).
+/// The five kernels of a forward, in launch order (docs/design/sparse-attention.md).
 enum class KernelKind : size_t {
   PoolKeys = 0,
   GateTopK = 1,
-  RouteCount = 2,
-  RouteScatter = 3,
-  SparseAttentionBlocks = 4,
-  SparseAttentionMerge = 5,
+  RouteScatter = 2,
+  SparseAttentionBlocks = 3,
+  SparseAttentionMerge = 4,
 };
-constexpr size_t kKernelCount = 6;
+constexpr size_t kKernelCount = 5;
 constexpr std::array<std::string_view, kKernelCount> kKernelNames = {
-    "pool_keys",    "gate_topk", "route_count", "route_scatter", "sparse_attention_blocks",
-    "sparse_attention_merge"};
-/// Arguments each kernel takes (format 3 launch order).
-constexpr std::array<size_t, kKernelCount> kKernelParamCounts = {3, 5, 4, 6, 10, 11};
+    "pool_keys", "gate_topk", "route_scatter", "sparse_attention_blocks", "sparse_attention_merge"};
+/// Arguments each kernel takes (format 4 launch order).
+constexpr std::array<size_t, kKernelCount> kKernelParamCounts = {4, 7, 7, 10, 11};
 
 /// "pool_keys, gate_topk, ...": the kernels in launch order, for messages.
 std::string kernelNameList();
@@ -71,13 +69,11 @@ std::string kernelNameList();
 /// What a kernel's grid x counts (y is num_kv_heads for pool_keys, num_q_heads
 /// otherwise; z is the batch).
 enum class GridX {
-  KeyBlocks,   ///< max_b ceil(Lk_b / block_size): one program per key block
-  QueryRows,   ///< ceil(max_seqlen_q / rows_per_program)
-  BlockGroups, ///< ceil(max_b ceil(Lk_b / block_size) / blocks_per_program)
+  KeyBlocks, ///< max_b ceil(Lk_b / block_size): one program per key block
+  QueryRows, ///< ceil(max_seqlen_q / rows_per_program)
 };
-constexpr std::array<GridX, kKernelCount> kKernelGridX = {GridX::KeyBlocks,   GridX::QueryRows,
-                                                          GridX::BlockGroups, GridX::BlockGroups,
-                                                          GridX::KeyBlocks,   GridX::QueryRows};
+constexpr std::array<GridX, kKernelCount> kKernelGridX = {GridX::KeyBlocks, GridX::QueryRows, GridX::QueryRows,
+                                                          GridX::KeyBlocks, GridX::QueryRows};
 
 struct VariantResources {
   int64_t registers = 0, stackBytes = 0, spillStoreBytes = 0, spillLoadBytes = 0,
@@ -91,8 +87,7 @@ struct KernelVariant {
   std::string ptxFile; ///< "<kernel>.<id>.ptx"
   std::string cubinFile; ///< empty without --cubin
   uint32_t threads = 0;
-  uint32_t rowsPerProgram = 0;   ///< query rows per program (GridX::QueryRows), else 0
-  uint32_t blocksPerProgram = 0; ///< key blocks per program (GridX::BlockGroups), else 0
+  uint32_t rowsPerProgram = 0; ///< query rows per program (GridX::QueryRows), else 0
   uint32_t dynamicSharedBytes = 0;
   std::vector<std::pair<std::string, int64_t>> knobs;
   std::optional<VariantResources> resources;
@@ -116,7 +111,7 @@ struct FileView {
 
 class Bundle {
 public:
-  static constexpr int64_t kFormatVersion = 3;
+  static constexpr int64_t kFormatVersion = 4;
 
   /// Reads `dir`/manifest.json and every file it names.
   static Expected<Bundle> fromDirectory(const std::filesystem::path &dir);

@@ -114,6 +114,7 @@ Expected<WorkspaceLayout> workspaceLayout(const bundle::BundleConfig &c, const V
   const std::tuple<const char *, WorkspaceLayout::Buffer *, std::vector<int64_t>> buffers[] = {
       {"kbar", &w.kbar, {w.maxTotalBlocks, c.numKvHeads, c.headDim, 4}},
       {"selected", &w.selected, {s.totalQ, c.numQHeads, c.topK, 4}},
+      {"ranks", &w.ranks, {s.totalQ, c.numQHeads, c.topK, 4}},
       {"block_counts", &w.blockCounts, {w.maxTotalBlocks, c.numQHeads, 4}},
       {"block_offsets", &w.blockOffsets, {w.maxTotalBlocks, c.numQHeads, 4}},
       {"routed", &w.routed, {s.totalQ, c.numQHeads, c.topK, 4}},
@@ -186,9 +187,6 @@ device::LaunchConfig MobaLauncher::launchConfig(KernelKind kernel, size_t varian
   case bundle::GridX::QueryRows:
     x = ceilDiv(s.maxSeqlenQ, v.rowsPerProgram);
     break;
-  case bundle::GridX::BlockGroups:
-    x = ceilDiv(keyBlocks, v.blocksPerProgram);
-    break;
   }
   if (kernel != KernelKind::PoolKeys && s.maxSeqlenQ == 0)
     x = 0; // no query rows: nothing to select, route or attend
@@ -201,6 +199,7 @@ device::KernelArgs MobaLauncher::kernelArgs(KernelKind kernel, const VarlenShape
                                             const ForwardBuffers &b) const {
   const device::DevicePtr kbar = b.workspace + w.kbar.offset;
   const device::DevicePtr selected = b.workspace + w.selected.offset;
+  const device::DevicePtr ranks = b.workspace + w.ranks.offset;
   const device::DevicePtr counts = b.workspace + w.blockCounts.offset;
   const device::DevicePtr offsets = b.workspace + w.blockOffsets.offset;
   const device::DevicePtr routed = b.workspace + w.routed.offset;
@@ -209,16 +208,13 @@ device::KernelArgs MobaLauncher::kernelArgs(KernelKind kernel, const VarlenShape
   device::KernelArgs args;
   switch (kernel) {
   case KernelKind::PoolKeys:
-    args.add(b.k).add(kbar).add(b.cuSeqlensK);
+    args.add(b.k).add(kbar).add(counts).add(b.cuSeqlensK);
     break;
   case KernelKind::GateTopK:
-    args.add(b.q).add(kbar).add(selected).add(b.cuSeqlensQ).add(b.cuSeqlensK);
-    break;
-  case KernelKind::RouteCount:
-    args.add(selected).add(counts).add(b.cuSeqlensQ).add(b.cuSeqlensK);
+    args.add(b.q).add(kbar).add(selected).add(counts).add(ranks).add(b.cuSeqlensQ).add(b.cuSeqlensK);
     break;
   case KernelKind::RouteScatter:
-    args.add(selected).add(counts).add(offsets).add(routed).add(b.cuSeqlensQ).add(b.cuSeqlensK);
+    args.add(selected).add(ranks).add(counts).add(offsets).add(routed).add(b.cuSeqlensQ).add(b.cuSeqlensK);
     break;
   case KernelKind::SparseAttentionBlocks:
     args.add(b.q).add(b.k).add(b.v).add(counts).add(offsets).add(routed).add(partialOut).add(partialLse)

@@ -2,8 +2,8 @@
 //
 // Given a Device and a Bundle, loads the chosen variant of each kernel (each
 // module once, on first use), sizes the workspace and the grids from the batch's
-// host-side sizes, and enqueues the six kernels of a forward (pool_keys,
-// gate_topk, route_count, route_scatter, sparse_attention_blocks,
+// host-side sizes, and enqueues the five kernels of a forward (pool_keys,
+// gate_topk, route_scatter, sparse_attention_blocks,
 // sparse_attention_merge) on a stream (docs/bundle.md, docs/api.md). The shapes are those of
 // FlashAttention's varlen API: device pointers to q, k, v, cu_seqlens_q,
 // cu_seqlens_k, out, lse and the workspace, and host integers batch, total_q,
@@ -55,6 +55,7 @@ struct WorkspaceLayout {
   int64_t maxTotalBlocks = 0; ///< key blocks of the batch, at most
   Buffer kbar;         ///< f32 [maxTotalBlocks, Hkv, D]
   Buffer selected;     ///< i32 [total_q, Hq, top_k]
+  Buffer ranks;        ///< i32 [total_q, Hq, top_k]: each routed entry's place in its block's list
   Buffer blockCounts;  ///< i32 [maxTotalBlocks, Hq]
   Buffer blockOffsets; ///< i32 [maxTotalBlocks, Hq]
   Buffer routed;       ///< i32 [total_q, Hq, top_k]

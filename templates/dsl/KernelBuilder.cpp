@@ -247,6 +247,8 @@ Tile KernelBuilder::atomicAdd(const Tile &ptr, const Tile &value, std::optional<
   return {*this, tile::AtomicAddOp::create(b, v.getType(), ptr.value(), v, maskValue)};
 }
 
+void KernelBuilder::barrier() { tile::BarrierOp::create(b); }
+
 Tile KernelBuilder::dot(const Tile &a, const Tile &c, const Tile &acc) {
   return {*this, tile::DotOp::create(b, acc.type(), a.value(), c.value(),
                                      acc.value(), std::nullopt)};

@@ -136,6 +136,11 @@ public:
   /// `mask` holds, and returns the values held before (0 where masked off).
   Tile atomicAdd(const Tile &ptr, const Tile &value, std::optional<Tile> mask = std::nullopt);
 
+  /// Waits for every thread of the program; memory accesses before it are
+  /// visible to all after it (tile.barrier). Needed between storing a tile and
+  /// loading it back elsewhere in the program.
+  void barrier();
+
   /// acc + a * b on tensor cores.
   Tile dot(const Tile &a, const Tile &b, const Tile &acc);
   Tile exp2(const Tile &x);

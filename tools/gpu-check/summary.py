@@ -16,7 +16,7 @@ import sys
 
 
 # The kernels of a forward, in launch order (runtime/bundle/Bundle.h).
-KERNELS = ("pool_keys", "gate_topk", "route_count", "route_scatter", "sparse_attention_blocks",
+KERNELS = ("pool_keys", "gate_topk", "route_scatter", "sparse_attention_blocks",
            "sparse_attention_merge")
 
 def read_rows(paths):

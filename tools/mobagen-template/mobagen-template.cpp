@@ -8,7 +8,7 @@
 //       [--block-m=16] [--block-n=16] [--num-warps=4]
 //   mobagen-template sparse-attention-fwd --config='#moba.config<...>'
 //       [--block-m=16] [--block-n=16] [--num-warps=4]
-//   mobagen-template route-count|route-scatter --config='#moba.config<...>'
+//   mobagen-template route-scatter --config='#moba.config<...>'
 //       [--block-rows=32] [--blocks=32] [--num-warps=4]
 //   mobagen-template sparse-attention-blocks --config='#moba.config<...>'
 //       [--block-m=32] [--block-n=64] [--num-warps=4] [--num-stages=2]
@@ -47,7 +47,7 @@ namespace {
 cl::opt<std::string> templateName(cl::Positional, cl::Required,
                                   cl::desc("<template: flash-attention-fwd | pool-keys | gate-topk | "
                                            "sparse-attention-fwd | sparse-attention-blocks | "
-                                           "sparse-attention-merge | route-count | route-scatter>"));
+                                           "sparse-attention-merge | route-scatter>"));
 cl::opt<std::string> configText("config", cl::Required,
                                 cl::desc("the #moba.config<...> to instantiate"));
 cl::opt<int64_t> blockM("block-m", cl::init(64), cl::desc("query rows per program"));
@@ -57,9 +57,13 @@ cl::opt<int64_t> numStages("num-stages", cl::init(2),
                            cl::desc("software-pipelining depth of the key loop"));
 cl::opt<int64_t> blockRows("block-rows", cl::init(32),
                            cl::desc("key rows summed per iteration (pool-keys), query rows "
-                                    "read per iteration (route-count, route-scatter)"));
+                                    "per program (route-scatter)"));
+cl::opt<bool> keysResident("keys-resident", cl::init(false),
+                           cl::desc("the block's keys as one tile resident in shared memory "
+                                    "(sparse-attention-blocks; --block-n = the block size rounded "
+                                    "up to a power of two, --num-stages=1)"));
 cl::opt<int64_t> blocks("blocks", cl::init(32),
-                        cl::desc("key blocks per program (route-count, route-scatter)"));
+                        cl::desc("block counts summed per step of the offsets (route-scatter)"));
 } // namespace
 
 int main(int argc, char **argv) {
@@ -69,11 +73,11 @@ int main(int argc, char **argv) {
   if (templateName != "flash-attention-fwd" && templateName != "pool-keys" &&
       templateName != "gate-topk" && templateName != "sparse-attention-fwd" &&
       templateName != "sparse-attention-blocks" && templateName != "sparse-attention-merge" &&
-      templateName != "route-count" && templateName != "route-scatter") {
+      templateName != "route-scatter") {
     llvm::errs() << "mobagen-template: error: unknown template '" << templateName
                  << "'; known: flash-attention-fwd, pool-keys, gate-topk, "
                     "sparse-attention-fwd, sparse-attention-blocks, sparse-attention-merge, "
-                    "route-count, route-scatter\n";
+                    "route-scatter\n";
     return 1;
   }
 
@@ -96,8 +100,6 @@ int main(int argc, char **argv) {
     built = mobagen::templates::buildPoolKeys(*module, config, {blockRows, numWarps});
   else if (templateName == "gate-topk")
     built = mobagen::templates::buildGateTopK(*module, config, {blockM, blockN, numWarps});
-  else if (templateName == "route-count")
-    built = mobagen::templates::buildRouteCount(*module, config, {blockRows, blocks, numWarps});
   else if (templateName == "route-scatter")
     built = mobagen::templates::buildRouteScatter(*module, config, {blockRows, blocks, numWarps});
   else if (templateName == "sparse-attention-fwd")
@@ -118,7 +120,8 @@ int main(int argc, char **argv) {
     int64_t s = isBlocks ? blocks.numStages : merge.numStages;
     if (numStages.getNumOccurrences())
       s = numStages;
-    built = isBlocks ? mobagen::templates::buildSparseAttentionBlocks(*module, config, {m, n, w, s})
+    built = isBlocks ? mobagen::templates::buildSparseAttentionBlocks(*module, config,
+                                                                      {m, n, w, s, keysResident})
                      : mobagen::templates::buildSparseAttentionMerge(*module, config, {m, n, w, s});
   }
   else

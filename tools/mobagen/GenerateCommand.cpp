@@ -150,8 +150,8 @@ std::function<int()> addGenerateCommand(CLI::App &app) {
   GenerateOptions &o = *options;
   CLI::App *gen = app.add_subcommand(
       "generate", "Generate a configuration's MoBA kernels: PTX per tuning variant, manifest");
-  gen->footer("Writes <kernel>.<variant>.ptx for the six kernels of a forward (pool_keys, gate_topk,\n"
-              "route_count, route_scatter, sparse_attention_blocks, sparse_attention_merge)\n"
+  gen->footer("Writes <kernel>.<variant>.ptx for the five kernels of a forward (pool_keys, gate_topk,\n"
+              "route_scatter, sparse_attention_blocks, sparse_attention_merge)\n"
               "(every tuning variant, or the defaults with --variants default) and\n"
               "manifest.json (configuration, kernels, parameters, variants, launch shapes;\n"
               "with --cubin also a cubin per variant and ptxas's registers, spills and shared\n"

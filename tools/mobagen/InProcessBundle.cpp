@@ -1,4 +1,4 @@
-//===- InProcessBundle.cpp - Bundle format 3: manifest, PTX and cubins -------===//
+//===- InProcessBundle.cpp - Bundle format 4: manifest, PTX and cubins -------===//
 #include "tools/mobagen/InProcessBundle.h"
 #include "runtime/bundle/FileHash.h"
 
@@ -18,8 +18,6 @@ nlohmann::json gridOf(const compiler::KernelInfo &k) {
     return {"max_blocks_per_sequence", "num_kv_heads", "batch"};
   if (k.name == "sparse_attention_blocks")
     return {"max_blocks_per_sequence", "num_q_heads", "batch"};
-  if (k.name == "route_count" || k.name == "route_scatter")
-    return {"ceil(max_blocks_per_sequence / blocks_per_program)", "num_q_heads", "batch"};
   return {"ceil(max_seqlen_q / rows_per_program)", "num_q_heads", "batch"};
 }
 
@@ -31,6 +29,7 @@ nlohmann::json workspaceOf() {
   return nlohmann::json::array(
       {buffer("kbar", "f32", {"total_blocks", "num_kv_heads", "head_dim"}),
        buffer("selected", "i32", {"total_q", "num_q_heads", "top_k"}),
+       buffer("ranks", "i32", {"total_q", "num_q_heads", "top_k"}),
        buffer("block_counts", "i32", {"total_blocks", "num_q_heads"}),
        buffer("block_offsets", "i32", {"total_blocks", "num_q_heads"}),
        buffer("routed", "i32", {"total_q", "num_q_heads", "top_k"}),
@@ -52,7 +51,7 @@ Expected<BundleFiles> generateBundle(const compiler::MobaKernelConfig &config, c
   const auto &c = config;
   nlohmann::json manifest = {
       {"format", "mobagen-bundle"},
-      {"format_version", 3},
+      {"format_version", 4},
       {"mobagen_version", MOBAGEN_VERSION},
       {"compiler", fmt::format("mobagen {}, LLVM {} NVPTX", MOBAGEN_VERSION,
                                compiler::llvmVersion())},
@@ -82,7 +81,6 @@ Expected<BundleFiles> generateBundle(const compiler::MobaKernelConfig &config, c
                                 {"ptx", ptxName},
                                 {"threads", v.threads},
                                 {"rows_per_program", v.rowsPerProgram},
-                                {"blocks_per_program", v.blocksPerProgram},
                                 {"dynamic_shared_bytes", v.dynamicSharedBytes},
                                 {"knobs", nlohmann::json::object()}};
       for (const auto &[knob, value] : v.knobs)

@@ -129,7 +129,7 @@ std::function<int()> addTuneCommand(CLI::App &app) {
   auto options = std::make_shared<TuneOptions>();
   TuneOptions &o = *options;
   CLI::App *tune = app.add_subcommand("tune", "Choose each kernel's fastest variant for a shape and cache it");
-  tune->footer("Measures every variant of each of the six kernels of a forward for the shape\n"
+  tune->footer("Measures every variant of each of the five kernels of a forward for the shape\n"
                "bucket of --batch sequences of --seqlen-q queries and --seqlen-k keys, or of the varlen\n"
                "batch --seqlens (batch and longest lengths rounded up to powers of two), and stores the\n"
                "fastest in --cache-dir, where contexts with that cache directory find it (docs/tuning.md). Times are CUDA-event milliseconds on a\n"

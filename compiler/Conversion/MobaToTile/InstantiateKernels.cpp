@@ -60,7 +60,6 @@ instantiateMobaKernels(ModuleOp module, moba::ConfigAttr config, unsigned which,
   const std::pair<unsigned, std::function<FailureOr<func::FuncOp>()>> builders[] = {
       {kPoolKeys, [&] { return templates::buildPoolKeys(module, config, tuning.pool); }},
       {kGateTopK, [&] { return templates::buildGateTopK(module, config, tuning.gate); }},
-      {kRouteCount, [&] { return templates::buildRouteCount(module, config, tuning.route); }},
       {kRouteScatter, [&] { return templates::buildRouteScatter(module, config, tuning.route); }},
       {kSparseBlocks, [&] { return templates::buildSparseAttentionBlocks(module, config, tuning.blocks); }},
       {kSparseMerge, [&] { return templates::buildSparseAttentionMerge(module, config, tuning.merge); }}};
@@ -106,7 +105,7 @@ struct InstantiateMobaKernelsPass
       if (inserted && built.size() > 1)
         it->second.suffix = llvm::formatv("_{0}", built.size() - 1).str();
       SmallVector<Attribute> symbols;
-      for (unsigned kernel : {kPoolKeys, kGateTopK, kRouteCount, kRouteScatter, kSparseBlocks, kSparseMerge}) {
+      for (unsigned kernel : {kPoolKeys, kGateTopK, kRouteScatter, kSparseBlocks, kSparseMerge}) {
         if (!(which & kernel))
           continue;
         FlatSymbolRefAttr &symbol = it->second.kernels[kernel];

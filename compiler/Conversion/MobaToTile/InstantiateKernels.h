@@ -15,12 +15,12 @@ namespace mobagen::compiler {
 /// The tuning the kernels use until the autotuner picks per shape. The baseline
 /// lowering keeps every tile element in registers and stages cross-thread operands
 /// in static shared memory (48 KiB at most), so the tiles stay small; the gate,
-/// route_scatter and the two attention kernels take their dots on tensor cores
+/// the two attention kernels take their dots on tensor cores
 /// (docs/design/mma-layout.md).
 struct MobaTuning {
   templates::PoolKeysTuning pool{.blockRows = 16, .numWarps = 2};
   templates::GateTopKTuning gate{.blockM = 16, .blockN = 32, .numWarps = 2};
-  templates::RouteTuning route{.blockRows = 32, .blocks = 32, .numWarps = 4};
+  templates::RouteTuning route{.blockRows = 64, .blocks = 64, .numWarps = 4};
   templates::SparseBlocksTuning blocks;
   templates::SparseMergeTuning merge;
 };
@@ -30,13 +30,13 @@ MobaTuning defaultMobaTuning(moba::ConfigAttr config);
 enum MobaKernel : unsigned {
   kPoolKeys = 1,
   kGateTopK = 2,
-  kRouteCount = 4,
-  kRouteScatter = 8,
-  kSparseBlocks = 16,
-  kSparseMerge = 32,
-  /// What moba.sparse_attention_fwd needs: routing, routed blocks, current block + merge.
-  kSparseAttention = kRouteCount | kRouteScatter | kSparseBlocks | kSparseMerge,
-  kAllKernels = 63,
+  kRouteScatter = 4,
+  kSparseBlocks = 8,
+  kSparseMerge = 16,
+  /// What moba.sparse_attention_fwd needs: the lists (from the counts and ranks
+  /// gate_topk leaves), routed blocks, current block + merge.
+  kSparseAttention = kRouteScatter | kSparseBlocks | kSparseMerge,
+  kAllKernels = 31,
 };
 
 /// Builds the kernels in `which` (a MobaKernel mask) for `config` into `module`;

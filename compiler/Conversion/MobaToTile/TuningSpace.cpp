@@ -7,11 +7,14 @@
 //===----------------------------------------------------------------------===//
 #include "compiler/Conversion/MobaToTile/TuningSpace.h"
 
+#include "compiler/Conversion/Passes.h"
+
 #include <algorithm>
 #include <tuple>
 #include <type_traits>
 
 #include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/MathExtras.h"
 
 namespace mobagen::compiler {
 
@@ -32,6 +35,8 @@ std::string variantId(const RouteTuning &t) {
 }
 
 std::string variantId(const SparseBlocksTuning &t) {
+  if (t.keysResident)
+    return llvm::formatv("m{0}n{1}w{2}r", t.blockM, t.blockN, t.numWarps).str();
   return llvm::formatv("m{0}n{1}w{2}s{3}", t.blockM, t.blockN, t.numWarps, t.numStages).str();
 }
 
@@ -72,13 +77,26 @@ int64_t stagingBytes(moba::ConfigAttr config, const GateTopKTuning &t) {
 }
 
 int64_t stagingBytes(moba::ConfigAttr, const RouteTuning &t) {
-  // route_scatter's prefix-sum dot: [rows, rows] x [rows, blocks] in f16 (route_count
-  // has no dot and stages less).
-  return mmaDotBytes(t.blockRows, t.blocks, t.blockRows);
+  // route_scatter's largest staged tile: the offsets' [blocks, blocks] i32 column sum.
+  return t.blocks * t.blocks * 4;
 }
 
 int64_t stagingBytes(moba::ConfigAttr config, const SparseBlocksTuning &t) {
+  if (t.keysResident) {
+    // K^T and V come by resident copies (residentKeyBytes); each dot stages its A
+    // ([bm, D] q, [bm, bn] p) and at most its f32 result.
+    const int64_t d = config.getHeadDim();
+    return std::max(t.blockM * paddedRow(d), t.blockM * paddedRow(t.blockN)) * 2 +
+           t.blockM * paddedRow(std::max(d, t.blockN)) * 4;
+  }
   return attentionStagingBytes(config.getHeadDim(), t.blockM, t.blockN);
+}
+
+int64_t residentKeyBytes(moba::ConfigAttr config, const SparseBlocksTuning &t) {
+  if (!t.keysResident)
+    return 0;
+  // K^T staged [bn, D] (its copies run along D) and V [bn, D], rows padded.
+  return 2 * t.blockN * paddedRow(config.getHeadDim()) * 2;
 }
 
 int64_t stagingBytes(moba::ConfigAttr config, const SparseMergeTuning &t) {
@@ -120,8 +138,8 @@ MobaTuningSpace mobaTuningSpace(moba::ConfigAttr config) {
 
   for (auto [rows, blocks, warps] :
        {std::tuple{byDefault.route.blockRows, byDefault.route.blocks, byDefault.route.numWarps},
-        {int64_t{64}, int64_t{32}, int64_t{4}}, {int64_t{32}, int64_t{64}, int64_t{4}},
-        {int64_t{16}, int64_t{16}, int64_t{2}}})
+        {int64_t{32}, int64_t{64}, int64_t{4}}, {int64_t{64}, int64_t{32}, int64_t{4}},
+        {int64_t{16}, int64_t{32}, int64_t{2}}})
     addIfValid(space.route, config, {.blockRows = rows, .blocks = blocks, .numWarps = warps}, true);
 
   // Both attention kernels: the default, then taller and shorter query tiles and
@@ -153,6 +171,18 @@ MobaTuningSpace mobaTuningSpace(moba::ConfigAttr config) {
                    n <= blockSize);
   };
   addAttention(space.blocks, byDefault.blocks, blockTiles);
+  // The block's keys resident in shared memory, when the whole block is one key
+  // tile of at most 128 keys and its K^T, V and the staging fit the target's
+  // shared memory (sm_80: 99 KB, dynamic).
+  const int64_t wholeBlock = std::max<int64_t>(16, llvm::PowerOf2Ceil(blockSize));
+  if (wholeBlock <= 128)
+    for (auto [m, warps] : {std::pair<int64_t, int64_t>{32, 4}, {64, 8}}) {
+      const SparseBlocksTuning resident{
+          .blockM = m, .blockN = wholeBlock, .numWarps = warps, .numStages = 1, .keysResident = true};
+      addIfValid(space.blocks, config, resident,
+                 residentKeyBytes(config, resident) + stagingBytes(config, resident) <=
+                     sharedLimitOf(config.getTarget()));
+    }
   addAttention(space.merge, byDefault.merge, mergeTiles);
   return space;
 }

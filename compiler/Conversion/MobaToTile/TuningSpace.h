@@ -35,8 +35,7 @@ template <typename Tuning> struct TuningVariant {
   Tuning tuning;
 };
 
-/// Every kernel's variants for one configuration, default first. route_count and
-/// route_scatter share one space (and the program layout it implies).
+/// Every kernel's variants for one configuration, default first.
 struct MobaTuningSpace {
   std::vector<TuningVariant<templates::PoolKeysTuning>> pool;
   std::vector<TuningVariant<templates::GateTopKTuning>> gate;
@@ -58,13 +57,16 @@ std::string variantId(const templates::SparseMergeTuning &tuning);
 /// The static shared memory (bytes) the lowering gives each kernel, at most: its
 /// largest staged operand (pool: the [block_rows, D] f32 rows summed; gate: the
 /// dot's [block_m, D] and [D, block_n] f32 operands together; route: route_scatter's
-/// [block_rows, block_rows] x [block_rows, blocks] prefix-sum dot on tensor cores;
+/// [blocks, blocks] i32 column sum of the offsets;
 /// attention: the larger of its two tensor-core dots. A tensor-core dot stages A and
 /// B in the dtype and C in f32, rows padded as docs/design/mma-layout.md says).
 int64_t stagingBytes(moba::ConfigAttr config, const templates::PoolKeysTuning &tuning);
 int64_t stagingBytes(moba::ConfigAttr config, const templates::GateTopKTuning &tuning);
 int64_t stagingBytes(moba::ConfigAttr config, const templates::RouteTuning &tuning);
 int64_t stagingBytes(moba::ConfigAttr config, const templates::SparseBlocksTuning &tuning);
+/// The shared memory of sparse_attention_blocks' resident K^T and V (keysResident;
+/// 0 otherwise): two [block_n, D] copies in the dtype, rows padded.
+int64_t residentKeyBytes(moba::ConfigAttr config, const templates::SparseBlocksTuning &tuning);
 int64_t stagingBytes(moba::ConfigAttr config, const templates::SparseMergeTuning &tuning);
 
 } // namespace mobagen::compiler

@@ -1,6 +1,7 @@
 #include "compiler/Conversion/TileToNVVM/AsyncCopy.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "llvm/Support/FormatVariadic.h"
 
@@ -25,13 +26,43 @@ bool isPositiveZero(Value other) {
   return f && f.getValue().isPosZero();
 }
 
+/// The kernel argument a pointer (tile) is derived from by tile.splat,
+/// tile.broadcast, tile.expand_dims, tile.reshape and tile.addptr, or null when
+/// it is not one argument's.
+BlockArgument baseArgument(Value ptr) {
+  while (true) {
+    if (auto arg = dyn_cast<BlockArgument>(ptr))
+      return isa<func::FuncOp>(arg.getOwner()->getParentOp()) ? arg : BlockArgument();
+    Operation *def = ptr.getDefiningOp();
+    if (auto addptr = dyn_cast_if_present<tile::AddPtrOp>(def))
+      ptr = addptr.getPtr();
+    else if (isa_and_present<tile::SplatOp, tile::BroadcastOp, tile::ExpandDimsOp, tile::ReshapeOp>(def))
+      ptr = def->getOperand(0);
+    else
+      return BlockArgument();
+  }
+}
+
 /// Whether an op after `from` up to `to` (same block; `to` itself, with its
-/// regions, only when `inclusive`) may write memory.
-bool writesMemoryBetween(Operation *from, Operation *to, bool inclusive) {
-  for (Operation *op = from->getNextNode(); op && (op != to || inclusive);
+/// regions, only when `inclusive`) may write the memory `load` reads. A store
+/// through another kernel argument's pointers cannot: a kernel's pointer
+/// arguments address disjoint memory (docs/lowering.md, "Kernel contract").
+/// An atomic add writes memory too.
+bool writesMemoryBetween(tile::LoadOp load, Operation *to, bool inclusive) {
+  const BlockArgument read = baseArgument(load.getPtr());
+  auto mayAlias = [&](Value ptr) {
+    const BlockArgument written = baseArgument(ptr);
+    return !read || !written || read == written;
+  };
+  for (Operation *op = load->getNextNode(); op && (op != to || inclusive);
        op = op->getNextNode()) {
     bool writes = false;
-    op->walk([&](tile::StoreOp) { writes = true; });
+    op->walk([&](Operation *inner) {
+      if (auto store = dyn_cast<tile::StoreOp>(inner))
+        writes |= mayAlias(store.getPtr());
+      else if (auto atomic = dyn_cast<tile::AtomicAddOp>(inner))
+        writes |= mayAlias(atomic.getPtr());
+    });
     if (writes)
       return true;
     if (op == to)
@@ -63,7 +94,9 @@ std::optional<AsyncOperandCopy> planAsyncOperand(tile::DotOp dot, unsigned opera
     return fail(llvm::formatv("{0} is loaded in a block that does not enclose the dot", name));
   const bool resident = holder != dot.getOperation();
   if (writesMemoryBetween(load, holder, /*inclusive=*/resident))
-    return fail(llvm::formatv("a tile.store sits between {0}'s load and the dot", name));
+    return fail(llvm::formatv("a tile.store through {0}'s pointer argument (or an untraced "
+                              "pointer) sits between {0}'s load and the dot",
+                              name));
   auto ptrType = cast<RankedTensorType>(load.getPtr().getType());
   auto pointer = cast<tile::PointerType>(ptrType.getElementType());
   if (pointer.getAddressSpace() != 1)

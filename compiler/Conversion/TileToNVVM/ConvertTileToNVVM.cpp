@@ -30,6 +30,7 @@
 #include "compiler/Conversion/Passes.h"
 #include "compiler/Conversion/TileToNVVM/AsyncCopy.h"
 #include "compiler/Conversion/TileToNVVM/AtomicAddToNVVM.h"
+#include "compiler/Conversion/TileToNVVM/BarrierToNVVM.h"
 #include "compiler/Conversion/TileToNVVM/MmaSyncDot.h"
 #include "compiler/Conversion/TileToNVVM/ShuffleReduction.h"
 #include "compiler/Conversion/TileToNVVM/TileLayout.h"
@@ -838,6 +839,8 @@ LogicalResult KernelEmitter::emitOp(Operation *op) {
     return emitStore(store);
   if (auto atomic = dyn_cast<tile::AtomicAddOp>(op))
     return emitAtomicAdd(atomic);
+  if (isa<tile::BarrierOp>(op))
+    return emitProgramBarrier(b), success();
   if (auto reduce = dyn_cast<tile::ReduceOp>(op)) {
     if (layoutFor(reduce.getResult()).kind == ValueLayout::Kind::mmaRows)
       return emitRowReduction(reduce);
@@ -1886,9 +1889,11 @@ struct ConvertTileToNVVMPass : public impl::ConvertTileToNVVMBase<ConvertTileToN
         argTypes.push_back(scalarType(t));
       }
       // Resident and pipelined cp.async copies take shared memory beside the
-      // staging buffer. With pipelines, the kernel may use dynamic shared
-      // memory up to `shared-limit`; without, resident copies stay within the
-      // static 48 KB. Otherwise the kernel is emitted again without them.
+      // staging buffer. With pipelines, or when the kernel asks for it
+      // (kDynamicSharedOptIn), the kernel may use dynamic shared memory up to
+      // `shared-limit`; otherwise resident copies stay within the static 48 KB.
+      // Past that the kernel is emitted again without them.
+      const bool mayGoDynamic = kernel->hasAttr(kDynamicSharedOptIn);
       const LayoutAnalysis layouts(kernel, warps, *dotLowering == DotLowering::mma);
       bool allowResident = true, allowPipelines = true;
       while (true) {
@@ -1911,8 +1916,9 @@ struct ConvertTileToNVVMPass : public impl::ConvertTileToNVVMBase<ConvertTileToN
           return signalPassFailure();
         LLVM::ReturnOp::create(b, ValueRange{});
         const bool over =
-            body.hasPipelines() ? body.sharedBytes() > sharedLimit
-                                : body.hasResidentCopies() && body.sharedBytes() > kStaticSharedMemoryBytes;
+            body.hasPipelines() || mayGoDynamic
+                ? body.sharedBytes() > sharedLimit
+                : body.hasResidentCopies() && body.sharedBytes() > kStaticSharedMemoryBytes;
         if (!allowResident || !over) {
           if (failed(checkSharedMemory(kernel, body.sharedBytes(), sharedLimit)))
             return signalPassFailure();

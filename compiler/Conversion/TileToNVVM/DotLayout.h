@@ -105,6 +105,11 @@ constexpr int64_t kStaticSharedMemoryBytes = 48 * 1024;
 /// The llvm.func attribute (i64) holding the dynamic shared memory a kernel
 /// launches with, where its buffers pass the static limit (absent: none).
 constexpr llvm::StringLiteral kDynamicSharedAttr = "mobagen.dynamic_shared_bytes";
+/// A unit attribute on a tile kernel (func.func): its resident cp.async copies
+/// may pass the 48 KB of static shared memory and take dynamic shared memory up
+/// to the pass's `shared-limit`, as pipelined copies always may. Without it, a
+/// kernel whose resident copies do not fit statically keeps them in registers.
+constexpr llvm::StringLiteral kDynamicSharedOptIn = "tile.dynamic_shared";
 
 /// The mma.sync layout of `dot` on `numWarps` warps, or the reason it does not
 /// qualify (operand types other than bf16/f16 with an f32 accumulator, or a shape

@@ -61,7 +61,9 @@ LogicalResult mobagen::tile::verifyNumStages(
 }
 
 /// The tuning attributes: `tile.num_warps` on a func.func, `tile.num_stages`
-/// on an scf.for, both i32.
+/// on an scf.for, both i32; and `tile.dynamic_shared`, a unit attribute on a
+/// func.func (its resident copies may take dynamic shared memory,
+/// docs/lowering.md).
 LogicalResult TileDialect::verifyOperationAttribute(Operation *op,
                                                     NamedAttribute attribute) {
   StringRef name = attribute.getName().strref();
@@ -82,6 +84,14 @@ LogicalResult TileDialect::verifyOperationAttribute(Operation *op,
   if (name == "tile.num_stages")
     return success(succeeded(checkI32("scf.for")) &&
                    succeeded(verifyNumStages(value.getInt(), emitError)));
+  if (name == "tile.dynamic_shared") {
+    if (op->getName().getStringRef() != "func.func")
+      return op->emitOpError() << "has '" << name << "', which belongs on func.func";
+    if (!isa<UnitAttr>(attribute.getValue()))
+      return op->emitOpError() << "'" << name << "' must be a unit attribute, got "
+                               << attribute.getValue();
+    return success();
+  }
   return op->emitOpError() << "has unknown tile dialect attribute '" << name
-                           << "'; known: tile.num_warps, tile.num_stages";
+                           << "'; known: tile.num_warps, tile.num_stages, tile.dynamic_shared";
 }

@@ -28,7 +28,8 @@ def Tile_Dialect : Dialect {
     - grid queries: `tile.program_id`, `tile.num_programs`;
     - tile construction and shape changes: `tile.make_range`, `tile.splat`,
       `tile.broadcast`, `tile.expand_dims`, `tile.reshape`;
-    - memory: `tile.addptr`, `tile.load` (masked, with `other`), `tile.store`;
+    - memory: `tile.addptr`, `tile.load` (masked, with `other`), `tile.store`,
+      `tile.atomic_add` (returns the old values), `tile.barrier`;
     - compute: `tile.dot` (matrix multiply-accumulate), `tile.reduce` (sum, max,
       min over one axis), `tile.argmax` (the building block of top-k selection).
 

@@ -227,6 +227,28 @@ def Tile_AtomicAddOp : Tile_Op<"atomic_add",
   let hasVerifier = 1;
 }
 
+def Tile_BarrierOp : Tile_Op<"barrier", [MemoryEffects<[MemRead, MemWrite]>]> {
+  let summary = "Wait for every thread of the program; order its memory accesses";
+  let description = [{
+    Every thread of the program waits here until all of them have arrived,
+    and every global or shared memory access a thread made before it is
+    visible to every thread of the program after it (PTX `bar.sync 0`, which
+    orders memory among the threads of a CTA). It orders nothing between
+    programs. A program stores a tile that its other threads read back (a
+    table computed once and gathered from) with a barrier between the store
+    and the loads; the program's control flow must reach it uniformly.
+
+    Example:
+
+    ```mlir
+    tile.store %offset_ptrs, %offsets : tensor<64x!tile.ptr<i32>>, tensor<64xi32>
+    tile.barrier
+    %mine = tile.load %my_offset_ptrs : tensor<64x8x!tile.ptr<i32>>
+    ```
+  }];
+  let assemblyFormat = "attr-dict";
+}
+
 //===----------------------------------------------------------------------===//
 // Compute
 //===----------------------------------------------------------------------===//

@@ -9,7 +9,7 @@
 #b = #moba.config<block_size = 128, top_k = 2, head_dim = 128, num_q_heads = 2, num_kv_heads = 2, causal = false, dtype = f16, target = sm_90>
 
 // CHECK-LABEL: func.func @model
-// CHECK: moba.forward {{.*}}moba.kernels = [@pool_keys, @gate_topk, @route_count, @route_scatter, @sparse_attention_blocks, @sparse_attention_merge]
+// CHECK: moba.forward {{.*}}moba.kernels = [@pool_keys, @gate_topk, @route_scatter, @sparse_attention_blocks, @sparse_attention_merge]
 // CHECK: moba.pool_keys {{.*}}moba.kernels = [@pool_keys]
 // CHECK: moba.gate_topk {{.*}}moba.kernels = [@gate_topk_1]
 func.func @model(%q: tensor<?x4x64xbf16>, %k: tensor<?x1x64xbf16>, %v: tensor<?x1x64xbf16>,
@@ -26,13 +26,12 @@ func.func @model(%q: tensor<?x4x64xbf16>, %k: tensor<?x1x64xbf16>, %v: tensor<?x
   return %out, %lse, %kbar, %sel : tensor<?x4x64xbf16>, tensor<4x?xf32>, tensor<?x1x64xf32>, tensor<?x2x2xi32>
 }
 
-// Each kernel once: the six of a forward for #a, gate_topk_1 for #b.
-// COUNT-COUNT-7: func.func @{{pool_keys|gate_topk|route_count|route_scatter|sparse_attention_blocks|sparse_attention_merge|gate_topk_1}}(
-// COUNT-NOT: func.func @{{pool_keys|gate_topk|route_count|route_scatter|sparse_attention_blocks|sparse_attention_merge}}(
+// Each kernel once: the five of a forward for #a, gate_topk_1 for #b.
+// COUNT-COUNT-6: func.func @{{pool_keys|gate_topk|route_scatter|sparse_attention_blocks|sparse_attention_merge|gate_topk_1}}(
+// COUNT-NOT: func.func @{{pool_keys|gate_topk|route_scatter|sparse_attention_blocks|sparse_attention_merge}}(
 
 // KERNELS: func.func @pool_keys(%{{.*}}: !tile.ptr<bf16>, %{{.*}}: !tile.ptr<f32>, %{{.*}}: !tile.ptr<i32>) attributes {moba.config = #config, tile.num_warps = 2 : i32}
 // KERNELS: func.func @gate_topk(
-// KERNELS: func.func @route_count(
 // KERNELS: func.func @route_scatter(
 // KERNELS: func.func @sparse_attention_blocks(
 // KERNELS-SAME: tile.num_warps = 4 : i32

@@ -270,7 +270,7 @@ TEST(ApiTune, TheForwardAfterTuningMatchesTheReference) {
   size_t entries = 0;
   for (const auto &e : std::filesystem::recursive_directory_iterator(cache))
     entries += e.is_regular_file();
-  EXPECT_EQ(entries, 6u);
+  EXPECT_EQ(entries, 5u);
 }
 
 TEST(ApiTune, OneThreadTunesWhileThreeRunForwards) {
@@ -480,9 +480,10 @@ TEST_F(ContextFixture, WorkspaceSizeAndShapeChecks) {
   s.head_dim = 64;
   size_t bytes = 0;
   ASSERT_EQ(mobagen_workspace_size(context, &s, &bytes), MOBAGEN_SUCCESS) << mobagen_last_error();
-  // kbar 2048, selected 1008, block counts and offsets 64 each, routed 1008, partial_out
-  // 21 x 4 x 3 x 64 x 4 = 64512, partial_lse 1008, each at a 256-byte boundary (LauncherTest).
-  EXPECT_EQ(bytes, 70128u);
+  // kbar 2048, selected and ranks 1008 each, block counts and offsets 64 each, routed
+  // 1008, partial_out 21 x 4 x 3 x 64 x 4 = 64512, partial_lse 1008, each at a
+  // 256-byte boundary (LauncherTest).
+  EXPECT_EQ(bytes, 71152u);
 
   mobagen_shape bad = s;
   bad.num_q_heads = 8;
@@ -583,7 +584,7 @@ TEST_F(ContextFixture, ForwardArgumentChecks) {
 
 TEST_F(ContextFixture, VariantPinsAndErrors) {
   EXPECT_API_ERROR(mobagen_context_set_variant(context, "softmax", "x"), MOBAGEN_ERROR_INVALID_ARGUMENT,
-                   "unknown kernel 'softmax': expected one of pool_keys, gate_topk, route_count, route_scatter, "
+                   "unknown kernel 'softmax': expected one of pool_keys, gate_topk, route_scatter, "
                    "sparse_attention_blocks, sparse_attention_merge");
   EXPECT_API_ERROR(mobagen_context_set_variant(context, "gate_topk", "m64n64w8"), MOBAGEN_ERROR_INVALID_ARGUMENT,
                    "gate_topk has no variant 'm64n64w8' (variants: m16w2, m16w4)");
@@ -620,15 +621,15 @@ TEST(ApiTune, TheSelectorHookChoosesPerShapeBucket) {
   s.num_kv_heads = 2;
   s.head_dim = 64;
   ASSERT_TRUE(context->tune(s).ok());
-  EXPECT_EQ(asked, (std::vector<std::string>{"pool_keys 4x32x64", "gate_topk 4x32x64", "route_count 4x32x64",
+  EXPECT_EQ(asked, (std::vector<std::string>{"pool_keys 4x32x64", "gate_topk 4x32x64",
                                              "route_scatter 4x32x64", "sparse_attention_blocks 4x32x64",
                                              "sparse_attention_merge 4x32x64"}));
   // The same bucket (batch 4, max lengths up to 32 / 64) runs the tuned variants;
   // another bucket runs the defaults until it is tuned; a pin overrides both.
-  EXPECT_EQ(context->choiceFor({4, 30, 90, 32, 64}), (launch::VariantChoice{1, 1, 0, 0, 0, 0}));
+  EXPECT_EQ(context->choiceFor({4, 30, 90, 32, 64}), (launch::VariantChoice{1, 1, 0, 0, 0}));
   EXPECT_EQ(context->choiceFor({4, 30, 90, 33, 64}), (launch::VariantChoice{}));
   ASSERT_TRUE(context->setVariant("pool_keys", "w2").ok());
-  EXPECT_EQ(context->choiceFor({3, 30, 90, 17, 40}), (launch::VariantChoice{0, 1, 0, 0, 0, 0}));
+  EXPECT_EQ(context->choiceFor({3, 30, 90, 17, 40}), (launch::VariantChoice{0, 1, 0, 0, 0}));
 
   context->setVariantSelector([](const api::VariantRequest &) -> Expected<size_t> { return size_t(5); });
   api::ApiStatus bad = context->tune(s);

@@ -55,7 +55,7 @@ TEST(Bundle, LoadsConfigKernelsAndVariants) {
   EXPECT_EQ(pool.variants[0].rowsPerProgram, 0u);
   EXPECT_EQ(pool.variants[1].id, "w4");
   EXPECT_EQ(pool.variants[1].threads, 128u);
-  EXPECT_EQ(pool.params.size(), 3u);
+  EXPECT_EQ(pool.params.size(), 4u);
   EXPECT_EQ(pool.findVariant("w4"), std::optional<size_t>(1));
   EXPECT_EQ(pool.findVariant("w64"), std::nullopt);
 
@@ -63,14 +63,12 @@ TEST(Bundle, LoadsConfigKernelsAndVariants) {
   ASSERT_EQ(gate.variants.size(), 2u);
   EXPECT_EQ(gate.variants[1].id, "m16w4");
   EXPECT_EQ(gate.variants[1].rowsPerProgram, 16u);
-  EXPECT_EQ(gate.params.size(), 5u);
-  const bundle::BundleKernel &count = b->kernel(KernelKind::RouteCount);
-  ASSERT_EQ(count.variants.size(), 1u);
-  EXPECT_EQ(count.variants[0].id, "r32b32w4");
-  EXPECT_EQ(count.variants[0].blocksPerProgram, 32u);
-  EXPECT_EQ(count.variants[0].rowsPerProgram, 0u);
-  EXPECT_EQ(count.params.size(), 4u);
-  EXPECT_EQ(b->kernel(KernelKind::RouteScatter).params.size(), 6u);
+  EXPECT_EQ(gate.params.size(), 7u);
+  const bundle::BundleKernel &scatter = b->kernel(KernelKind::RouteScatter);
+  ASSERT_EQ(scatter.variants.size(), 1u);
+  EXPECT_EQ(scatter.variants[0].id, "r64b64w4");
+  EXPECT_EQ(scatter.variants[0].rowsPerProgram, 64u);
+  EXPECT_EQ(scatter.params.size(), 7u);
   const bundle::BundleKernel &blocks = b->kernel(KernelKind::SparseAttentionBlocks);
   ASSERT_EQ(blocks.variants.size(), 1u);
   EXPECT_EQ(blocks.variants[0].id, "m32n16w4s2"); // key tiles no wider than the 16-key blocks
@@ -189,7 +187,7 @@ TEST(BundleErrors, FormatAndVersion) {
                 .find("manifest.json: format = \"onnx\" is not a mobagen kernel bundle"),
             std::string::npos);
   const std::string v1 = loadError("v1", [](json &m) { m["format_version"] = 1; });
-  EXPECT_NE(v1.find("format_version = 1 is not supported: this runtime reads format 3"), std::string::npos) << v1;
+  EXPECT_NE(v1.find("format_version = 1 is not supported: this runtime reads format 4"), std::string::npos) << v1;
   const std::string text = loadError("v-text", [](json &m) { m["format_version"] = "2"; });
   EXPECT_NE(text.find("format_version = \"2\" has type string; expected an integer"), std::string::npos) << text;
   const std::string missing = loadError("no-version", [](json &m) { m.erase("mobagen_version"); });
@@ -231,16 +229,16 @@ TEST(BundleErrors, WorkspaceAndKernelList) {
       {[](json &m) { m["workspace"] = {{"kbar", "f32"}, {"selected", "i32"}}; }, // format 1's object
        "workspace = {\"kbar\":\"f32\",\"selected\":\"i32\"} has type object; expected an array of buffers"},
       {[](json &m) { m["kernels"].erase(2); },
-       "kernels has 5 entries; expected 6 (pool_keys, gate_topk, route_count, route_scatter, "
+       "kernels has 4 entries; expected 5 (pool_keys, gate_topk, route_scatter, "
        "sparse_attention_blocks, sparse_attention_merge)"},
       {[](json &m) { std::swap(m["kernels"][0], m["kernels"][1]); },
        "kernels[0].name = \"gate_topk\" is out of launch order: expected \"pool_keys\""},
-      {[](json &m) { m["kernels"][4]["params"].erase(8); },
-       "kernels[4].params has 9 entries; sparse_attention_blocks takes 10"},
-      {[](json &m) { m["kernels"][2]["variants"][0]["blocks_per_program"] = 0; },
-       "kernels[2].variants[0].blocks_per_program = 0 is out of range: must be in [1, 65536]"},
-      {[](json &m) { m["kernels"][5]["variants"][0]["blocks_per_program"] = 4; },
-       "kernels[5].variants[0].blocks_per_program = 4 is out of range: must be in [0, 0]"},
+      {[](json &m) { m["kernels"][3]["params"].erase(8); },
+       "kernels[3].params has 9 entries; sparse_attention_blocks takes 10"},
+      {[](json &m) { m["kernels"][2]["variants"][0]["rows_per_program"] = 0; },
+       "kernels[2].variants[0].rows_per_program = 0 is out of range: must be in [1, 65536]"},
+      {[](json &m) { m["kernels"][3]["variants"][0]["rows_per_program"] = 4; },
+       "kernels[3].variants[0].rows_per_program = 4 is out of range: must be in [0, 0]"},
       {[](json &m) { m["kernels"][1]["grid"] = {"x"}; }, "kernels[1].grid = [\"x\"] has type array; expected an "
                                                           "array of 3 dimensions"},
       {[](json &m) { m["kernels"][1]["variants"] = json::array(); },
@@ -286,7 +284,7 @@ TEST(BundleErrors, WorkspaceGridAndKnobsAreValidated) {
        "workspace[1].shape = [\"total_q\",\"num_q_heads\"] is not selected's shape: expected "
        "[\"total_q\",\"num_q_heads\",\"top_k\"]"},
       {[](json &m) { m["workspace"][2]["name"] = "scratch"; },
-       "workspace[2].name = \"scratch\" is not a workspace buffer of format 3"},
+       "workspace[2].name = \"scratch\" is not a workspace buffer of format 4"},
       {[](json &m) { m["workspace"][2]["name"] = "kbar"; }, "workspace[2].name = \"kbar\" repeats an earlier buffer"},
       {[](json &m) { m["kernels"][1]["grid"][0] = "num_q_heads"; },
        "kernels[1].grid[0] = \"num_q_heads\" is not how gate_topk is launched: expected "
@@ -369,7 +367,7 @@ TEST(BundleErrors, EmbeddedFiles) {
   files.push_back(files[1]);
   auto dup = Bundle::fromFiles(views(files), "dup_bundle");
   ASSERT_FALSE(dup);
-  EXPECT_NE(dup.status().message().find("bundle 'dup_bundle': file 9 is named \"" + files[1].first +
+  EXPECT_NE(dup.status().message().find("bundle 'dup_bundle': file 8 is named \"" + files[1].first +
                                         "\", like an earlier file"),
             std::string::npos)
       << dup.status().message();
@@ -377,7 +375,7 @@ TEST(BundleErrors, EmbeddedFiles) {
   files.pop_back(); // the last variant's PTX
   auto missing = Bundle::fromFiles(views(files), "short_bundle");
   ASSERT_FALSE(missing);
-  EXPECT_NE(missing.status().message().find("no file named \"sparse_attention_merge.m64n16w8s2.ptx\" among the bundle's 8 "
+  EXPECT_NE(missing.status().message().find("no file named \"sparse_attention_merge.m64n16w8s2.ptx\" among the bundle's 7 "
                                             "files"),
             std::string::npos)
       << missing.status().message();

@@ -60,16 +60,17 @@ TEST(Workspace, LayoutOfASmallBatch) {
   const std::tuple<const char *, launch::WorkspaceLayout::Buffer, uint64_t, uint64_t> buffers[] = {
       {"kbar", w->kbar, 0, 4u * 2 * 64 * 4},                 // [blocks, Hkv, D] f32
       {"selected", w->selected, 2048, 21u * 4 * 3 * 4},      // [total_q, Hq, top_k] i32
-      {"block_counts", w->blockCounts, 3072, 4u * 4 * 4},    // [blocks, Hq] i32
-      {"block_offsets", w->blockOffsets, 3328, 4u * 4 * 4},  // [blocks, Hq] i32
-      {"routed", w->routed, 3584, 21u * 4 * 3 * 4},          // [total_q, Hq, top_k] i32
-      {"partial_out", w->partialOut, 4608, 21u * 4 * 3 * 64 * 4}, // [total_q, Hq, top_k, D] f32
-      {"partial_lse", w->partialLse, 69120, 21u * 4 * 3 * 4}};    // [total_q, Hq, top_k] f32
+      {"ranks", w->ranks, 3072, 21u * 4 * 3 * 4},            // [total_q, Hq, top_k] i32
+      {"block_counts", w->blockCounts, 4096, 4u * 4 * 4},    // [blocks, Hq] i32
+      {"block_offsets", w->blockOffsets, 4352, 4u * 4 * 4},  // [blocks, Hq] i32
+      {"routed", w->routed, 4608, 21u * 4 * 3 * 4},          // [total_q, Hq, top_k] i32
+      {"partial_out", w->partialOut, 5632, 21u * 4 * 3 * 64 * 4}, // [total_q, Hq, top_k, D] f32
+      {"partial_lse", w->partialLse, 70144, 21u * 4 * 3 * 4}};    // [total_q, Hq, top_k] f32
   for (const auto &[name, buffer, offset, bytes] : buffers) {
     EXPECT_EQ(buffer.offset, offset) << name;
     EXPECT_EQ(buffer.bytes, bytes) << name;
   }
-  EXPECT_EQ(w->totalBytes, 69120u + 1008u);
+  EXPECT_EQ(w->totalBytes, 70144u + 1008u);
 }
 
 TEST(Workspace, ShapeErrorsNameTheValueAndTheLimit) {
@@ -131,30 +132,30 @@ TEST(Launcher, EnqueuesTheSixKernelsWithGridsAndArguments) {
                                  .workspaceBytes = layout->totalBytes};
   ASSERT_TRUE(launcher.forward(shape, b, {}, 42));
   const auto &l = dev.launches();
-  ASSERT_EQ(l.size(), 6u);
+  ASSERT_EQ(l.size(), 5u);
   const uint64_t ws = 0x8000, kbar = ws + layout->kbar.offset, selected = ws + layout->selected.offset;
+  const uint64_t ranks = ws + layout->ranks.offset;
   const uint64_t counts = ws + layout->blockCounts.offset, offsets = ws + layout->blockOffsets.offset;
   const uint64_t routed = ws + layout->routed.offset, partialOut = ws + layout->partialOut.offset;
   const uint64_t partialLse = ws + layout->partialLse.offset;
   const bundle::Bundle &bundle = loadedSmall();
   // ceil(50 / 16) = 4 key blocks in the longest sequence, ceil(20 / rows) query tiles.
   const uint32_t gateRows = bundle.kernel(bundle::KernelKind::GateTopK).variants[0].rowsPerProgram;
-  const uint32_t routeBlocks = bundle.kernel(bundle::KernelKind::RouteCount).variants[0].blocksPerProgram;
+  const uint32_t routeRows = bundle.kernel(bundle::KernelKind::RouteScatter).variants[0].rowsPerProgram;
   const uint32_t mergeRows = bundle.kernel(bundle::KernelKind::SparseAttentionMerge).variants[0].rowsPerProgram;
   struct Expected {
     uint32_t gridX, gridY;
     std::vector<uint64_t> pointers;
   };
   const Expected expected[] = {
-      {4, 2, {0x2000, kbar, 0x5000}},
-      {(20 + gateRows - 1) / gateRows, 4, {0x1000, kbar, selected, 0x4000, 0x5000}},
-      {(4 + routeBlocks - 1) / routeBlocks, 4, {selected, counts, 0x4000, 0x5000}},
-      {(4 + routeBlocks - 1) / routeBlocks, 4, {selected, counts, offsets, routed, 0x4000, 0x5000}},
+      {4, 2, {0x2000, kbar, counts, 0x5000}},
+      {(20 + gateRows - 1) / gateRows, 4, {0x1000, kbar, selected, counts, ranks, 0x4000, 0x5000}},
+      {(20 + routeRows - 1) / routeRows, 4, {selected, ranks, counts, offsets, routed, 0x4000, 0x5000}},
       {4, 4, {0x1000, 0x2000, 0x3000, counts, offsets, routed, partialOut, partialLse, 0x4000, 0x5000}},
       {(20 + mergeRows - 1) / mergeRows, 4,
        {0x1000, 0x2000, 0x3000, selected, partialOut, partialLse, 0x6000, 0x7000, 0x4000, 0x5000}},
   };
-  for (size_t k = 0; k < 6; ++k) {
+  for (size_t k = 0; k < 5; ++k) {
     const bundle::KernelVariant &v = bundle.kernels()[k].variants[0];
     SCOPED_TRACE(v.entry);
     EXPECT_EQ(l[k].kernel, v.entry);
@@ -168,8 +169,8 @@ TEST(Launcher, EnqueuesTheSixKernelsWithGridsAndArguments) {
       EXPECT_EQ(argAs<uint64_t>(l[k], i), expected[k].pointers[i]) << "argument " << i;
   }
   EXPECT_EQ(l[0].config.block.x, 64u); // pool_keys w2
-  ASSERT_EQ(l[5].args[10].size(), 4u);
-  EXPECT_EQ(argAs<int32_t>(l[5], 10), 26); // total_q
+  ASSERT_EQ(l[4].args[10].size(), 4u);
+  EXPECT_EQ(argAs<int32_t>(l[4], 10), 26); // total_q
 }
 
 TEST(Launcher, LoadsEachVariantOnceAndRunsTheChosenOnes) {
@@ -180,17 +181,17 @@ TEST(Launcher, LoadsEachVariantOnceAndRunsTheChosenOnes) {
                                  .out = 0x6000, .lse = 0x7000, .workspace = 0x8000, .workspaceBytes = 1 << 20};
   EXPECT_TRUE(dev.moduleNames().empty()); // nothing loaded before the first forward
   for (int i = 0; i < 3; ++i)
-    ASSERT_TRUE(launcher.forward(shape, b, {1, 1, 0, 0, 0, 0}, 0));
-  ASSERT_EQ(dev.moduleNames().size(), 6u);
+    ASSERT_TRUE(launcher.forward(shape, b, {1, 1, 0, 0, 0}, 0));
+  ASSERT_EQ(dev.moduleNames().size(), 5u);
   EXPECT_NE(dev.moduleNames()[0].find("pool_keys.w4.ptx"), std::string::npos) << dev.moduleNames()[0];
   EXPECT_NE(dev.moduleNames()[1].find("gate_topk.m16w4.ptx"), std::string::npos);
-  ASSERT_EQ(dev.launches().size(), 18u);
+  ASSERT_EQ(dev.launches().size(), 15u);
   EXPECT_EQ(dev.launches()[0].kernel, "pool_keys_w4");
   EXPECT_EQ(dev.launches()[0].config.block.x, 128u);
   EXPECT_EQ(dev.launches()[1].kernel, "gate_topk_m16w4");
   EXPECT_EQ(dev.launches()[1].config.block.x, 128u);
-  ASSERT_TRUE(launcher.forward(shape, b, {0, 1, 0, 0, 0, 0}, 0));
-  EXPECT_EQ(dev.moduleNames().size(), 7u); // pool_keys w2 added
+  ASSERT_TRUE(launcher.forward(shape, b, {0, 1, 0, 0, 0}, 0));
+  EXPECT_EQ(dev.moduleNames().size(), 6u); // pool_keys w2 added
   auto missing = launcher.module(bundle::KernelKind::GateTopK, 2);
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.status().message(), "gate_topk has 2 variants; variant 2 does not exist");

@@ -1,7 +1,7 @@
 //===- SampledCountersTest.cpp - Sampled emulation against full emulation ---===//
 //
 // The emulator's sampled mode (runtime/emulator/CtaSampling.h) on the compiler's
-// kernels: the six MoBA forward kernels and the dense flash-attention kernel, at
+// kernels: the five MoBA forward kernels and the dense flash-attention kernel, at
 // 2048 causal tokens with block 128, where the work of a CTA grows with its x
 // position and sampling skips half or more of each attention grid. Each counter
 // and the modeled time of each kernel must be within 2% of full emulation; the

@@ -447,44 +447,63 @@ TEST_F(KernelBuilderTest, RouteTemplatesBuildAndVerify) {
   for (bool causal : {true, false}) {
     auto config = moba::ConfigAttr::get(&context, 64, 3, 128, 8, 2, causal,
                                         BFloat16Type::get(&context), "sm_80", nullptr);
-    for (RouteTuning tuning : {RouteTuning{}, RouteTuning{16, 128, 1}, RouteTuning{64, 64, 2}}) {
+    for (RouteTuning tuning : {RouteTuning{}, RouteTuning{16, 16, 1}, RouteTuning{32, 64, 2}}) {
       OwningOpRef<ModuleOp> m = ModuleOp::create(UnknownLoc::get(&context));
-      ASSERT_TRUE(succeeded(buildRouteCount(*m, config, tuning)));
       ASSERT_TRUE(succeeded(buildRouteScatter(*m, config, tuning)));
       EXPECT_TRUE(succeeded(verify(*m))) << messages;
-      // route_scatter: one dot (the hits above each hit) and its float -> int conversion.
-      int dots = 0, conversions = 0;
+      // No dot and no atomic (the ranks come from gate_topk); one barrier between
+      // the offsets' stores and their gathers.
+      int dots = 0, atomics = 0, barriers = 0;
       m->walk([&](tile::DotOp) { ++dots; });
-      m->walk([&](arith::FPToSIOp) { ++conversions; });
-      EXPECT_EQ(dots, 1);
-      EXPECT_EQ(conversions, 1);
+      m->walk([&](tile::AtomicAddOp) { ++atomics; });
+      m->walk([&](tile::BarrierOp) { ++barriers; });
+      EXPECT_EQ(dots, 0);
+      EXPECT_EQ(atomics, 0);
+      EXPECT_EQ(barriers, 1);
     }
   }
+}
+
+// gate_topk hands out the ranks: one atomic add over its [rows, top_k slots]
+// selection; pool_keys zeroes the counts it adds to.
+TEST_F(KernelBuilderTest, GateTakesRanksWithOneAtomicAdd) {
+  auto config = moba::ConfigAttr::get(&context, 64, 3, 128, 8, 2, true,
+                                      BFloat16Type::get(&context), "sm_80", nullptr);
+  OwningOpRef<ModuleOp> m = ModuleOp::create(UnknownLoc::get(&context));
+  ASSERT_TRUE(succeeded(buildGateTopK(*m, config, {})));
+  ASSERT_TRUE(succeeded(buildPoolKeys(*m, config, {})));
+  EXPECT_TRUE(succeeded(verify(*m))) << messages;
+  SmallVector<tile::AtomicAddOp> atomics;
+  m->walk([&](tile::AtomicAddOp op) { atomics.push_back(op); });
+  ASSERT_EQ(atomics.size(), 1u);
+  EXPECT_EQ(cast<RankedTensorType>(atomics[0].getValue().getType()).getShape(),
+            (ArrayRef<int64_t>{16, 4})); // block_m 16 x top_k 3 -> 4 slots
+  auto gate = m->lookupSymbol<func::FuncOp>("gate_topk");
+  auto pool = m->lookupSymbol<func::FuncOp>("pool_keys");
+  ASSERT_TRUE(gate && pool);
+  EXPECT_EQ(gate.getNumArguments(), 7u);
+  EXPECT_EQ(pool.getNumArguments(), 4u);
 }
 
 TEST_F(KernelBuilderTest, RouteTemplatesRefuseBadTuning) {
   auto config = moba::ConfigAttr::get(&context, 64, 3, 128, 8, 2, true,
                                       BFloat16Type::get(&context), "sm_80", nullptr);
-  EXPECT_TRUE(failed(buildRouteCount(*module, config, {.blockRows = 8})));
+  EXPECT_TRUE(failed(buildRouteScatter(*module, config, {.blockRows = 8})));
   EXPECT_NE(messages.find("block_rows = 8 is invalid: must be a power of two in [16, 64]"),
             std::string::npos)
       << messages;
   EXPECT_TRUE(failed(buildRouteScatter(*module, config, {.blocks = 48})));
-  EXPECT_NE(messages.find("blocks = 48 is invalid: must be a power of two in [16, 128]"),
+  EXPECT_NE(messages.find("blocks = 48 is invalid: must be a power of two in [16, 64]"),
             std::string::npos)
       << messages;
-  EXPECT_TRUE(failed(buildRouteCount(*module, config, {.blockRows = 128})));
+  EXPECT_TRUE(failed(buildRouteScatter(*module, config, {.blockRows = 128})));
   EXPECT_NE(messages.find("block_rows = 128 is invalid: must be a power of two in [16, 64]"),
             std::string::npos)
       << messages;
-  EXPECT_TRUE(failed(buildRouteScatter(*module, config, {.blockRows = 64, .blocks = 128})));
-  EXPECT_NE(messages.find("block_rows = 64, blocks = 128, num_warps = 4 is invalid: block_rows * "
-                          "max(block_rows, blocks) = 8192 must be at most min(4096, 2048 * "
-                          "num_warps) = 4096"),
-            std::string::npos)
-      << messages;
-  EXPECT_TRUE(failed(buildRouteScatter(*module, config, {.blocks = 128, .numWarps = 1})));
-  EXPECT_NE(messages.find("= 4096 must be at most min(4096, 2048 * num_warps) = 2048"),
+  EXPECT_TRUE(failed(buildRouteScatter(*module, config, {.blocks = 64, .numWarps = 1})));
+  EXPECT_NE(messages.find("block_rows = 64, blocks = 64, num_warps = 1 with top_k = 3 is invalid: "
+                          "max(blocks^2, block_rows * top_k slots) = 4096 must be at most 2048 * "
+                          "num_warps = 2048"),
             std::string::npos)
       << messages;
   EXPECT_TRUE(failed(buildRouteScatter(*module, config, {.numWarps = 3})));

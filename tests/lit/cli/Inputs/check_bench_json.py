@@ -45,7 +45,7 @@ for r in rows:
         assert r["dense_sampling"]["sampled"] is False, r
     assert r["time"] > 0 and r["tflops"] > 0, r
     assert r["unit"] == "model-us" and r["tflops_modeled"] is True, r
-    assert set(r["variants"]) == {"pool_keys", "gate_topk", "route_count", "route_scatter",
+    assert set(r["variants"]) == {"pool_keys", "gate_topk", "route_scatter",
                                   "sparse_attention_blocks", "sparse_attention_merge"}, r
     assert r["useful_flops"] == flops[r["seqlen_q"]], f"{r['useful_flops']} != {flops[r['seqlen_q']]}"
     # The rate is the FLOPs over the modeled time.

@@ -9,9 +9,9 @@ import sys
 
 d = sys.argv[1]
 m = json.load(open(os.path.join(d, "manifest.json")))
-assert m["format"] == "mobagen-bundle" and m["format_version"] == 3
+assert m["format"] == "mobagen-bundle" and m["format_version"] == 4
 assert m["compiler"].startswith("mobagen ") and "NVPTX" in m["compiler"]
-assert [w["name"] for w in m["workspace"]] == ["kbar", "selected", "block_counts", "block_offsets",
+assert [w["name"] for w in m["workspace"]] == ["kbar", "selected", "ranks", "block_counts", "block_offsets",
                                               "routed", "partial_out", "partial_lse"]
 names = [k["name"] for k in m["kernels"]]
 print("kernels:", " ".join(names))
@@ -38,7 +38,7 @@ for k in m["kernels"]:
         assert (dynamic > 0) == bool(extern), (v["id"], dynamic, extern)
         assert dynamic <= (227 if m["config"]["target"].startswith("sm_90") else 99) * 1024
         print(f"  {v['id']}: threads {v['threads']}, rows {v['rows_per_program']}, "
-              f"blocks {v['blocks_per_program']}, knobs {json.dumps(v['knobs'], sort_keys=True)}")
+              f"knobs {json.dumps(v['knobs'], sort_keys=True)}")
         if "cubin" in v:
             assert v["cubin"] == f"{k['name']}.{v['id']}.{m['config']['target']}.cubin"
             assert os.path.getsize(os.path.join(d, v["cubin"])) > 0

@@ -388,6 +388,14 @@ func.func @f() attributes {tile.num_threads = 128 : i32} {
 
 // -----
 
+// tile.dynamic_shared is a unit attribute
+// expected-error @+1 {{'tile.dynamic_shared' must be a unit attribute, got 1 : i32}}
+func.func @f() attributes {tile.dynamic_shared = 1 : i32} {
+  return
+}
+
+// -----
+
 // atomic_add adds i32 or f32 only
 func.func @f(%p: tensor<16x!tile.ptr<f16>>, %v: tensor<16xf16>) {
   // expected-error @+1 {{'tile.atomic_add' op adds 'f16' values: only i32 and f32 atomic adds are supported}}

@@ -1,6 +1,6 @@
 """Inputs and checks for sparse_attention_blocks (templates/SparseAttentionBlocks.h)
 run on the emulator, and the independent NumPy form of the routing that
-route_count / route_scatter compute (templates/RouteBlocks.h).
+route_scatter computes (templates/RouteBlocks.h).
 
   blocks_case.py inputs DIR --cu-q 0,100,137,182 --cu-k 0,100,190,235 --hq 4 --hkv 2
                  --head-dim D --block-size B --top-k K (--causal | --non-causal)

@@ -3,14 +3,21 @@ sparse_attention_fwd) run on the emulator.
 
   moba_case.py inputs DIR --cu-q 0,300,320,321 --cu-k 0,300,353,620
                           --hq H --hkv G --dtype bf16|fp16 --seed S
-      q, k, v as uint16 bit patterns of the dtype (D = 64), cu_q.npy, cu_k.npy
+                          [--block-size B --top-k K]
+      q, k, v as uint16 bit patterns of the dtype (D = 64), cu_q.npy, cu_k.npy,
+      and counts0.npy / ranks0.npy (the routing counts [total blocks * Hq] and
+      ranks [total_q, Hq, K], filled with a sentinel) for pool_keys / gate_topk
   moba_case.py check DIR --block-size B --top-k K (--causal | --non-causal)
                          --dtype bf16|fp16 [--forward]
       DIR/selected.npy against the independent NumPy MoBA's selection (float64
       scores): every (row, head) must match exactly; the inputs are fixed and have
       no f32 near-ties, so any difference is a bug (runtime/reference/Compare.h has
       the near-tie rule for inputs that do). With --forward, also DIR/out.npy and
-      DIR/lse.npy under the bounds of docs/accuracy.md."""
+      DIR/lse.npy under the bounds of docs/accuracy.md. With --routing, also
+      gate_topk's routing (RouteBlocks.h): DIR/counts.npy must hold, per (block,
+      head), the number of routed entries of the NumPy selection, and
+      DIR/ranks.npy a permutation of 0 .. count - 1 over each list's entries (any
+      order the atomic adds may run in), the sentinel everywhere else."""
 import argparse
 import os
 import sys
@@ -21,10 +28,44 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "in
 from moba_numpy import check_attention, from_bits, moba, to_bits  # noqa: E402
 
 D = 64
+SENTINEL = -7
 
 
 def int_list(text):
     return np.array([int(x) for x in text.split(",")], np.int32)
+
+
+def check_routing(path, sel, cu_q, cu_k, bs, causal):
+    """gate_topk's counts and ranks against the selection `sel` (module docstring)."""
+    counts, ranks = np.load(path("counts")).reshape(-1), np.load(path("ranks"))
+    hq, top_k = sel.shape[1], sel.shape[2]
+    want_counts = np.zeros_like(counts)
+    lists = {}
+    g0 = 0
+    for b in range(len(cu_q) - 1):
+        q0, lq = int(cu_q[b]), int(cu_q[b + 1] - cu_q[b])
+        lk = int(cu_k[b + 1] - cu_k[b])
+        for i in range(lq):
+            c = (lk - lq + i) // bs
+            for h in range(hq):
+                for slot in range(top_k):
+                    j = int(sel[q0 + i, h, slot])
+                    if j >= 0 and (not causal or j < c):
+                        lists.setdefault((g0 + j) * hq + h, []).append((q0 + i, h, slot))
+        g0 += (lk + bs - 1) // bs
+    for key, entries in lists.items():
+        want_counts[key] = len(entries)
+    bad_counts = int((counts != want_counts).sum())
+    bad_lists = sum(sorted(int(ranks[e]) for e in entries) != list(range(len(entries)))
+                    for entries in lists.values())
+    routed = np.zeros(ranks.shape, bool)
+    for entries in lists.values():
+        for e in entries:
+            routed[e] = True
+    stray = int((ranks[~routed] != SENTINEL).sum())
+    print(f"routing: {bad_counts} of {counts.size} counts differ, {bad_lists} of {len(lists)} "
+          f"lists' ranks are not a permutation, {stray} ranks written outside the lists")
+    return bad_counts == 0 and bad_lists == 0 and stray == 0 and len(lists) > 0
 
 
 def main():
@@ -42,6 +83,7 @@ def main():
     p.add_argument("--causal", dest="causal", action="store_true", default=True)
     p.add_argument("--non-causal", dest="causal", action="store_false")
     p.add_argument("--forward", action="store_true")
+    p.add_argument("--routing", action="store_true")
     a = p.parse_args()
     path = lambda n: os.path.join(a.dir, n + ".npy")
     if a.mode == "inputs":
@@ -51,6 +93,10 @@ def main():
             np.save(path(name), to_bits(rng.standard_normal((rows, heads, D)), a.dtype))
         np.save(path("cu_q"), a.cu_q)
         np.save(path("cu_k"), a.cu_k)
+        blocks = sum((int(a.cu_k[b + 1] - a.cu_k[b]) + a.block_size - 1) // a.block_size
+                     for b in range(len(a.cu_k) - 1))
+        np.save(path("counts0"), np.full(blocks * a.hq, SENTINEL, np.int32))
+        np.save(path("ranks0"), np.full((int(a.cu_q[-1]), a.hq, a.top_k), SENTINEL, np.int32))
         return 0
     q, k, v = (from_bits(np.load(path(n)), a.dtype) for n in "qkv")
     cu_q, cu_k = np.load(path("cu_q")), np.load(path("cu_k"))
@@ -66,6 +112,8 @@ def main():
     ok = len(differ) == 0
     for row, head in differ[:5]:
         print(f"  row {row} head {head}: got {got[row, head].tolist()}, want {want[row, head].tolist()}")
+    if a.routing:
+        ok = check_routing(path, want, cu_q, cu_k, a.block_size, a.causal) and ok
     if a.forward:
         out = from_bits(np.load(path("out")), a.dtype)
         lse = np.load(path("lse")).astype(np.float64)

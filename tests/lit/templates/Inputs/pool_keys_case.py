@@ -2,11 +2,14 @@
 
   pool_keys_case.py inputs DIR --hkv G --head-dim D --dtype bf16|fp16 --seed S
       k as uint16 bit patterns of the dtype for four sequences of Lk = 100, 0, 17
-      and 48 keys, and cu_seqlens_k
+      and 48 keys, cu_seqlens_k, and counts0.npy: the routing counts
+      [total blocks * Hq] (Hq = 2 Hkv) filled with a sentinel
   pool_keys_case.py check DIR --block-size B --dtype bf16|fp16
       kbar [total blocks, Hkv, D] against the float64 mean of each block's rows
       (partial last blocks included); the kernel sums in f32, so the error bound is
-      (m + 1) 2^-24 mean|k| per element for a block of m rows (docs/accuracy.md)."""
+      (m + 1) 2^-24 mean|k| per element for a block of m rows (docs/accuracy.md);
+      and DIR/counts.npy all zero (pool_keys clears every block's count of every
+      query head of its kv head)."""
 import argparse
 import os
 import sys
@@ -36,6 +39,7 @@ def main():
         np.save(path("cu_k"), CU_K)
         blocks = sum(-(-int(CU_K[b + 1] - CU_K[b]) // a.block_size) for b in range(len(CU_K) - 1))
         print(f"total blocks: {blocks}")
+        np.save(path("counts0"), np.full(blocks * 2 * a.hkv, -7, np.int32))
         return 0
     k = from_bits(np.load(path("k")), a.dtype)
     got = np.load(path("kbar"))
@@ -51,9 +55,11 @@ def main():
         print(f"kbar has shape {got.shape}, expected {want.shape}")
         return 1
     worst = np.max(np.abs(got - want) / bound)
-    ok = worst <= 1
+    counts = np.load(path("counts"))
+    nonzero = int(np.count_nonzero(counts))
+    ok = worst <= 1 and nonzero == 0 and counts.size == 2 * got.shape[0] * got.shape[1]
     print(f"kbar {list(got.shape)}: worst element at {worst:.3f} of its bound; "
-          + ("PASS" if ok else "FAIL"))
+          f"counts: {nonzero} of {counts.size} not zeroed; " + ("PASS" if ok else "FAIL"))
     return 0 if ok else 1
 
 

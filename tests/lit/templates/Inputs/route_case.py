@@ -1,5 +1,5 @@
-"""Inputs and checks for the routing kernels (route_count, route_scatter,
-templates/RouteBlocks.h) run on the emulator.
+"""Inputs and checks for route_scatter (templates/RouteBlocks.h) run on the
+emulator.
 
   route_case.py inputs DIR --cu-q 0,300,320,321 --cu-k 0,300,353,620 --hq H
                            --block-size B --top-k K (--causal | --non-causal) --seed S
@@ -7,14 +7,19 @@ templates/RouteBlocks.h) run on the emulator.
       directly (not by gate_topk). Causal: per row up to top_k - 1 distinct past
       blocks ascending, then the current block, -1 padded (gate_topk's layout);
       non-causal: up to top_k distinct blocks ascending, -1 padded. Many rows get
-      fewer blocks than they could. Also cu_q.npy, cu_k.npy, and the output
-      buffers pre-filled with a sentinel (counts0, offsets0, routed0), so that the
-      check sees every element the kernels wrote and every one they did not.
+      fewer blocks than they could. counts.npy and ranks.npy stand for what
+      gate_topk's atomic adds leave: each (block, head)'s count of routed entries,
+      and each routed entry's rank in its list, a random permutation of the list
+      (the order the adds happened to run in; the sentinel elsewhere). Also
+      cu_q.npy, cu_k.npy, and the output buffers pre-filled with a sentinel
+      (offsets0, routed0), so that the check sees every element the kernel wrote
+      and every one it did not.
   route_case.py check DIR --block-size B --top-k K (--causal | --non-causal)
-      DIR/counts.npy, offsets.npy, routed.npy against this file's own loop over
-      the selection: all three exactly, the routed buffer in full (an entry outside
-      every list must still hold the sentinel); and every list lies inside its
-      (sequence, head) region, the regions partitioning [0, total_q * Hq * top_k)."""
+      DIR/offsets.npy and routed.npy against this file's own loop over the
+      selection: both exactly, the routed buffer in full (each entry at its
+      block's offset plus its rank, and an entry outside every list still holding
+      the sentinel); and every list lies inside its (sequence, head) region, the
+      regions partitioning [0, total_q * Hq * top_k)."""
 import argparse
 import os
 import sys
@@ -56,8 +61,11 @@ def make_selection(rng, cu_q, cu_k, hq, bs, top_k, causal):
     return sel
 
 
-def reference(sel, cu_q, cu_k, hq, bs, top_k, causal):
-    """Counts, offsets and routed lists by a plain loop, per the header's rule."""
+def reference(sel, ranks, cu_q, cu_k, hq, bs, top_k, causal):
+    """Counts, offsets and routed lists by a plain loop, per the header's rule;
+    each list in rank order (`ranks` None: ascending row order, and the ranks
+    that order gives are returned)."""
+    out_ranks = np.full(sel.shape, SENTINEL, np.int32)
     nb = [blocks_of(int(cu_k[b + 1] - cu_k[b]), bs) for b in range(len(cu_q) - 1)]
     total_blocks = sum(nb)
     counts = np.zeros(total_blocks * hq, np.int32)
@@ -75,17 +83,20 @@ def reference(sel, cu_q, cu_k, hq, bs, top_k, causal):
                 for s in range(top_k):
                     blk = int(sel[q0 + i, h, s])
                     if blk >= 0 and (not causal or blk < c):
-                        lists[blk].append((q0 + i) * top_k + s)
+                        lists[blk].append((q0 + i, h, s))
             region = (q0 * hq + h * lq) * top_k
             at = region
             for j, entries in enumerate(lists):
                 counts[(g0 + j) * hq + h] = len(entries)
                 offsets[(g0 + j) * hq + h] = at
-                routed[at:at + len(entries)] = entries
+                for t, (row, hh, s) in enumerate(entries):
+                    rank = t if ranks is None else int(ranks[row, hh, s])
+                    out_ranks[row, hh, s] = rank
+                    routed[at + rank] = row * top_k + s
                 at += len(entries)
             regions.append((region, region + lq * top_k, [(g0 + j) * hq + h for j in range(nb[b])]))
         g0 += nb[b]
-    return counts, offsets, routed, regions
+    return counts, offsets, routed, regions, out_ranks
 
 
 def main():
@@ -105,25 +116,37 @@ def main():
     if a.mode == "inputs":
         rng = np.random.default_rng(a.seed)
         sel = make_selection(rng, a.cu_q, a.cu_k, a.hq, a.block_size, a.top_k, a.causal)
+        counts, _, _, _, ranks = reference(sel, None, a.cu_q, a.cu_k, a.hq, a.block_size,
+                                           a.top_k, a.causal)
+        # Permute each list's ranks: a list is the entries of one (block, head), so
+        # group the routed entries by their block and head and deal them new ranks.
+        lists = {}
+        for (row, h, s), r in np.ndenumerate(ranks):
+            if r != SENTINEL:
+                lists.setdefault((h, int(sel[row, h, s]), int(np.searchsorted(a.cu_q, row, "right"))),
+                                 []).append((row, h, s))
+        for entries in lists.values():
+            for (row, h, s), r in zip(entries, rng.permutation(len(entries))):
+                ranks[row, h, s] = r
         np.save(path("selected"), sel)
+        np.save(path("counts"), counts)
+        np.save(path("ranks"), ranks)
         np.save(path("cu_q"), a.cu_q)
         np.save(path("cu_k"), a.cu_k)
         total_blocks = sum(blocks_of(int(a.cu_k[b + 1] - a.cu_k[b]), a.block_size)
                            for b in range(len(a.cu_q) - 1))
-        np.save(path("counts0"), np.full(total_blocks * a.hq, SENTINEL, np.int32))
         np.save(path("offsets0"), np.full(total_blocks * a.hq, SENTINEL, np.int32))
         np.save(path("routed0"), np.full(int(a.cu_q[-1]) * a.hq * a.top_k, SENTINEL, np.int32))
         return 0
 
     sel, cu_q, cu_k = np.load(path("selected")), np.load(path("cu_q")), np.load(path("cu_k"))
+    ranks = np.load(path("ranks"))
     hq = sel.shape[1]
-    want_counts, want_offsets, want_routed, regions = reference(
-        sel, cu_q, cu_k, hq, a.block_size, a.top_k, a.causal)
+    want_counts, want_offsets, want_routed, regions, _ = reference(
+        sel, ranks, cu_q, cu_k, hq, a.block_size, a.top_k, a.causal)
     ok = True
-    for name, want in (("block_counts", want_counts), ("block_offsets", want_offsets),
-                       ("routed", want_routed)):
-        got = np.load(path({"block_counts": "counts", "block_offsets": "offsets",
-                            "routed": "routed"}[name])).reshape(-1)
+    for name, want in (("block_offsets", want_offsets), ("routed", want_routed)):
+        got = np.load(path({"block_offsets": "offsets", "routed": "routed"}[name])).reshape(-1)
         if got.shape != want.shape:
             print(f"{name} has shape {got.shape}, expected {want.shape}")
             ok = False
@@ -157,7 +180,7 @@ def main():
     routed_entries = int(want_counts.sum())
     print(f"{routed_entries} routed entries in {len(regions)} regions")
     ok = ok and routed_entries > 0
-    print("route kernels on the emulator: " + ("PASS" if ok else "FAIL"))
+    print("route_scatter on the emulator: " + ("PASS" if ok else "FAIL"))
     return 0 if ok else 1
 
 

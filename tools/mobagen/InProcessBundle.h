@@ -1,6 +1,6 @@
 //===- InProcessBundle.h - A format-2 kernel bundle built in this process ----===//
 //
-// The one writer of bundle format 3 (docs/bundle.md): `mobagen generate` writes
+// The one writer of bundle format 4 (docs/bundle.md): `mobagen generate` writes
 // its files to a directory; `mobagen run --device emulator|cuda` without
 // --bundle, the runtime's tests and the host-overhead benchmark load them from
 // memory. compiler::generateMobaKernels builds one PTX module per variant (its

@@ -278,7 +278,7 @@ std::function<int()> addRunCommand(CLI::App &app) {
       ->check(CLI::IsMember({"reference", "emulator", "cuda"}))
       ->capture_default_str();
   run->add_option("--bundle", o.bundle,
-                  "Kernel bundle directory (format 3, docs/bundle.md) for --device emulator or "
+                  "Kernel bundle directory (format 4, docs/bundle.md) for --device emulator or "
                   "cuda; its configuration must be the run's. Default: generate the kernels in "
                   "this process (builds with the compiler)");
   run->add_flag("--check", o.check,

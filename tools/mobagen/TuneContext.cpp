@@ -14,7 +14,7 @@ namespace mobagen::cli {
 
 void addContextFlags(CLI::App &c, ContextFlags &o) {
   c.add_option("--bundle", o.bundle,
-               "Kernel bundle directory (format 3); default: generate every variant of the "
+               "Kernel bundle directory (format 4); default: generate every variant of the "
                "configuration below in this process (builds with the compiler)");
   c.add_option("--block-size", o.blockSize, "Keys per block")->capture_default_str();
   c.add_option("--top-k", o.topK, "Blocks per query")->capture_default_str();

@@ -40,6 +40,7 @@ struct BenchOptions {
   int64_t denseWarps = 4;
   bool counters = false;
   uint64_t sampleCtas = 0; ///< --sample-ctas: the emulator's sampled mode (0: off)
+  bool quiet = false;      ///< --quiet: count the rejected tuning-cache entries, one line
 };
 
 /// The kernels sampled with --sample-ctas: the attention, whose cost grows with the
@@ -301,7 +302,9 @@ void printCounters(const api::Context &ctx, const Row &r, nlohmann::json &jsonRo
 
 
 int benchCommand(const BenchOptions &o) {
-  auto fail = [](const Status &s) {
+  RejectedEntryNotes notes(o.quiet);
+  auto fail = [&notes](const Status &s) {
+    notes.printCount();
     fmt::print(stderr, "mobagen bench: error: {}\n", s.message());
     return kExitFailure;
   };
@@ -317,7 +320,7 @@ int benchCommand(const BenchOptions &o) {
     if (l < 1)
       return fail(Status::errorf("--seqlen {} must be >= 1", l));
   std::string cacheDir;
-  auto context = openContext(o.context, cacheDir);
+  auto context = openContext(o.context, cacheDir, notes.log());
   if (!context)
     return fail(context.status());
   api::Context &ctx = **context;
@@ -386,6 +389,7 @@ int benchCommand(const BenchOptions &o) {
     }
   }
 
+  notes.printCount();
   const bool model = !rows.empty() && rows.front().unit == "model-us";
   const char *rateName = model ? "model-TFLOP/s" : "TFLOP/s";
   fmt::print("mobagen bench: device {}, {}\n", ctx.device().name(), ctx.bundle().config().canonical());
@@ -489,6 +493,9 @@ std::function<int()> addBenchCommand(CLI::App &app) {
                     "seeded) and scale the counters and the modeled time to the grid; 0 runs every CTA. "
                     "Figures are marked sampled; outputs are not checkable")
       ->capture_default_str();
+  bench->add_flag("--quiet", o.quiet,
+                  "Instead of a note per tuning-cache entry that is rejected (corrupt, stale, unreadable; its "
+                  "kernel runs the default variant), print one line with their count");
   return [options] { return benchCommand(*options); };
 }
 

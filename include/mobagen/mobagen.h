@@ -97,9 +97,21 @@ typedef struct mobagen_shape {
   mobagen_dtype dtype;
 } mobagen_shape;
 
+/* Receives one line (NUL-terminated, no newline, valid during the call only) per
+ * tuning-cache entry that mobagen_tune found and did not trust: corrupt,
+ * truncated, of another format or key, unreadable or not a regular file. The
+ * line names the entry's path, the kernel and the reason, e.g.
+ * "tuning-cache entry DIR/....entry (gate_topk) rejected: checksum mismatch;
+ * tuning again". Called on the thread that called mobagen_tune. */
+typedef void (*mobagen_log_fn)(void *user, const char *message);
+
+/* Zero-initialize it ({0}) and set the fields you need: members are only ever
+ * added at the end, and a zero member keeps its default. */
 typedef struct mobagen_context_options {
   const char *cache_dir;                 /* NULL: no persistent tuning cache */
   const mobagen_config *expected_config; /* NULL: accept the bundle's config */
+  mobagen_log_fn log;                    /* NULL: rejected cache entries are silent */
+  void *log_user;                        /* passed to log as `user` */
 } mobagen_context_options;
 
 /* "0.1.0". */

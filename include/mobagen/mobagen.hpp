@@ -13,9 +13,11 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include "mobagen/mobagen.h"
@@ -97,6 +99,15 @@ private:
   std::unique_ptr<mobagen_device, void (*)(mobagen_device *)> handle_;
 };
 
+/// mobagen_context_options with owned values and a std::function for the log.
+struct ContextOptions {
+  std::string cacheDir;                        ///< "": no persistent tuning cache
+  std::optional<mobagen_config> expectedConfig; ///< unset: accept the bundle's config
+  /// One line per tuning-cache entry that tune() did not trust (mobagen_log_fn);
+  /// empty: silent. The Context keeps a copy for its lifetime.
+  std::function<void(std::string_view)> log;
+};
+
 class Context {
 public:
   /// A bundle directory; `options` may be null.
@@ -116,6 +127,18 @@ public:
         s != MOBAGEN_SUCCESS)
       return Error::from(s);
     return Context(context);
+  }
+  /// The same, with ContextOptions.
+  static Result<Context> open(Device &device, const std::string &bundleDir, const ContextOptions &options) {
+    return openWith(options, [&](const mobagen_context_options *o, mobagen_context **c) {
+      return mobagen_context_create(device.get(), bundleDir.c_str(), o, c);
+    });
+  }
+  static Result<Context> open(Device &device, const mobagen_bundle_file *files, size_t count,
+                              const ContextOptions &options) {
+    return openWith(options, [&](const mobagen_context_options *o, mobagen_context **c) {
+      return mobagen_context_create_from_files(device.get(), files, count, o, c);
+    });
   }
 
   mobagen_config config() const {
@@ -162,7 +185,26 @@ public:
   mobagen_context *get() const { return handle_.get(); }
 
 private:
-  explicit Context(mobagen_context *context) : handle_(context, &mobagen_context_destroy) {}
+  using Log = std::function<void(std::string_view)>;
+  explicit Context(mobagen_context *context, std::unique_ptr<Log> log = nullptr)
+      : log_(std::move(log)), handle_(context, &mobagen_context_destroy) {}
+  template <typename Create> static Result<Context> openWith(const ContextOptions &options, Create create) {
+    // The log lives on the heap so that its address (the C callback's `user`)
+    // survives moves of the Context; handle_ is destroyed first (declared last).
+    std::unique_ptr<Log> log = options.log ? std::make_unique<Log>(options.log) : nullptr;
+    mobagen_context_options o{};
+    o.cache_dir = options.cacheDir.empty() ? nullptr : options.cacheDir.c_str();
+    o.expected_config = options.expectedConfig ? &*options.expectedConfig : nullptr;
+    if (log) {
+      o.log = [](void *user, const char *message) { (*static_cast<Log *>(user))(message); };
+      o.log_user = log.get();
+    }
+    mobagen_context *context = nullptr;
+    if (mobagen_status s = create(&o, &context); s != MOBAGEN_SUCCESS)
+      return Error::from(s);
+    return Context(context, std::move(log));
+  }
+  std::unique_ptr<Log> log_;
   std::unique_ptr<mobagen_context, void (*)(mobagen_context *)> handle_;
 };
 

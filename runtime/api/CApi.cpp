@@ -59,6 +59,11 @@ mobagen_status createContext(mobagen_device *device, mobagen::Expected<mobagen::
     opts.cacheDir = options->cache_dir;
   if (options && options->expected_config)
     opts.expectedConfig = *options->expected_config;
+  if (options && options->log) {
+    const mobagen_log_fn log = options->log;
+    void *user = options->log_user;
+    opts.log = [log, user](std::string_view line) { log(user, std::string(line).c_str()); };
+  }
   std::unique_ptr<mobagen::api::Context> created;
   if (ApiStatus s = mobagen::api::Context::create(device->device, std::move(*bundle), opts, created); !s.ok())
     return report(std::move(s));

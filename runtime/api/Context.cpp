@@ -70,6 +70,12 @@ ApiStatus checkPointer(const char *name, device::DevicePtr ptr, bool needed, uin
 
 Expected<size_t> selectFirstVariant(const VariantRequest &) { return size_t(0); }
 
+std::string rejectedEntryNote(const std::filesystem::path &entry, KernelKind kernel, std::string_view reason,
+                              std::string_view consequence) {
+  return fmt::format("tuning-cache entry {} ({}) rejected: {}; {}", entry.string(),
+                     bundle::kKernelNames[size_t(kernel)], reason, consequence);
+}
+
 tune::ShapeBucket bucketOf(const launch::VarlenShape &s) {
   // The sizes have passed validateShape (each below 2^31), so of() cannot fail.
   auto bucket = tune::ShapeBucket::of(s.batch, s.maxSeqlenQ, s.maxSeqlenK);
@@ -97,6 +103,7 @@ ApiStatus Context::create(std::shared_ptr<device::Device> device, bundle::Bundle
       return ApiStatus::error(MOBAGEN_ERROR_IO, cache.status().message());
     ctx->cache_ = std::move(*cache);
   }
+  ctx->log_ = options.log;
   out = std::move(ctx);
   return ApiStatus::success();
 }
@@ -248,8 +255,8 @@ ApiStatus Context::tune(const mobagen_shape &shape) {
   launch::VariantChoice choice{};
   for (size_t k = 0; k < bundle::kKernelCount; ++k) {
     const bundle::BundleKernel &kernel = bundle_.kernels()[k];
-    const VariantRequest request{KernelKind(k), bucket,    sizes,    choice,
-                                 bundle_,       launcher_, *device_, cache_ ? &*cache_ : nullptr};
+    const VariantRequest request{KernelKind(k), bucket,    sizes,    choice, bundle_, launcher_,
+                                 *device_,      cache_ ? &*cache_ : nullptr, log_};
     auto index = selector(request);
     if (!index)
       return ApiStatus::error(MOBAGEN_ERROR_DEVICE,

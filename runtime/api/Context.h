@@ -25,6 +25,7 @@
 #include <optional>
 #include <shared_mutex>
 #include <string>
+#include <string_view>
 #include <tuple>
 
 #include "mobagen/mobagen.h"
@@ -56,6 +57,9 @@ struct VariantRequest {
   launch::MobaLauncher &launcher;       ///< loads variants and enqueues single kernels
   device::Device &device;
   const DiskCache *cache;             ///< null without a cache directory
+  /// The context's log (ContextOptions::log): a selector reports each cache entry
+  /// it did not trust as one line, rejectedEntryNote's. May be empty.
+  const std::function<void(std::string_view)> &log;
 };
 
 /// Returns the index of the variant to run (into the kernel's variants).
@@ -70,7 +74,16 @@ tune::ShapeBucket bucketOf(const launch::VarlenShape &shape);
 struct ContextOptions {
   std::optional<std::filesystem::path> cacheDir;
   std::optional<mobagen_config> expectedConfig;
+  /// One line per tuning-cache entry that tune() found and did not trust (corrupt,
+  /// truncated, another format or key, unreadable, not a regular file), naming the
+  /// entry and the reason. Called on the thread that called tune(); may be empty.
+  std::function<void(std::string_view)> log;
 };
+
+/// The line a selector logs for a rejected cache entry: "tuning-cache entry PATH
+/// (KERNEL) rejected: REASON; CONSEQUENCE".
+std::string rejectedEntryNote(const std::filesystem::path &entry, bundle::KernelKind kernel, std::string_view reason,
+                              std::string_view consequence);
 
 class Context {
 public:
@@ -109,6 +122,7 @@ private:
   std::shared_ptr<device::Device> device_;
   bundle::Bundle bundle_;
   std::optional<DiskCache> cache_;
+  std::function<void(std::string_view)> log_;
   launch::MobaLauncher launcher_;
 
   mutable std::shared_mutex choicesMutex_;

@@ -216,6 +216,10 @@ VariantSelector makeTuningSelector(TuningSelectorOptions options) {
     tuneOptions.repetitions = options.repetitions;
     tuneOptions.force = options.force;
     tuneOptions.log = options.log;
+    if (r.log)
+      tuneOptions.rejected = [&r](const std::filesystem::path &entry, std::string_view reason) {
+        r.log(rejectedEntryNote(entry, r.kernel, reason, "tuning again"));
+      };
     tune::Progress progress;
     if (options.progress)
       progress = [&](size_t done, size_t total, const tune::TuningChoice &best) {
@@ -248,8 +252,13 @@ VariantSelector makeCachedChoiceSelector() {
     std::vector<tune::Candidate> candidates;
     for (const bundle::KernelVariant &v : kernel.variants)
       candidates.push_back({v.id, [] { return Status::error("not tuned"); }, [] { return Status::success(); }});
+    tune::TuneOptions options;
+    if (r.log)
+      options.rejected = [&r](const std::filesystem::path &entry, std::string_view reason) {
+        r.log(rejectedEntryNote(entry, r.kernel, reason, "the default variant runs"));
+      };
     tune::Tuner tuner(r.device, r.cache);
-    auto choice = tuner.choose(tuningKeyFor(r), candidates);
+    auto choice = tuner.choose(tuningKeyFor(r), candidates, options);
     if (!choice)
       return size_t(0);
     return kernel.findVariant(choice->variant).value_or(0);

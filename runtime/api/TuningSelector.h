@@ -74,7 +74,9 @@ namespace mobagen::api {
 
 /// The choice the cache holds for the bucket (the same key and checks as the
 /// autotuner), else each kernel's first variant; never measures. What `mobagen
-/// bench` runs: tuned buckets as tuned, the others as untuned forwards do.
+/// bench` runs: tuned buckets as tuned, the others as untuned forwards do. An
+/// entry it does not trust goes to the request's log ("...; the default variant
+/// runs"), as the autotuner's does ("...; tuning again").
 VariantSelector makeCachedChoiceSelector();
 
 } // namespace mobagen::api

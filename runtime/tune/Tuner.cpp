@@ -150,16 +150,28 @@ Expected<TuningChoice> Tuner::choose(const TuningKey &key, const std::vector<Can
 
   if (cache_ && !options.force) {
     const CacheLookup lookup = cache_->load(keyText);
+    std::string reason;
     if (lookup.payload) {
       Expected<TuningChoice> cached = parseChoice(*lookup.payload, candidates);
       if (cached)
         return cached;
-      cacheNote = "cache entry rejected: " + cached.status().message();
-    } else if (!lookup.rejected.empty()) {
-      cacheNote = "cache entry rejected: " + lookup.rejected;
+      reason = cached.status().message();
+    } else {
+      reason = lookup.rejected;
     }
-    if (!cacheNote.empty())
+    if (!reason.empty()) {
+      cacheNote = "cache entry rejected: " + reason;
       log(fmt::format("tuning {}: {}; tuning again", key.kernel, cacheNote));
+      if (options.rejected) {
+        // File errors ("PATH: is a directory") name the entry already; the hook
+        // gets the path and the bare reason.
+        const std::filesystem::path entry = cache_->entryPath(keyText);
+        const std::string prefix = entry.string() + ": ";
+        options.rejected(entry, std::string_view(reason).starts_with(prefix)
+                                    ? std::string_view(reason).substr(prefix.size())
+                                    : std::string_view(reason));
+      }
+    }
   }
 
   TuningChoice best;

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -71,6 +72,10 @@ struct TuneOptions {
   /// Receives one line per event worth logging: a skipped candidate and why, a
   /// cache entry rejected and why, a choice that could not be stored. May be empty.
   std::function<void(std::string_view)> log;
+  /// Called once per cache entry this lookup did not trust (besides `log`): the
+  /// entry's file and the reason, without the path ("checksum mismatch",
+  /// "is a directory", "payload names variant 'x', ..."). May be empty.
+  std::function<void(const std::filesystem::path &entry, std::string_view reason)> rejected;
 };
 
 struct TuningChoice {

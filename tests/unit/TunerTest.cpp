@@ -372,7 +372,15 @@ TEST_F(TunerTest, CorruptTruncatedAndForeignEntriesAreIgnoredAndRebuilt) {
     writeFile(path, bytes);
     log.clear();
     Calls again[3];
-    auto choice = Tuner(kernels.dev, &cache).choose(key, threeCandidates(kernels, again), logged());
+    TuneOptions options = logged();
+    std::vector<std::pair<std::filesystem::path, std::string>> rejected;
+    options.rejected = [&](const std::filesystem::path &entry, std::string_view why) {
+      rejected.emplace_back(entry, why);
+    };
+    auto choice = Tuner(kernels.dev, &cache).choose(key, threeCandidates(kernels, again), options);
+    ASSERT_EQ(rejected.size(), 1u) << reason; // the hook: the entry and the bare reason
+    EXPECT_EQ(rejected[0].first, path);
+    EXPECT_EQ(rejected[0].second.rfind(reason, 0), 0u) << rejected[0].second;
     ASSERT_TRUE(choice.ok()) << reason << ": " << choice.status().message();
     EXPECT_FALSE(choice->fromCache) << reason;
     EXPECT_EQ(choice->variant, "reps8");

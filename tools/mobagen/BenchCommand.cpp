@@ -10,16 +10,15 @@
 // for the speed-up column; without it the column is "n/a" (docs/perf.md says why).
 //
 //===----------------------------------------------------------------------===//
-#include <fstream>
 #include <random>
 #include <set>
-#include <sstream>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "runtime/api/TuningSelector.h"
 #include "runtime/emulator/Emulator.h"
+#include "runtime/support/FileRead.h"
 #include "runtime/support/FloatFormats.h"
 #include "tools/mobagen/Commands.h"
 #include "tools/mobagen/OutputSet.h"
@@ -40,6 +39,7 @@ struct BenchOptions {
   int64_t denseWarps = 4;
   bool counters = false;
   uint64_t sampleCtas = 0; ///< --sample-ctas: the emulator's sampled mode (0: off)
+  bool quiet = false;      ///< --quiet: count the rejected tuning-cache entries, one line
 };
 
 /// The kernels sampled with --sample-ctas: the attention, whose cost grows with the
@@ -301,7 +301,9 @@ void printCounters(const api::Context &ctx, const Row &r, nlohmann::json &jsonRo
 
 
 int benchCommand(const BenchOptions &o) {
-  auto fail = [](const Status &s) {
+  RejectedEntryNotes notes(o.quiet);
+  auto fail = [&notes](const Status &s) {
+    notes.printCount();
     fmt::print(stderr, "mobagen bench: error: {}\n", s.message());
     return kExitFailure;
   };
@@ -317,7 +319,7 @@ int benchCommand(const BenchOptions &o) {
     if (l < 1)
       return fail(Status::errorf("--seqlen {} must be >= 1", l));
   std::string cacheDir;
-  auto context = openContext(o.context, cacheDir);
+  auto context = openContext(o.context, cacheDir, notes.log());
   if (!context)
     return fail(context.status());
   api::Context &ctx = **context;
@@ -335,22 +337,22 @@ int benchCommand(const BenchOptions &o) {
     if (o.denseBlockM < 1 || o.denseWarps < 1 || o.denseWarps > 32)
       return fail(Status::errorf("--dense-block-m {} and --dense-warps {}: need >= 1 and 1..32", o.denseBlockM,
                                  o.denseWarps));
-    std::ifstream in(o.densePtx, std::ios::binary);
-    if (!in.is_open())
-      return fail(Status::errorf("--dense-ptx {}: cannot open", o.densePtx));
-    std::stringstream text;
-    text << in.rdbuf();
+    // As `mobagen emu`: a regular file (not a directory or a FIFO), at most 256 MiB
+    // (a dense kernel's PTX is well under 1 MB).
+    auto text = readRegularFile(o.densePtx, 256u << 20);
+    if (!text)
+      return fail(text.status().withContext("--dense-ptx "));
     // The baseline is a tensor-core kernel (DESIGN.md section 4), launched with
     // no dynamic shared memory: refuse PTX that is neither.
-    if (text.str().find("mma.sync") == std::string::npos)
+    if (text->find("mma.sync") == std::string::npos)
       return fail(Status::errorf("--dense-ptx {}: has no mma.sync instruction; the dense baseline must run "
                                  "on tensor cores (lower it with --mobagen-tile-to-llvm=\"dot=mma\")",
                                  o.densePtx));
-    if (text.str().find(".extern .shared") != std::string::npos)
+    if (text->find(".extern .shared") != std::string::npos)
       return fail(Status::errorf("--dense-ptx {}: uses dynamic shared memory (.extern .shared), which bench "
                                  "launches with none (lower it with --num-stages=1)",
                                  o.densePtx));
-    auto module = ctx.device().loadModule(text.str(), o.densePtx);
+    auto module = ctx.device().loadModule(*text, o.densePtx);
     if (!module)
       return fail(module.status().withContext("--dense-ptx: "));
     dense = DenseKernel{*module, o.denseBlockM, o.denseWarps};
@@ -386,6 +388,7 @@ int benchCommand(const BenchOptions &o) {
     }
   }
 
+  notes.printCount();
   const bool model = !rows.empty() && rows.front().unit == "model-us";
   const char *rateName = model ? "model-TFLOP/s" : "TFLOP/s";
   fmt::print("mobagen bench: device {}, {}\n", ctx.device().name(), ctx.bundle().config().canonical());
@@ -489,6 +492,9 @@ std::function<int()> addBenchCommand(CLI::App &app) {
                     "seeded) and scale the counters and the modeled time to the grid; 0 runs every CTA. "
                     "Figures are marked sampled; outputs are not checkable")
       ->capture_default_str();
+  bench->add_flag("--quiet", o.quiet,
+                  "Instead of a note per tuning-cache entry that is rejected (corrupt, stale, unreadable; its "
+                  "kernel runs the default variant), print one line with their count");
   return [options] { return benchCommand(*options); };
 }
 

@@ -63,7 +63,8 @@ Expected<bundle::Bundle> loadBundle(const ContextFlags &o) {
 
 } // namespace
 
-Expected<std::unique_ptr<api::Context>> openContext(const ContextFlags &o, std::string &cacheDirUsed) {
+Expected<std::unique_ptr<api::Context>> openContext(const ContextFlags &o, std::string &cacheDirUsed,
+                                                    std::function<void(std::string_view)> log) {
   if (o.haveScale)
     MOBAGEN_RETURN_IF_ERROR(checkScaleOption(o.scale));
   auto choice = device::parseDeviceChoice(o.device);
@@ -79,12 +80,27 @@ Expected<std::unique_ptr<api::Context>> openContext(const ContextFlags &o, std::
   api::ContextOptions options;
   options.cacheDir = o.cacheDir.empty() ? defaultCacheDirectory() : std::filesystem::path(o.cacheDir);
   cacheDirUsed = options.cacheDir->string();
+  options.log = std::move(log);
   std::unique_ptr<api::Context> context;
   api::ApiStatus s =
       api::Context::create(std::shared_ptr<device::Device>(std::move(*device)), std::move(*bundle), options, context);
   if (!s.ok())
     return Status::error(s.message);
   return context;
+}
+
+void RejectedEntryNotes::note(std::string_view line) {
+  if (!seen_.emplace(line).second)
+    return;
+  if (!quiet_)
+    fmt::print(stderr, "mobagen: note: {}\n", line);
+}
+
+void RejectedEntryNotes::printCount() const {
+  if (!quiet_ || seen_.empty())
+    return;
+  fmt::print(stderr, "mobagen: note: {} tuning-cache {} rejected (rerun without --quiet for each reason)\n",
+             seen_.size(), seen_.size() == 1 ? "entry was" : "entries were");
 }
 
 UniformBatch uniformBatch(const api::Context &context, int64_t batch, int64_t seqlenQ, int64_t seqlenK) {

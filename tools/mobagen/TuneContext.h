@@ -8,9 +8,12 @@
 //===----------------------------------------------------------------------===//
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -35,8 +38,29 @@ struct ContextFlags {
 void addContextFlags(CLI::App &command, ContextFlags &flags);
 
 /// Opens the device and a context for the bundle (generated here, every variant,
-/// when --bundle is not given) with the cache directory.
-Expected<std::unique_ptr<api::Context>> openContext(const ContextFlags &flags, std::string &cacheDirUsed);
+/// when --bundle is not given) with the cache directory; `log` becomes the
+/// context's (api::ContextOptions::log).
+Expected<std::unique_ptr<api::Context>> openContext(const ContextFlags &flags, std::string &cacheDirUsed,
+                                                    std::function<void(std::string_view)> log = {});
+
+/// A context's log for the command line: each rejected tuning-cache entry as one
+/// "mobagen: note: LINE" on stderr (a line seen before is not repeated), or with
+/// `quiet` only counted, for printCount's one line.
+class RejectedEntryNotes {
+public:
+  explicit RejectedEntryNotes(bool quiet) : quiet_(quiet) {}
+  void note(std::string_view line);
+  /// With `quiet` and at least one rejected entry: "mobagen: note: N tuning-cache
+  /// entries were rejected (rerun without --quiet for each reason)".
+  void printCount() const;
+  std::function<void(std::string_view)> log() {
+    return [this](std::string_view line) { note(line); };
+  }
+
+private:
+  bool quiet_;
+  std::set<std::string, std::less<>> seen_;
+};
 
 /// `batch` sequences of `seqlenQ` queries and `seqlenK` keys each, in the
 /// context's heads, head dim and dtype, with its cu_seqlens.

@@ -15,6 +15,11 @@ static const mobagen_bundle_file check_files[] = {{"manifest.json", check_data_0
 
 #include "mobagen/mobagen.h"
 
+static void check_log(void *user, const char *message) {
+  (void)user;
+  (void)message;
+}
+
 /* Creating a context from the one-file bundle above on the emulator fails with
  * MOBAGEN_ERROR_INVALID_BUNDLE (the manifest has no "format"); returns that code. */
 int mobagen_c_header_check(void) {
@@ -22,11 +27,14 @@ int mobagen_c_header_check(void) {
   mobagen_context *context = NULL;
   mobagen_status status;
   mobagen_shape shape = {0};
+  mobagen_context_options options = {0};
+  options.log = check_log;
+  options.log_user = &shape;
   shape.dtype = MOBAGEN_DTYPE_FP16;
   if (mobagen_device_open(MOBAGEN_DEVICE_EMULATOR, 0, &device) != MOBAGEN_SUCCESS)
     return -1;
-  status = mobagen_context_create_from_files(device, check_files, sizeof check_files / sizeof check_files[0], NULL,
-                                             &context);
+  status = mobagen_context_create_from_files(device, check_files, sizeof check_files / sizeof check_files[0],
+                                             &options, &context);
   mobagen_device_destroy(device);
   return context == NULL && shape.batch == 0 ? (int)status : -2;
 }

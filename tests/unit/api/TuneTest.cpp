@@ -4,6 +4,10 @@
 // reason, and the shape a bucket is tuned on.
 #include "runtime/api/TuningSelector.h"
 
+#include "mobagen/mobagen.hpp"
+
+#include <fstream>
+#include <iterator>
 #include <random>
 
 #include <gtest/gtest.h>
@@ -161,6 +165,89 @@ TEST(TuningSelector, ASecondContextReadsTheCacheWithoutMeasuring) {
   auto third = tunedContext(smallBundle().dir, std::nullopt);
   ASSERT_TRUE(third->context->tune(s).ok());
   EXPECT_FALSE(third->chosen[0]->fromCache);
+}
+
+/// The entry file of `kernel`'s choice in `cache` (its stored key names the kernel).
+std::filesystem::path entryOf(const std::filesystem::path &cache, std::string_view kernel) {
+  const std::string field = fmt::format("kernel={}\n", kernel);
+  for (const auto &e : std::filesystem::directory_iterator(cache)) {
+    std::ifstream in(e.path(), std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (bytes.find(field) != std::string::npos)
+      return e.path();
+  }
+  ADD_FAILURE() << "no entry for " << kernel << " in " << cache;
+  return {};
+}
+
+/// Flips a byte of the entry's JSON payload: a checksum mismatch.
+void corruptEntry(const std::filesystem::path &entry) {
+  std::string bytes;
+  {
+    std::ifstream in(entry, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  ASSERT_GT(bytes.size(), 3u);
+  bytes[bytes.size() - 3] ^= 0x20;
+  std::ofstream(entry, std::ios::binary | std::ios::trunc) << bytes;
+}
+
+void appendLine(void *user, const char *message) { static_cast<std::vector<std::string> *>(user)->push_back(message); }
+
+TEST(TuningSelector, RejectedCacheEntriesReachTheContextLog) {
+  const auto cache = scratchDir("tune-rejected-log");
+  const mobagen_shape s = smallShape(1, 16, 16);
+  ASSERT_TRUE(tunedContext(smallBundle().dir, cache)->context->tune(s).ok()); // stores six entries
+  const std::filesystem::path pool = entryOf(cache, "pool_keys"), count = entryOf(cache, "route_scatter");
+  corruptEntry(pool);
+  std::filesystem::remove(count);
+  std::filesystem::create_directory(count);
+
+  // The C API: one line per rejected entry, with its path, kernel and reason.
+  mobagen_device *device = nullptr;
+  ASSERT_EQ(mobagen_device_open(MOBAGEN_DEVICE_EMULATOR, 0, &device), MOBAGEN_SUCCESS) << mobagen_last_error();
+  const std::string dir = smallBundle().dir.string(), cacheText = cache.string();
+  std::vector<std::string> lines;
+  mobagen_context_options options{};
+  options.cache_dir = cacheText.c_str();
+  options.log = appendLine;
+  options.log_user = &lines;
+  mobagen_context *context = nullptr;
+  ASSERT_EQ(mobagen_context_create(device, dir.c_str(), &options, &context), MOBAGEN_SUCCESS) << mobagen_last_error();
+  // The directory blocks storing route_scatter's new choice; tuning succeeds anyway.
+  ASSERT_EQ(mobagen_tune(context, &s), MOBAGEN_SUCCESS) << mobagen_last_error();
+  mobagen_context_destroy(context);
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[0], fmt::format("tuning-cache entry {} (pool_keys) rejected: checksum mismatch; tuning again",
+                                  pool.string()));
+  EXPECT_EQ(lines[1], fmt::format("tuning-cache entry {} (route_scatter) rejected: is a directory; tuning again",
+                                  count.string()));
+
+  // A null log: the same rejection, silently (pool_keys was stored again above).
+  corruptEntry(pool);
+  options.log = nullptr;
+  lines.clear();
+  ASSERT_EQ(mobagen_context_create(device, dir.c_str(), &options, &context), MOBAGEN_SUCCESS) << mobagen_last_error();
+  EXPECT_EQ(mobagen_tune(context, &s), MOBAGEN_SUCCESS) << mobagen_last_error();
+  mobagen_context_destroy(context);
+  EXPECT_TRUE(lines.empty());
+
+  // The C++ wrapper's std::function, called after the Context has been moved.
+  corruptEntry(pool);
+  auto dev = mobagen::Device::open(MOBAGEN_DEVICE_EMULATOR);
+  ASSERT_TRUE(dev);
+  mobagen::ContextOptions cpp;
+  cpp.cacheDir = cacheText;
+  cpp.log = [&lines](std::string_view line) { lines.emplace_back(line); };
+  auto opened = mobagen::Context::open(*dev, dir, cpp);
+  ASSERT_TRUE(opened) << opened.error().message();
+  mobagen::Context moved = std::move(*opened);
+  EXPECT_TRUE(moved.tune(s).ok());
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[0], fmt::format("tuning-cache entry {} (pool_keys) rejected: checksum mismatch; tuning again",
+                                  pool.string()));
+  EXPECT_NE(lines[1].find("(route_scatter) rejected: is a directory"), std::string::npos) << lines[1];
+  mobagen_device_destroy(device);
 }
 
 /// The small bundle with text that does not parse appended to each of `files`

@@ -1,6 +1,8 @@
 // The dense baseline's variants: the space's product in order, each with tensor-core
 // PTX or the reason it left the space (a knob the template refuses: never lowered
-// another way).
+// another way). The pipelined variants (num_stages 2) lower the rows broadcast of the
+// online softmax into the accumulator layout, which once read freed memory (a
+// segfault about one run in twenty); the test runs them repeatedly.
 #include "compiler/Pipeline/DenseAttentionKernels.h"
 
 #include <gtest/gtest.h>
@@ -39,6 +41,20 @@ TEST(DenseAttentionKernelsTest, EveryVariantHasMmaPtxOrAReason) {
   }
 }
 
+TEST(DenseAttentionKernelsTest, PipelinedVariantsLowerRepeatedly) {
+  DenseTuningSpace space;
+  space.blockM = {64};
+  space.blockN = {32};
+  space.numWarps = {4};
+  space.numStages = {2, 3};
+  for (int run = 0; run < 20; ++run) {
+    auto variants = generateDenseAttentionVariants(kConfig, space, {.threads = 2});
+    ASSERT_TRUE(variants.ok()) << variants.status().message();
+    for (const DenseAttentionVariant &v : *variants)
+      ASSERT_TRUE(v.rejected.empty()) << v.tuning.id() << ": " << v.rejected;
+  }
+}
+
 TEST(DenseAttentionKernelsTest, AnUnsupportedConfigurationFailsTheCall) {
   MobaKernelConfig bad = kConfig;
   bad.numKvHeads = 3; // Hq % Hkv != 0
@@ -48,3 +64,4 @@ TEST(DenseAttentionKernelsTest, AnUnsupportedConfigurationFailsTheCall) {
 
 } // namespace
 } // namespace mobagen::compiler
+

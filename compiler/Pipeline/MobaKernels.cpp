@@ -1,15 +1,15 @@
 //===- MobaKernels.cpp - a MoBA configuration to the PTX of its kernels' variants
 //
-// One MLIRContext for the whole set: dialects and translations are registered and
-// loaded once, before any worker starts (loading a dialect while other threads use
-// the context is a race). Each variant is then built, lowered and emitted in its
-// own module by one of a few workers; each worker reuses one NVPTX TargetMachine.
+// One MLIRContext for the whole set (GenerationContext.h). Each variant is built,
+// lowered and emitted in its own module by one of a few workers; each worker
+// reuses one NVPTX TargetMachine.
 // The lowering passes run without the verifier between them: the templates' output
 // is verified, and the lit suite runs the same pipeline verified (mobagen-opt).
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/Pipeline/MobaKernels.h"
 
+#include "compiler/Pipeline/GenerationContext.h"
 #include "compiler/Conversion/MobaToTile/TuningSpace.h"
 #include "compiler/Conversion/Passes.h"
 #include "compiler/Target/PtxEmitter.h"
@@ -33,20 +33,6 @@
 
 namespace mobagen::compiler {
 namespace {
-
-/// The #moba.config attribute of `c`, built field by field rather than printed
-/// and parsed back: a text round trip loses the type of an integral scale
-/// (`scale = 1` is an integer literal, refused for a float parameter). The
-/// attribute's verifier still refuses an unsupported configuration, through
-/// the context's diagnostic handler.
-moba::ConfigAttr buildConfigAttr(const MobaKernelConfig &c, mlir::MLIRContext &context) {
-  mlir::Builder b(&context);
-  const mlir::Type dtype = c.dtype == DType::BF16 ? mlir::Type(b.getBF16Type()) : b.getF16Type();
-  const mlir::FloatAttr scale = c.scale ? b.getF64FloatAttr(*c.scale) : mlir::FloatAttr();
-  return moba::ConfigAttr::getChecked(
-      [&] { return mlir::emitError(mlir::UnknownLoc::get(&context)); }, &context, c.blockSize,
-      c.topK, c.headDim, c.numQHeads, c.numKvHeads, c.causal, dtype, llvm::StringRef(c.target), scale);
-}
 
 /// A variant to build: which kernel, and how (the template call with its tuning).
 struct VariantJob {
@@ -189,41 +175,6 @@ void addTimes(GenerationTimes &to, const GenerationTimes &from) {
   to.ptx.optimizeMs += from.ptx.optimizeMs;
   to.ptx.codegenMs += from.ptx.codegenMs;
 }
-
-/// The registered and loaded context every variant is built in, and its
-/// diagnostics (collected from every thread).
-class GenerationContext {
-public:
-  GenerationContext() {
-    mlir::DialectRegistry registry;
-    registry.insert<moba::MobaDialect, tile::TileDialect, mlir::func::FuncDialect>();
-    registerPtxTranslations(registry);
-    mlir::PassManager pm(&context);
-    buildTileToLLVMPipeline(pm, /*numWarps=*/4);
-    pm.getDependentDialects(registry);
-    context.appendDialectRegistry(registry);
-    context.loadAllAvailableDialects();
-    handler.emplace(&context, [this](mlir::Diagnostic &d) {
-      if (d.getSeverity() == mlir::DiagnosticSeverity::Error) {
-        std::lock_guard<std::mutex> lock(mutex);
-        diagnostics += (diagnostics.empty() ? "" : "; ") + d.str();
-      }
-      return mlir::success();
-    });
-  }
-
-  Status fail(std::string_view what) {
-    std::lock_guard<std::mutex> lock(mutex);
-    return Status::errorf("{}: {}", what, diagnostics.empty() ? "no diagnostic" : diagnostics);
-  }
-
-  mlir::MLIRContext context;
-
-private:
-  std::mutex mutex;
-  std::string diagnostics;
-  std::optional<mlir::ScopedDiagnosticHandler> handler;
-};
 
 /// Builds, lowers and emits one variant into `kernels`.
 Status generateVariant(GenerationContext &gc, const VariantJob &job, PtxEmitter &emitter,

@@ -4,10 +4,12 @@
 // (else the defaults), or with --all-variants each variant of each kernel in turn,
 // timed with Context::benchmarkForward (mobagen_benchmark_forward). Useful work
 // is counted exactly from the selection the forward wrote: 4 * D FLOPs per
-// attended key, per query row and head (DESIGN.md section 4). With --dense-ptx,
-// the compiler's dense flash-attention kernel (templates/FlashAttentionFwd,
-// lowered by mobagen-opt / mobagen-translate) runs on the same inputs and device
-// for the speed-up column; without it the column is "n/a" (docs/perf.md says why).
+// attended key, per query row and head (DESIGN.md section 4). With --dense-tune
+// (every variant of the compiler's dense flash-attention kernel, generated here,
+// the fastest on the first shape kept) or --dense-ptx (one variant, lowered by
+// mobagen-opt / mobagen-translate), dense attention runs on the same inputs and
+// device for the speed-up column (DenseBaseline.h); without either the column is
+// "n/a" (docs/perf.md says why). The inputs: BenchInputs.h.
 //
 //===----------------------------------------------------------------------===//
 #include <random>
@@ -20,7 +22,9 @@
 #include "runtime/emulator/Emulator.h"
 #include "runtime/support/FileRead.h"
 #include "runtime/support/FloatFormats.h"
+#include "tools/mobagen/BenchInputs.h"
 #include "tools/mobagen/Commands.h"
+#include "tools/mobagen/DenseBaseline.h"
 #include "tools/mobagen/OutputSet.h"
 #include "tools/mobagen/TuneContext.h"
 
@@ -35,6 +39,11 @@ struct BenchOptions {
   bool allVariants = false;
   std::string json;
   std::string densePtx;
+  bool denseTune = false;
+  std::string denseSpace; ///< --dense-space limits ("": the whole space)
+  std::string inputs = "gaussian";
+  double rho = 0.99;
+  bool rhoGiven = false;
   int64_t denseBlockM = 64;
   int64_t denseWarps = 4;
   bool counters = false;
@@ -69,11 +78,13 @@ std::optional<emu::CtaTally> measuredCtas(device::Device &device) {
   return std::nullopt;
 }
 
-/// The dense flash-attention kernel, loaded on the bench's device.
-struct DenseKernel {
-  device::ModuleId module = 0;
-  int64_t blockM = 0;
-  int64_t warps = 0;
+/// The dense kernels to time and, once the first shape has timed them, the fastest.
+struct DenseBaseline {
+  std::vector<DenseCandidate> candidates;
+  std::optional<size_t> chosen;
+  bool tuned = false;         ///< --dense-tune (else --dense-ptx, one candidate)
+  double generateSeconds = 0; ///< --dense-tune: generating the variants
+  UniformBatch timedOn;       ///< the shape the candidates were timed on
 };
 
 struct Row {
@@ -139,43 +150,92 @@ double usefulFlops(const mobagen_config &c, const UniformBatch &b, const std::ve
 
 /// The median cost of flash_attention_fwd(q, k, v, out, lse, cu_seqlens_q,
 /// cu_seqlens_k, total_q) over the forward's buffers; grid [ceil(max Lq / block_m), Hq, B].
-Expected<std::pair<double, std::optional<emu::CtaTally>>> timeDense(device::Device &device, const DenseKernel &dense,
+struct DenseTime {
+  double median = 0;
+  std::optional<emu::CtaTally> ctas;
+  std::string unit;
+};
+
+Expected<DenseTime> timeDense(device::Device &device, const DenseCandidate &dense,
                                                                    const mobagen_config &c, const mobagen_shape &s,
                                                                    const launch::ForwardBuffers &b,
                                                                    const BenchOptions &o) {
   device::LaunchConfig launch;
-  launch.grid = {uint32_t((s.max_seqlen_q + dense.blockM - 1) / dense.blockM), uint32_t(c.num_q_heads),
-                 uint32_t(s.batch)};
-  launch.block = {uint32_t(32 * dense.warps), 1, 1};
+  const int64_t blockM = dense.tuning.blockM;
+  launch.grid = {uint32_t((s.max_seqlen_q + blockM - 1) / blockM), uint32_t(c.num_q_heads), uint32_t(s.batch)};
+  launch.block = {uint32_t(32 * dense.tuning.numWarps), 1, 1};
+  launch.dynamicSharedBytes = dense.dynamicSharedBytes;
   device::KernelArgs args;
   args.add(b.q).add(b.k).add(b.v).add(b.out).add(b.lse).add(b.cuSeqlensQ).add(b.cuSeqlensK).add(int32_t(s.total_q));
   auto m = device.measure([&] { return device.enqueue(dense.module, "flash_attention_fwd", launch, args, 0); },
                           o.warmup, o.repetitions, 0);
   if (!m)
-    return m.status().withContext("dense attention (--dense-ptx): ");
+    return m.status().withContext(fmt::format("dense attention {}: ", dense.id));
   MOBAGEN_RETURN_IF_ERROR(device.synchronize(0));
-  return std::pair{tune::medianOf(m->samples), measuredCtas(device)};
+  return DenseTime{tune::medianOf(m->samples), measuredCtas(device), m->unit};
+}
+
+/// Times the dense baseline on the forward's buffers: on the first shape every
+/// candidate (a --dense-tune variant that fails to run leaves the space with the
+/// reason), keeping the fastest; on later shapes the kept one.
+Status timeDenseBaseline(device::Device &device, DenseBaseline &dense, const mobagen_config &c,
+                         const UniformBatch &batch, const launch::ForwardBuffers &b, const BenchOptions &o,
+                         double &median, std::optional<emu::CtaTally> &ctas) {
+  if (dense.chosen) {
+    auto d = timeDense(device, dense.candidates[*dense.chosen], c, batch.shape, b, o);
+    if (!d)
+      return d.status();
+    median = d->median;
+    ctas = d->ctas;
+    return Status::success();
+  }
+  for (size_t i = 0; i < dense.candidates.size(); ++i) {
+    DenseCandidate &candidate = dense.candidates[i];
+    if (!candidate.rejected.empty())
+      continue;
+    auto d = timeDense(device, candidate, c, batch.shape, b, o);
+    if (!d) {
+      if (!dense.tuned)
+        return d.status();
+      candidate.rejected = "it fails to run: " + d.status().message();
+      continue;
+    }
+    candidate.time = d->median;
+    candidate.ctas = d->ctas;
+    candidate.timeUnit = d->unit;
+    if (!dense.chosen || *candidate.time < *dense.candidates[*dense.chosen].time)
+      dense.chosen = i;
+  }
+  if (!dense.chosen)
+    return Status::errorf("--dense-tune: all {} dense variants left the space (--dense-space narrows it)",
+                          dense.candidates.size());
+  dense.timedOn = batch;
+  median = *dense.candidates[*dense.chosen].time;
+  ctas = dense.candidates[*dense.chosen].ctas;
+  return Status::success();
 }
 
 Expected<Row> benchOne(api::Context &ctx, const UniformBatch &batch, const BenchOptions &o,
-                       const std::optional<DenseKernel> &dense, std::optional<double> &denseMedian,
+                       const BenchInputSpec &inputs, DenseBaseline *dense, std::optional<double> &denseMedian,
                        std::optional<emu::CtaTally> &denseCtas) {
   const mobagen_config c = ctx.config();
   const mobagen_shape &s = batch.shape;
   device::Device &device = ctx.device();
   ShapeBuffers buffers(device);
+  // One generator for q, k and v in turn, seeded as before --inputs existed (so
+  // uniform reproduces those inputs bit for bit).
   std::mt19937 rng(7);
-  std::uniform_real_distribution<double> uniform(-1.0, 1.0);
   const DType dtype = c.dtype == MOBAGEN_DTYPE_BF16 ? DType::BF16 : DType::F16;
-  auto random = [&](int64_t count) {
-    std::vector<uint16_t> bits(static_cast<size_t>(count));
-    for (uint16_t &x : bits)
-      x = encodeDType(uniform(rng), dtype);
+  auto tensor = [&](const std::vector<int32_t> &cuSeqlens, int64_t heads) {
+    const std::vector<double> values = benchTensor(inputs, cuSeqlens, heads, c.head_dim, rng);
+    std::vector<uint16_t> bits(values.size());
+    for (size_t i = 0; i < values.size(); ++i)
+      bits[i] = encodeDType(values[i], dtype);
     return bits;
   };
-  const auto q = random(s.total_q * c.num_q_heads * c.head_dim);
-  const auto k = random(s.total_k * c.num_kv_heads * c.head_dim);
-  const auto v = random(s.total_k * c.num_kv_heads * c.head_dim);
+  const auto q = tensor(batch.cuSeqlensQ, c.num_q_heads);
+  const auto k = tensor(batch.cuSeqlensK, c.num_kv_heads);
+  const auto v = tensor(batch.cuSeqlensK, c.num_kv_heads);
   uint64_t workspaceBytes = 0;
   if (api::ApiStatus st = ctx.workspaceSize(s, workspaceBytes); !st.ok())
     return Status::error(st.message);
@@ -235,11 +295,9 @@ Expected<Row> benchOne(api::Context &ctx, const UniformBatch &batch, const Bench
   }
   // Dense attention once per shape, after the selection was read (it rewrites out and lse).
   if (dense && !denseMedian) {
-    auto d = timeDense(device, *dense, c, s, b, o);
-    if (!d)
-      return d.status();
-    denseMedian = d->first;
-    denseCtas = d->second;
+    double median = 0;
+    MOBAGEN_RETURN_IF_ERROR(timeDenseBaseline(device, *dense, c, batch, b, o, median, denseCtas));
+    denseMedian = median;
   }
   row.denseMedian = denseMedian;
   row.denseCtas = denseCtas;
@@ -299,6 +357,56 @@ void printCounters(const api::Context &ctx, const Row &r, nlohmann::json &jsonRo
                          {"shared_bank_conflicts", total.sharedBankConflicts}};
 }
 
+/// The useful rate of a dense variant's time on the shape it was timed on.
+double denseRate(const DenseBaseline &dense, const bundle::BundleConfig &config, double time, bool ms) {
+  const double flops = denseUsefulFlops(config, dense.timedOn.cuSeqlensQ, dense.timedOn.cuSeqlensK);
+  const double seconds = time * (ms ? 1e-3 : 1e-6);
+  return seconds > 0 ? flops / seconds / 1e12 : 0.0;
+}
+
+/// --dense-tune's variants with their times on the first shape, the chosen one marked.
+void printDenseVariants(const DenseBaseline &dense, const bundle::BundleConfig &config, const char *rateName) {
+  const DenseCandidate &chosen = dense.candidates[*dense.chosen];
+  fmt::print("\ndense variants (flash_attention_fwd, dot=mma), timed at batch {} x seqlen {}; {} generated in "
+             "{:.1f} s:\n",
+             dense.timedOn.shape.batch, dense.timedOn.shape.max_seqlen_q, dense.candidates.size(),
+             dense.generateSeconds);
+  fmt::print("  {:<14} {:>7} {:>7} {:>5} {:>6} {:>12} {:>14}\n", "variant", "block_m", "block_n", "warps", "stages",
+             fmt::format("time ({})", chosen.timeUnit), rateName);
+  for (const DenseCandidate &d : dense.candidates) {
+    const compiler::DenseTuning &t = d.tuning;
+    if (!d.time) {
+      fmt::print("  {:<14} {:>7} {:>7} {:>5} {:>6} rejected: {}\n", d.id, t.blockM, t.blockN, t.numWarps,
+                 t.numStages, d.rejected);
+      continue;
+    }
+    fmt::print("  {:<14} {:>7} {:>7} {:>5} {:>6} {:>12.4g} {:>14.4g}{}{}\n", d.id, t.blockM, t.blockN, t.numWarps,
+               t.numStages, *d.time, denseRate(dense, config, *d.time, d.timeUnit == "ms"), sampledNote(d.ctas),
+               &d == &chosen ? "  <- chosen" : "");
+  }
+}
+
+nlohmann::json denseVariantsJson(const DenseBaseline &dense, const bundle::BundleConfig &config) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const DenseCandidate &d : dense.candidates) {
+    nlohmann::json v = {{"id", d.id},
+                        {"block_m", d.tuning.blockM},
+                        {"block_n", d.tuning.blockN},
+                        {"num_warps", d.tuning.numWarps},
+                        {"num_stages", d.tuning.numStages},
+                        {"chosen", &d == &dense.candidates[*dense.chosen]}};
+    if (d.time) {
+      v["time"] = *d.time;
+      v["unit"] = d.timeUnit;
+      v["tflops"] = denseRate(dense, config, *d.time, d.timeUnit == "ms");
+      v.update(sampledJson(d.ctas));
+    } else {
+      v["rejected"] = d.rejected;
+    }
+    out.push_back(std::move(v));
+  }
+  return out;
+}
 
 int benchCommand(const BenchOptions &o) {
   RejectedEntryNotes notes(o.quiet);
@@ -318,6 +426,14 @@ int benchCommand(const BenchOptions &o) {
   for (int64_t l : o.seqlens)
     if (l < 1)
       return fail(Status::errorf("--seqlen {} must be >= 1", l));
+  auto inputs = parseBenchInputs(o.inputs, o.rho, o.rhoGiven);
+  if (!inputs)
+    return fail(inputs.status());
+  if (!o.denseSpace.empty() && !o.denseTune)
+    return fail(Status::error("--dense-space narrows --dense-tune's space; give --dense-tune"));
+  auto denseSpace = parseDenseSpace(o.denseSpace);
+  if (!denseSpace)
+    return fail(denseSpace.status());
   std::string cacheDir;
   auto context = openContext(o.context, cacheDir, notes.log());
   if (!context)
@@ -332,8 +448,15 @@ int benchCommand(const BenchOptions &o) {
     emulator->options().sampleCtas = o.sampleCtas;
     emulator->options().sampledKernels = kSampledKernels;
   }
-  std::optional<DenseKernel> dense;
-  if (!o.densePtx.empty()) {
+  std::optional<DenseBaseline> dense;
+  if (o.denseTune) {
+    dense.emplace();
+    dense->tuned = true;
+    auto candidates = tunedDenseCandidates(ctx.bundle().config(), *denseSpace, ctx.device(), dense->generateSeconds);
+    if (!candidates)
+      return fail(candidates.status());
+    dense->candidates = std::move(*candidates);
+  } else if (!o.densePtx.empty()) {
     if (o.denseBlockM < 1 || o.denseWarps < 1 || o.denseWarps > 32)
       return fail(Status::errorf("--dense-block-m {} and --dense-warps {}: need >= 1 and 1..32", o.denseBlockM,
                                  o.denseWarps));
@@ -355,7 +478,12 @@ int benchCommand(const BenchOptions &o) {
     auto module = ctx.device().loadModule(*text, o.densePtx);
     if (!module)
       return fail(module.status().withContext("--dense-ptx: "));
-    dense = DenseKernel{*module, o.denseBlockM, o.denseWarps};
+    dense.emplace();
+    DenseCandidate candidate;
+    candidate.id = o.densePtx;
+    candidate.tuning = {.blockM = o.denseBlockM, .blockN = 0, .numWarps = o.denseWarps, .numStages = 0};
+    candidate.module = *module;
+    dense->candidates.push_back(std::move(candidate));
   }
 
   std::vector<Row> rows;
@@ -378,7 +506,7 @@ int benchCommand(const BenchOptions &o) {
       const auto choice = ctx.choiceFor({batch.shape.batch, batch.shape.total_q, batch.shape.total_k,
                                          batch.shape.max_seqlen_q, batch.shape.max_seqlen_k});
       if (done.insert(choice).second) {
-        auto row = benchOne(ctx, batch, o, dense, denseMedian, denseCtas);
+        auto row = benchOne(ctx, batch, o, *inputs, dense ? &*dense : nullptr, denseMedian, denseCtas);
         if (!row)
           return fail(row.status());
         rows.push_back(std::move(*row));
@@ -391,7 +519,8 @@ int benchCommand(const BenchOptions &o) {
   notes.printCount();
   const bool model = !rows.empty() && rows.front().unit == "model-us";
   const char *rateName = model ? "model-TFLOP/s" : "TFLOP/s";
-  fmt::print("mobagen bench: device {}, {}\n", ctx.device().name(), ctx.bundle().config().canonical());
+  fmt::print("mobagen bench: device {}, {}, inputs {}\n", ctx.device().name(), ctx.bundle().config().canonical(),
+             inputs->describe());
   fmt::print("{:>6} {:>8} {:>8} {:<44} {:>12} {:>14} {:>14} {:>9}\n", "batch", "seqlen_q", "seqlen_k", "variants",
              rows.empty() ? "time" : fmt::format("time ({})", rows.front().unit), "useful_flops", rateName,
              "vs_dense");
@@ -408,8 +537,9 @@ int benchCommand(const BenchOptions &o) {
                r.usefulFlops, rate, speedup ? fmt::format("{:.3g}x", *speedup) : std::string("n/a*"),
                sampledNote(r.ctas));
     if (r.denseMedian && r.denseCtas && r.denseCtas->sampled())
-      fmt::print("{:>6} {:>8} {:>8} {:<44} {:>12.4g}{}\n", "", "", "", "dense flash_attention_fwd", *r.denseMedian,
-                 sampledNote(r.denseCtas));
+      fmt::print("{:>6} {:>8} {:>8} {:<44} {:>12.4g}{}\n", "", "", "",
+                 dense->tuned ? "dense " + dense->candidates[*dense->chosen].id : std::string("dense flash_attention_fwd"),
+                 *r.denseMedian, sampledNote(r.denseCtas));
     nlohmann::json variants;
     for (size_t k = 0; k < bundle::kKernelCount; ++k)
       variants[std::string(bundle::kKernelNames[k])] = ctx.bundle().kernels()[k].variants[r.choice[k]].id;
@@ -425,9 +555,18 @@ int benchCommand(const BenchOptions &o) {
                     {"dense_time", r.denseMedian ? nlohmann::json(*r.denseMedian) : nlohmann::json(nullptr)},
                     {"speedup_vs_dense", speedup ? nlohmann::json(*speedup) : nlohmann::json(nullptr)}});
     json.back().update(sampledJson(r.ctas));
+    json.back()["inputs"] = inputs->kind == BenchInputKind::Ar1
+                                ? nlohmann::json{{"kind", "ar1"}, {"rho", inputs->rho}}
+                                : nlohmann::json{{"kind", inputs->describe()}};
     if (r.denseMedian)
       json.back()["dense_sampling"] = sampledJson(r.denseCtas);
+    if (dense && dense->tuned && dense->chosen) {
+      json.back()["dense_variant"] = dense->candidates[*dense->chosen].id;
+      json.back()["dense_variants"] = denseVariantsJson(*dense, ctx.bundle().config());
+    }
   }
+  if (dense && dense->tuned && dense->chosen)
+    printDenseVariants(*dense, ctx.bundle().config(), rateName);
   if (o.counters) // json holds one row per entry of rows, in the same order
     for (size_t i = 0; i < rows.size(); ++i)
       printCounters(ctx, rows[i], json[i]);
@@ -439,6 +578,10 @@ int benchCommand(const BenchOptions &o) {
     fmt::print("model-us and model-TFLOP/s come from the emulator's cost model (docs/tuning.md), not a clock.\n");
   if (!dense)
     fmt::print("* vs_dense: no dense kernel given (--dense-ptx; docs/perf.md, \"mobagen bench\").\n");
+  else if (dense->tuned)
+    fmt::print("vs_dense: the time of the fastest dense flash-attention variant ({}, of the {} above; "
+               "--dense-tune) over the MoBA forward's.\n",
+               dense->candidates[*dense->chosen].id, dense->candidates.size());
   else
     fmt::print("vs_dense: the time of the dense flash-attention kernel ({}) over the MoBA forward's.\n", o.densePtx);
   if (!o.json.empty()) {
@@ -482,6 +625,23 @@ std::function<int()> addBenchCommand(CLI::App &app) {
                     "PTX of the dense flash-attention kernel for the vs_dense column (mobagen-template "
                     "flash-attention-fwd | mobagen-opt --mobagen-tile-to-llvm | mobagen-translate "
                     "--mlir-to-ptx; docs/perf.md)");
+  auto *tune = bench->add_flag(
+      "--dense-tune", o.denseTune,
+      "Generate every variant of the compiler's dense flash-attention kernel in this process (block_m, block_n, "
+      "num_warps, num_stages; dot=mma), time each on the first --seqlen, and compare every shape with the "
+      "fastest (docs/perf.md, \"mobagen bench\"); prints the variants' table");
+  tune->excludes(bench->get_option("--dense-ptx"));
+  bench->add_option("--dense-space", o.denseSpace,
+                    "With --dense-tune: keep only these knob values, e.g. \"block_m=64;num_stages=1,2\" "
+                    "(knobs block_m, block_n, num_warps, num_stages; values from the space)");
+  bench->add_option("--inputs", o.inputs,
+                    "q, k, v: gaussian (i.i.d. N(0,1)), ar1 (each head and dim an AR(1) process along the "
+                    "sequence, lag-1 correlation --rho: neighbouring queries pick similar blocks) or uniform "
+                    "(i.i.d. U(-1,1), the inputs before --inputs existed)")
+      ->capture_default_str();
+  bench->add_option("--rho", o.rho, "With --inputs ar1: the lag-1 autocorrelation, in [0, 1)")
+      ->capture_default_str()
+      ->each([&o](const std::string &) { o.rhoGiven = true; });
   bench->add_option("--dense-block-m", o.denseBlockM, "The dense kernel's --block-m")->capture_default_str();
   bench->add_option("--dense-warps", o.denseWarps, "The dense kernel's --num-warps")->capture_default_str();
   bench->add_flag("--counters", o.counters,

@@ -1022,8 +1022,9 @@ LogicalResult KernelEmitter::emitBroadcast(tile::BroadcastOp op) {
   const ValueLayout to = layoutFor(op.getResult());
   if (to.kind == ValueLayout::Kind::mmaAcc) {
     // [M, 1] rows to an accumulator on the same warps along M: each slot takes
-    // its row's value.
-    ArrayRef<Value> rows = viewSlots(op.getSrc());
+    // its row's value. The rows are copied first: inserting the result into
+    // `tiles` may grow it and move the source's slots.
+    const SmallVector<Value> rows(viewSlots(op.getSrc()));
     auto &slots = tiles[op.getResult()];
     for (int64_t slot = 0; slot < to.slots(); ++slot)
       slots.push_back(rows[to.rowsSlotOf(slot)]);

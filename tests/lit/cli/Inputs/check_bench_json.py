@@ -5,8 +5,13 @@ forward plus, per kernel, each other variant of the bundle's manifest). With --d
 every row has a positive dense time and speed-up = dense_time / time; otherwise both
 are null. With --defaults BUNDLE, every row runs each kernel's first variant. With
 --counters, every row has the emulator's counters of each kernel, and the MMA work
-efficiency is the useful FLOPs over the attention kernels' tensor-core FLOPs.
-Usage: check_bench_json.py FILE ROWS [--dense] [--counters] [--defaults BUNDLE] SEQLEN=FLOPS..."""
+efficiency is the useful FLOPs over the attention kernels' tensor-core FLOPs. With
+--dense-tune (implies --dense), every row names the chosen dense variant and lists
+them all: the chosen one is the fastest of those timed, its time is the first row's
+dense time, and a variant is either timed or rejected with a reason. With
+--inputs KIND[:RHO], every row says those inputs (default gaussian).
+Usage: check_bench_json.py FILE ROWS [--dense] [--dense-tune] [--counters] [--defaults BUNDLE]
+       [--inputs KIND[:RHO]] SEQLEN=FLOPS..."""
 import json
 import os
 import sys
@@ -24,21 +29,44 @@ if sys.argv[2].startswith("all-variants:"):
 else:
     expected_rows = int(sys.argv[2])
 args = sys.argv[3:]
-dense = "--dense" in args
+dense_tune = "--dense-tune" in args
+dense = "--dense" in args or dense_tune
+inputs = {"kind": "gaussian"}
+if "--inputs" in args:
+    i = args.index("--inputs")
+    kind, _, rho = args[i + 1].partition(":")
+    inputs = {"kind": kind, "rho": float(rho)} if rho else {"kind": kind}
+    del args[i:i + 2]
 counters = "--counters" in args
 defaults = None
 if "--defaults" in args:
     i = args.index("--defaults")
     defaults = {k: ids[0] for k, ids in manifest_variants(args[i + 1]).items()}
     del args[i:i + 2]
-flops = {int(k): float(v) for k, v in (a.split("=") for a in args if a not in ("--dense", "--counters"))}
+flops = {int(k): float(v) for k, v in (a.split("=") for a in args if a not in ("--dense", "--dense-tune", "--counters"))}
 assert len(rows) == expected_rows, f"{len(rows)} rows, expected {expected_rows}"
 keys = {"batch", "seqlen_q", "seqlen_k", "variants", "time", "unit", "useful_flops", "tflops",
         "tflops_modeled", "dense_time", "speedup_vs_dense",
-        "sampled", "executed_ctas", "grid_ctas", "sample_fraction"}
-for r in rows:
+        "sampled", "executed_ctas", "grid_ctas", "sample_fraction", "inputs"}
+for n, r in enumerate(rows):
     expected = keys | ({"counters"} if counters else set()) | ({"dense_sampling"} if dense else set())
+    expected |= {"dense_variant", "dense_variants"} if dense_tune else set()
     assert set(r) == expected, f"keys {sorted(r)}"
+    assert r["inputs"] == inputs, r["inputs"]
+    if dense_tune:
+        variants = r["dense_variants"]
+        assert variants == rows[0]["dense_variants"], "every row lists the same variants"
+        timed = [v for v in variants if "time" in v]
+        chosen = [v for v in variants if v["chosen"]]
+        assert len(chosen) == 1 and chosen[0]["id"] == r["dense_variant"], (chosen, r["dense_variant"])
+        assert chosen[0]["time"] == min(v["time"] for v in timed), chosen
+        for v in variants:
+            assert v["id"] == f"m{v['block_m']}n{v['block_n']}w{v['num_warps']}s{v['num_stages']}", v
+            assert ("time" in v) != ("rejected" in v), v
+            if "time" in v:
+                assert v["time"] > 0 and v["tflops"] > 0 and v["unit"] == r["unit"], v
+        if n == 0:  # timed on the first shape: its dense time is the chosen variant's
+            assert r["dense_time"] == chosen[0]["time"], (r["dense_time"], chosen[0])
     # Without --sample-ctas every CTA runs (bench-sampled.test checks the sampled rows).
     assert r["sampled"] is False and r["executed_ctas"] == r["grid_ctas"] > 0 and r["sample_fraction"] == 1, r
     if dense:

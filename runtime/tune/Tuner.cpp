@@ -138,6 +138,52 @@ double medianOf(std::vector<double> samples) {
   return *middle;
 }
 
+namespace {
+
+/// The cache's choice for `keyText`, or nullopt with `reason` set when an entry
+/// was there and not trusted ("" on a plain miss).
+std::optional<TuningChoice> cachedChoice(const DiskCache &cache, const std::string &keyText,
+                                         const std::vector<Candidate> &candidates, std::string &reason) {
+  reason.clear();
+  const CacheLookup lookup = cache.load(keyText);
+  if (lookup.payload) {
+    Expected<TuningChoice> cached = parseChoice(*lookup.payload, candidates);
+    if (cached)
+      return std::move(*cached);
+    reason = cached.status().message();
+  } else {
+    reason = lookup.rejected;
+  }
+  return std::nullopt;
+}
+
+/// Hands a rejected entry to options.rejected: its file and the bare reason.
+void reportRejected(const DiskCache &cache, const std::string &keyText, const std::string &reason,
+                    const TuneOptions &options) {
+  if (!options.rejected)
+    return;
+  // File errors ("PATH: is a directory") name the entry already.
+  const std::filesystem::path entry = cache.entryPath(keyText);
+  const std::string prefix = entry.string() + ": ";
+  options.rejected(entry, std::string_view(reason).starts_with(prefix) ? std::string_view(reason).substr(prefix.size())
+                                                                       : std::string_view(reason));
+}
+
+} // namespace
+
+Expected<std::optional<TuningChoice>> Tuner::lookup(const TuningKey &key, const std::vector<Candidate> &candidates,
+                                                    const TuneOptions &options) const {
+  MOBAGEN_RETURN_IF_ERROR(validate(key, candidates, options));
+  if (!cache_)
+    return std::optional<TuningChoice>();
+  const std::string keyText = key.str();
+  std::string reason;
+  std::optional<TuningChoice> cached = cachedChoice(*cache_, keyText, candidates, reason);
+  if (!reason.empty())
+    reportRejected(*cache_, keyText, reason, options);
+  return cached;
+}
+
 Expected<TuningChoice> Tuner::choose(const TuningKey &key, const std::vector<Candidate> &candidates,
                                      const TuneOptions &options, const Progress &progress) {
   MOBAGEN_RETURN_IF_ERROR(validate(key, candidates, options));
@@ -149,28 +195,13 @@ Expected<TuningChoice> Tuner::choose(const TuningKey &key, const std::vector<Can
   std::string cacheNote;
 
   if (cache_ && !options.force) {
-    const CacheLookup lookup = cache_->load(keyText);
     std::string reason;
-    if (lookup.payload) {
-      Expected<TuningChoice> cached = parseChoice(*lookup.payload, candidates);
-      if (cached)
-        return cached;
-      reason = cached.status().message();
-    } else {
-      reason = lookup.rejected;
-    }
+    if (std::optional<TuningChoice> cached = cachedChoice(*cache_, keyText, candidates, reason))
+      return std::move(*cached);
     if (!reason.empty()) {
       cacheNote = "cache entry rejected: " + reason;
       log(fmt::format("tuning {}: {}; tuning again", key.kernel, cacheNote));
-      if (options.rejected) {
-        // File errors ("PATH: is a directory") name the entry already; the hook
-        // gets the path and the bare reason.
-        const std::filesystem::path entry = cache_->entryPath(keyText);
-        const std::string prefix = entry.string() + ": ";
-        options.rejected(entry, std::string_view(reason).starts_with(prefix)
-                                    ? std::string_view(reason).substr(prefix.size())
-                                    : std::string_view(reason));
-      }
+      reportRejected(*cache_, keyText, reason, options);
     }
   }
 

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -115,6 +116,14 @@ public:
   /// (the message lists each one's reason).
   Expected<TuningChoice> choose(const TuningKey &key, const std::vector<Candidate> &candidates,
                                 const TuneOptions &options = {}, const Progress &progress = {});
+
+  /// The cached choice for `key` if the cache holds a valid one for these
+  /// candidates (choose()'s checks), else nullopt: no cache, no entry, or an entry
+  /// it does not trust, which goes to options.rejected (options.log is not
+  /// called). Never prepares, runs or measures a candidate and never stores; only
+  /// the candidates' variant ids are read. Errors: choose()'s request checks.
+  Expected<std::optional<TuningChoice>> lookup(const TuningKey &key, const std::vector<Candidate> &candidates,
+                                               const TuneOptions &options = {}) const;
 
 private:
   device::Device &device_;

@@ -304,6 +304,53 @@ TEST_F(TunerTest, ASecondTunerReadsTheCacheWithoutRunningAnything) {
   }
 }
 
+TEST_F(TunerTest, LookupReturnsTheCachedChoiceAndNeverRunsOrStores) {
+  const DiskCache cache = openCache();
+  const TuningKey key = baseKey(kernels.dev.properties());
+  Calls calls[3];
+  // A miss: nothing, and nothing prepared, run or stored.
+  auto miss = Tuner(kernels.dev, &cache).lookup(key, threeCandidates(kernels, calls));
+  ASSERT_TRUE(miss.ok()) << miss.status().message();
+  EXPECT_FALSE(miss->has_value());
+  EXPECT_TRUE(std::filesystem::is_empty(dir));
+  // No cache: nothing either.
+  auto uncached = Tuner(kernels.dev, nullptr).lookup(key, threeCandidates(kernels, calls));
+  ASSERT_TRUE(uncached.ok());
+  EXPECT_FALSE(uncached->has_value());
+  // A hit: the stored choice.
+  ASSERT_TRUE(cache.store(key.str(), R"({"variant":"reps256","cost":2.5,"unit":"model-us"})").ok());
+  auto hit = Tuner(kernels.dev, &cache).lookup(key, threeCandidates(kernels, calls));
+  ASSERT_TRUE(hit.ok() && hit->has_value());
+  EXPECT_EQ((*hit)->variant, "reps256");
+  EXPECT_EQ((*hit)->cost, 2.5);
+  EXPECT_TRUE((*hit)->fromCache);
+  // An entry not trusted: nothing, the hook told, the entry left as it was.
+  const auto path = cache.entryPath(key.str());
+  std::string corrupt = readFile(path);
+  corrupt[corrupt.size() - 3] ^= 0x20;
+  writeFile(path, corrupt);
+  TuneOptions options = logged();
+  std::vector<std::string> rejected;
+  options.rejected = [&](const std::filesystem::path &entry, std::string_view why) {
+    EXPECT_EQ(entry, path);
+    rejected.emplace_back(why);
+  };
+  auto bad = Tuner(kernels.dev, &cache).lookup(key, threeCandidates(kernels, calls), options);
+  ASSERT_TRUE(bad.ok());
+  EXPECT_FALSE(bad->has_value());
+  EXPECT_EQ(rejected, (std::vector<std::string>{"checksum mismatch"}));
+  EXPECT_TRUE(log.empty());
+  EXPECT_EQ(readFile(path), corrupt);
+  for (const Calls &c : calls) {
+    EXPECT_EQ(c.prepare, 0);
+    EXPECT_EQ(c.run, 0);
+  }
+  // The request is checked as choose() checks it.
+  auto none = Tuner(kernels.dev, &cache).lookup(key, {});
+  ASSERT_FALSE(none.ok());
+  EXPECT_THAT(none.status().message(), HasSubstr("no candidate variants"));
+}
+
 TEST_F(TunerTest, EveryKeyFieldChangesTheKey) {
   const TuningKey base = baseKey(kernels.dev.properties());
   std::vector<std::function<void(TuningKey &)>> changes = {

@@ -98,11 +98,12 @@ typedef struct mobagen_shape {
 } mobagen_shape;
 
 /* Receives one line (NUL-terminated, no newline, valid during the call only) per
- * tuning-cache entry that mobagen_tune found and did not trust: corrupt,
- * truncated, of another format or key, unreadable or not a regular file. The
- * line names the entry's path, the kernel and the reason, e.g.
+ * tuning-cache entry that mobagen_tune or mobagen_load_tuned found and did not
+ * trust: corrupt, truncated, of another format or key, unreadable or not a
+ * regular file. The line names the entry's path, the kernel and the reason, e.g.
  * "tuning-cache entry DIR/....entry (gate_topk) rejected: checksum mismatch;
- * tuning again". Called on the thread that called mobagen_tune. */
+ * tuning again" ("...; the default variant runs" from mobagen_load_tuned).
+ * Called on the thread that called the function. */
 typedef void (*mobagen_log_fn)(void *user, const char *message);
 
 /* Zero-initialize it ({0}) and set the fields you need: members are only ever
@@ -165,6 +166,23 @@ mobagen_status mobagen_forward(mobagen_context *context, const mobagen_shape *sh
  * to load or run are skipped; an error only if all of a kernel's fail (the
  * message names each reason). Untuned buckets run each kernel's first variant. */
 mobagen_status mobagen_tune(mobagen_context *context, const mobagen_shape *shape);
+/* Applies the choices that mobagen_tune stored in the context's cache_dir for
+ * the shape bucket of `shape` (the same key and checks), and loads their modules;
+ * never measures and never writes the cache, so a host can use tuning done ahead
+ * of time (`mobagen tune`) without risking a measurement. A kernel without a
+ * valid entry keeps the variant it had for the bucket (its first, unless this
+ * context tuned the bucket); each entry found and not trusted goes to
+ * options.log ("...; the default variant runs"). *found (found may be NULL): how
+ * many kernels got their choice from the cache, 0 to 5 (0: nothing is cached for
+ * this configuration, device and bucket). Without a cache_dir it is a no-op
+ * success, *found = 0. The shape is checked as mobagen_tune checks it. */
+mobagen_status mobagen_load_tuned(mobagen_context *context, const mobagen_shape *shape, size_t *found);
+/* The id (the manifest's, e.g. "m16w4") of the variant of `kernel` that a
+ * forward of `shape` runs now: the pinned one, else the bucket's tuned or loaded
+ * choice, else the first. *variant is owned by the context (valid until it is
+ * destroyed). */
+mobagen_status mobagen_context_variant(const mobagen_context *context, const mobagen_shape *shape,
+                                       const char *kernel, const char **variant);
 /* Times the forward (arguments as mobagen_forward, whose checks and error codes
  * apply): one checked run, `warmup` unmeasured runs, then `repetitions` measured
  * ones; *median is the median sample (the lower middle one for an even count) in
@@ -177,7 +195,7 @@ mobagen_status mobagen_benchmark_forward(mobagen_context *context, const mobagen
                                          int warmup, int repetitions, double *median, const char **unit);
 
 /* Runs `variant` (its manifest id) of `kernel` ("pool_keys", "gate_topk",
- * "sparse_attention_fwd") for every shape, over any tuned choice; NULL variant
+ * "route_scatter", "sparse_attention_blocks", "sparse_attention_merge") for every shape, over any tuned choice; NULL variant
  * returns the kernel to the tuned / default choice. */
 mobagen_status mobagen_context_set_variant(mobagen_context *context, const char *kernel, const char *variant);
 

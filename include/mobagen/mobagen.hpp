@@ -103,7 +103,7 @@ private:
 struct ContextOptions {
   std::string cacheDir;                        ///< "": no persistent tuning cache
   std::optional<mobagen_config> expectedConfig; ///< unset: accept the bundle's config
-  /// One line per tuning-cache entry that tune() did not trust (mobagen_log_fn);
+  /// One line per tuning-cache entry that tune() or loadTuned() did not trust (mobagen_log_fn);
   /// empty: silent. The Context keeps a copy for its lifetime.
   std::function<void(std::string_view)> log;
 };
@@ -162,6 +162,21 @@ public:
                                        b.lse, b.workspace, b.workspaceBytes, stream));
   }
   Error tune(const mobagen_shape &shape) { return Error::from(mobagen_tune(handle_.get(), &shape)); }
+  /// mobagen_load_tuned: applies the cached choices of the shape's bucket, never
+  /// measures; the number of kernels whose choice came from the cache (0 to 5).
+  Result<size_t> loadTuned(const mobagen_shape &shape) {
+    size_t found = 0;
+    if (mobagen_status s = mobagen_load_tuned(handle_.get(), &shape, &found); s != MOBAGEN_SUCCESS)
+      return Error::from(s);
+    return found;
+  }
+  /// mobagen_context_variant: the id of the variant of `kernel` a forward of `shape` runs now.
+  Result<std::string> variant(const mobagen_shape &shape, const char *kernel) const {
+    const char *id = nullptr;
+    if (mobagen_status s = mobagen_context_variant(handle_.get(), &shape, kernel, &id); s != MOBAGEN_SUCCESS)
+      return Error::from(s);
+    return std::string(id);
+  }
   /// mobagen_benchmark_forward's median cost of the forward and its unit ("ms" or "model-us").
   struct Timing {
     double median = 0;

@@ -262,6 +262,34 @@ mobagen_status mobagen_tune(mobagen_context *context, const mobagen_shape *shape
   return guarded("mobagen_tune", [&] { return report(context->context->tune(*shape)); });
 }
 
+mobagen_status mobagen_load_tuned(mobagen_context *context, const mobagen_shape *shape, size_t *found) {
+  MOBAGEN_REQUIRE(context, "mobagen_load_tuned");
+  MOBAGEN_REQUIRE(shape, "mobagen_load_tuned");
+  return guarded("mobagen_load_tuned", [&] {
+    size_t kernels = 0;
+    if (ApiStatus s = context->context->loadTuned(*shape, kernels); !s.ok())
+      return report(std::move(s));
+    if (found)
+      *found = kernels;
+    return MOBAGEN_SUCCESS;
+  });
+}
+
+mobagen_status mobagen_context_variant(const mobagen_context *context, const mobagen_shape *shape,
+                                       const char *kernel, const char **variant) {
+  MOBAGEN_REQUIRE(context, "mobagen_context_variant");
+  MOBAGEN_REQUIRE(shape, "mobagen_context_variant");
+  MOBAGEN_REQUIRE(kernel, "mobagen_context_variant");
+  MOBAGEN_REQUIRE(variant, "mobagen_context_variant");
+  return guarded("mobagen_context_variant", [&] {
+    const std::string *id = nullptr;
+    if (ApiStatus s = context->context->variantFor(*shape, kernel, id); !s.ok())
+      return report(std::move(s));
+    *variant = id->c_str(); // the bundle's, alive as long as the context
+    return MOBAGEN_SUCCESS;
+  });
+}
+
 mobagen_status mobagen_benchmark_forward(mobagen_context *context, const mobagen_shape *shape, mobagen_devptr q,
                                          mobagen_devptr k, mobagen_devptr v, mobagen_devptr cu_seqlens_q,
                                          mobagen_devptr cu_seqlens_k, mobagen_devptr out, mobagen_devptr lse,

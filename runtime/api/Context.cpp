@@ -243,15 +243,21 @@ ApiStatus Context::benchmarkForward(const mobagen_shape &shape, const launch::Fo
 }
 
 ApiStatus Context::tune(const mobagen_shape &shape) {
-  launch::VarlenShape sizes;
-  if (ApiStatus s = checkShape(shape, sizes); !s.ok())
-    return s;
-  const tune::ShapeBucket bucket = bucketOf(sizes);
   VariantSelector selector;
   {
     std::shared_lock lock(choicesMutex_);
     selector = selector_;
   }
+  return tune(shape, selector);
+}
+
+ApiStatus Context::tune(const mobagen_shape &shape, const VariantSelector &selector) {
+  launch::VarlenShape sizes;
+  if (ApiStatus s = checkShape(shape, sizes); !s.ok())
+    return s;
+  if (!selector)
+    return ApiStatus::error(MOBAGEN_ERROR_INVALID_ARGUMENT, "tune: the variant selector is empty");
+  const tune::ShapeBucket bucket = bucketOf(sizes);
   launch::VariantChoice choice{};
   for (size_t k = 0; k < bundle::kKernelCount; ++k) {
     const bundle::BundleKernel &kernel = bundle_.kernels()[k];
@@ -274,28 +280,87 @@ ApiStatus Context::tune(const mobagen_shape &shape) {
   return ApiStatus::success();
 }
 
-ApiStatus Context::setVariant(std::string_view kernel, std::string_view variant) {
-  for (size_t k = 0; k < bundle::kKernelCount; ++k) {
-    if (bundle::kKernelNames[k] != kernel)
-      continue;
-    const bundle::BundleKernel &bk = bundle_.kernels()[k];
-    std::optional<size_t> index;
-    if (!variant.empty()) {
-      index = bk.findVariant(variant);
-      if (!index) {
-        std::string ids;
-        for (const bundle::KernelVariant &v : bk.variants)
-          ids += (ids.empty() ? "" : ", ") + v.id;
-        return ApiStatus::error(MOBAGEN_ERROR_INVALID_ARGUMENT,
-                                fmt::format("{} has no variant '{}' (variants: {})", kernel, variant, ids));
-      }
-    }
-    std::unique_lock lock(choicesMutex_);
-    pinned_[k] = index;
+ApiStatus Context::loadTuned(const mobagen_shape &shape, size_t &found) {
+  found = 0;
+  launch::VarlenShape sizes;
+  if (ApiStatus s = checkShape(shape, sizes); !s.ok())
+    return s;
+  if (!cache_)
     return ApiStatus::success();
+  const tune::ShapeBucket bucket = bucketOf(sizes);
+  const BucketKey key{bucket.batch, bucket.maxSeqlenQ, bucket.maxSeqlenK};
+  // The lookups and module loads run without the choices' lock; only the
+  // kernels found are written, into whatever the bucket holds by then.
+  launch::VariantChoice earlier{};
+  {
+    std::shared_lock lock(choicesMutex_);
+    if (auto it = tuned_.find(key); it != tuned_.end())
+      earlier = it->second;
   }
+  std::array<std::optional<size_t>, bundle::kKernelCount> cached;
+  for (size_t k = 0; k < bundle::kKernelCount; ++k) {
+    const VariantRequest request{KernelKind(k), bucket,   sizes,    earlier, bundle_, launcher_,
+                                 *device_,      &*cache_, log_};
+    cached[k] = cachedChoiceFor(request);
+    if (!cached[k])
+      continue;
+    if (auto module = launcher_.module(KernelKind(k), *cached[k]); !module)
+      return ApiStatus::error(MOBAGEN_ERROR_DEVICE,
+                              fmt::format("the cached choice of {}: {}", bundle_.kernels()[k].name,
+                                          module.status().message()));
+    earlier[k] = *cached[k];
+    ++found;
+  }
+  if (found == 0)
+    return ApiStatus::success();
+  std::unique_lock lock(choicesMutex_);
+  launch::VariantChoice &choice = tuned_[key]; // a new bucket starts at the defaults
+  for (size_t k = 0; k < bundle::kKernelCount; ++k)
+    if (cached[k])
+      choice[k] = *cached[k];
+  return ApiStatus::success();
+}
+
+ApiStatus Context::kernelIndex(std::string_view kernel, size_t &index) const {
+  for (size_t k = 0; k < bundle::kKernelCount; ++k)
+    if (bundle::kKernelNames[k] == kernel) {
+      index = k;
+      return ApiStatus::success();
+    }
   return ApiStatus::error(MOBAGEN_ERROR_INVALID_ARGUMENT,
                           fmt::format("unknown kernel '{}': expected one of {}", kernel, bundle::kernelNameList()));
+}
+
+ApiStatus Context::variantFor(const mobagen_shape &shape, std::string_view kernel, const std::string *&id) const {
+  size_t k = 0;
+  if (ApiStatus s = kernelIndex(kernel, k); !s.ok())
+    return s;
+  launch::VarlenShape sizes;
+  if (ApiStatus s = checkShape(shape, sizes); !s.ok())
+    return s;
+  id = &bundle_.kernels()[k].variants[choiceFor(sizes)[k]].id;
+  return ApiStatus::success();
+}
+
+ApiStatus Context::setVariant(std::string_view kernel, std::string_view variant) {
+  size_t k = 0;
+  if (ApiStatus s = kernelIndex(kernel, k); !s.ok())
+    return s;
+  const bundle::BundleKernel &bk = bundle_.kernels()[k];
+  std::optional<size_t> index;
+  if (!variant.empty()) {
+    index = bk.findVariant(variant);
+    if (!index) {
+      std::string ids;
+      for (const bundle::KernelVariant &v : bk.variants)
+        ids += (ids.empty() ? "" : ", ") + v.id;
+      return ApiStatus::error(MOBAGEN_ERROR_INVALID_ARGUMENT,
+                              fmt::format("{} has no variant '{}' (variants: {})", kernel, variant, ids));
+    }
+  }
+  std::unique_lock lock(choicesMutex_);
+  pinned_[k] = index;
+  return ApiStatus::success();
 }
 
 void Context::setVariantSelector(VariantSelector selector) {

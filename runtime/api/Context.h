@@ -4,16 +4,19 @@
 // check of the caller's arguments happens here, each failure with the public
 // error code and a message naming the value and the limit.
 //
-// Variant choice: each kernel runs its first (default) variant unless tune() has
-// chosen one for the shape's bucket, or setVariant() pins one. tune() asks the
-// VariantSelector, kernel by kernel in launch order; the default one is the
-// autotuner (TuningSelector.h: measure every variant, keep the fastest, persist
-// the choice in the context's cache directory).
+// Variant choice: each kernel runs its first (default) variant unless tune() or
+// loadTuned() has chosen one for the shape's bucket, or setVariant() pins one.
+// tune() asks a VariantSelector, kernel by kernel in launch order: the one it is
+// given, else the context's, by default the autotuner (TuningSelector.h: measure
+// every variant, keep the fastest, persist the choice in the context's cache
+// directory). loadTuned() only reads the choices the cache directory holds.
 //
-// Thread safety: forward, workspaceSize, tune and setVariant may be called from
-// several threads at once (a reader-writer lock guards the choices, the
-// launcher's lock the modules). Whether their launches overlap is the device's
-// business (the emulator runs one launch at a time).
+// Thread safety: forward, workspaceSize, tune, loadTuned, variantFor and
+// setVariant may be called from several threads at once (a reader-writer lock
+// guards the choices, the launcher's lock the modules; selectors and cache
+// lookups run outside the choices' lock, so a tune that measures for seconds
+// holds up no forward or loadTuned). Whether their launches overlap is the
+// device's business (the emulator runs one launch at a time).
 //
 //===----------------------------------------------------------------------===//
 #pragma once
@@ -74,9 +77,9 @@ tune::ShapeBucket bucketOf(const launch::VarlenShape &shape);
 struct ContextOptions {
   std::optional<std::filesystem::path> cacheDir;
   std::optional<mobagen_config> expectedConfig;
-  /// One line per tuning-cache entry that tune() found and did not trust (corrupt,
+  /// One line per tuning-cache entry that tune() or loadTuned() found and did not trust (corrupt,
   /// truncated, another format or key, unreadable, not a regular file), naming the
-  /// entry and the reason. Called on the thread that called tune(); may be empty.
+  /// entry and the reason. Called on the thread that called tune() / loadTuned(); may be empty.
   std::function<void(std::string_view)> log;
 };
 
@@ -97,7 +100,23 @@ public:
 
   ApiStatus workspaceSize(const mobagen_shape &shape, uint64_t &bytes) const;
   ApiStatus forward(const mobagen_shape &shape, const launch::ForwardBuffers &buffers, device::Stream stream);
+  /// Chooses each kernel's variant for the shape's bucket with the context's
+  /// selector (setVariantSelector), loads the chosen modules and records them.
   ApiStatus tune(const mobagen_shape &shape);
+  /// The same with `selector`, leaving the context's alone: callers that choose
+  /// differently need not swap the member under other threads.
+  ApiStatus tune(const mobagen_shape &shape, const VariantSelector &selector);
+  /// Applies the choices the cache directory holds for the shape's bucket
+  /// (cachedChoiceFor: the autotuner's key and checks), loads their modules and
+  /// records them; never measures or stores. A kernel without a valid entry keeps
+  /// the variant it had for the bucket (its first, unless this context tuned the
+  /// bucket); an entry not trusted goes to the log ("...; the default variant
+  /// runs"). `found`: the kernels whose choice came from the cache. Without a
+  /// cache directory: nothing changes, found = 0. Errors: checkShape's, a module
+  /// that does not load (MOBAGEN_ERROR_DEVICE).
+  ApiStatus loadTuned(const mobagen_shape &shape, size_t &found);
+  /// The id of the variant of `kernel` a forward of `shape` runs now (choiceFor).
+  ApiStatus variantFor(const mobagen_shape &shape, std::string_view kernel, const std::string *&id) const;
   /// Runs one checked forward (errors as forward's), then Device::measure of the
   /// forward: `warmup` unmeasured runs, `repetitions` measured ones (ms on a GPU,
   /// model-us on the emulator), with the variants choiceFor gives.
@@ -105,7 +124,7 @@ public:
                              int repetitions, device::Stream stream, device::Measurement &measurement);
   /// Pins `variant` of `kernel` for every shape; an empty variant unpins.
   ApiStatus setVariant(std::string_view kernel, std::string_view variant);
-  /// Replaces the selector tune() asks; an empty one restores the autotuner.
+  /// Replaces the selector tune(shape) asks; an empty one restores the autotuner.
   void setVariantSelector(VariantSelector selector);
 
   /// The variants a forward of `shape` runs now.
@@ -118,6 +137,8 @@ private:
   Context(std::shared_ptr<device::Device> device, bundle::Bundle bundle);
   /// The shape's heads / head dim / dtype against the config, then its sizes.
   ApiStatus checkShape(const mobagen_shape &shape, launch::VarlenShape &sizes) const;
+  /// The kernel's index in launch order, or an error naming the known kernels.
+  ApiStatus kernelIndex(std::string_view kernel, size_t &index) const;
 
   std::shared_ptr<device::Device> device_;
   bundle::Bundle bundle_;

@@ -242,27 +242,28 @@ VariantSelector makeTuningSelector(TuningSelectorOptions options) {
 
 namespace mobagen::api {
 
+std::optional<size_t> cachedChoiceFor(const VariantRequest &r, std::string_view consequence) {
+  if (!r.cache)
+    return std::nullopt;
+  // Only the ids are read: the lookup never prepares or runs a candidate.
+  const bundle::BundleKernel &kernel = r.bundle.kernel(r.kernel);
+  std::vector<tune::Candidate> candidates;
+  for (const bundle::KernelVariant &v : kernel.variants)
+    candidates.push_back({v.id, {}, {}});
+  tune::TuneOptions options;
+  if (r.log)
+    options.rejected = [&r, consequence](const std::filesystem::path &entry, std::string_view reason) {
+      r.log(rejectedEntryNote(entry, r.kernel, reason, consequence));
+    };
+  const tune::Tuner tuner(r.device, r.cache);
+  auto choice = tuner.lookup(tuningKeyFor(r), candidates, options);
+  if (!choice || !*choice) // the request is valid by construction: an error is a miss too
+    return std::nullopt;
+  return kernel.findVariant((*choice)->variant);
+}
+
 VariantSelector makeCachedChoiceSelector() {
-  return [](const VariantRequest &r) -> Expected<size_t> {
-    if (!r.cache)
-      return size_t(0);
-    // The tuner's own lookup and payload checks; candidates that cannot be
-    // prepared make a miss an error instead of a measurement.
-    const bundle::BundleKernel &kernel = r.bundle.kernel(r.kernel);
-    std::vector<tune::Candidate> candidates;
-    for (const bundle::KernelVariant &v : kernel.variants)
-      candidates.push_back({v.id, [] { return Status::error("not tuned"); }, [] { return Status::success(); }});
-    tune::TuneOptions options;
-    if (r.log)
-      options.rejected = [&r](const std::filesystem::path &entry, std::string_view reason) {
-        r.log(rejectedEntryNote(entry, r.kernel, reason, "the default variant runs"));
-      };
-    tune::Tuner tuner(r.device, r.cache);
-    auto choice = tuner.choose(tuningKeyFor(r), candidates, options);
-    if (!choice)
-      return size_t(0);
-    return kernel.findVariant(choice->variant).value_or(0);
-  };
+  return [](const VariantRequest &r) -> Expected<size_t> { return cachedChoiceFor(r).value_or(0); };
 }
 
 } // namespace mobagen::api

@@ -72,11 +72,20 @@ TuningShape tuningShapeFor(const bundle::BundleConfig &config, const tune::Shape
 
 namespace mobagen::api {
 
-/// The choice the cache holds for the bucket (the same key and checks as the
-/// autotuner), else each kernel's first variant; never measures. What `mobagen
-/// bench` runs: tuned buckets as tuned, the others as untuned forwards do. An
-/// entry it does not trust goes to the request's log ("...; the default variant
-/// runs"), as the autotuner's does ("...; tuning again").
+/// The index of the variant the request's cache holds for its kernel and bucket
+/// (tuningKeyFor's key, the autotuner's payload checks), else nullopt: no cache,
+/// no entry, or an entry it does not trust, which goes to the request's log as
+/// rejectedEntryNote's line ending in `consequence`. Never measures or stores
+/// (tune::Tuner::lookup). What Context::loadTuned asks for each kernel.
+std::optional<size_t> cachedChoiceFor(const VariantRequest &request,
+                                      std::string_view consequence = "the default variant runs");
+
+/// cachedChoiceFor as a VariantSelector: the cached choice, else each kernel's
+/// first variant; never measures. Tuned buckets run as tuned, the others as
+/// untuned forwards do. An entry it does not trust goes to the request's log
+/// ("...; the default variant runs"), as the autotuner's does ("...; tuning
+/// again"). Context::loadTuned is the same lookup without replacing tune()'s
+/// selector.
 VariantSelector makeCachedChoiceSelector();
 
 } // namespace mobagen::api

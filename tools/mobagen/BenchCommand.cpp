@@ -439,7 +439,6 @@ int benchCommand(const BenchOptions &o) {
   if (!context)
     return fail(context.status());
   api::Context &ctx = **context;
-  ctx.setVariantSelector(api::makeCachedChoiceSelector());
   if (o.sampleCtas) {
     auto *emulator = dynamic_cast<emu::EmulatorDevice *>(&ctx.device());
     if (!emulator)
@@ -489,7 +488,8 @@ int benchCommand(const BenchOptions &o) {
   std::vector<Row> rows;
   for (int64_t seqlen : o.seqlens) {
     const UniformBatch batch = uniformBatch(ctx, o.batch, seqlen, seqlen);
-    if (api::ApiStatus st = ctx.tune(batch.shape); !st.ok()) // cached choices only: never measures
+    size_t cachedKernels = 0;
+    if (api::ApiStatus st = ctx.loadTuned(batch.shape, cachedKernels); !st.ok()) // never measures
       return fail(Status::error(st.message));
     std::vector<std::pair<std::string, std::string>> pins{{"", ""}}; // the tuned / default forward
     if (o.allVariants)

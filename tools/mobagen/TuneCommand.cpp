@@ -79,8 +79,7 @@ int tuneCommand(const TuneOptions &o) {
     chosen[size_t(kind)] = choice;
     before += ctx.bundle().kernel(kind).variants.size();
   };
-  ctx.setVariantSelector(api::makeTuningSelector(options));
-  const api::ApiStatus tuned = ctx.tune(batch.shape);
+  const api::ApiStatus tuned = ctx.tune(batch.shape, api::makeTuningSelector(options));
   if (tty)
     fmt::print("\n");
   if (!tuned.ok())

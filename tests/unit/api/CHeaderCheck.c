@@ -31,6 +31,14 @@ int mobagen_c_header_check(void) {
   options.log = check_log;
   options.log_user = &shape;
   shape.dtype = MOBAGEN_DTYPE_FP16;
+  {
+    /* The lookup-only tuning call, with its optional out-parameter, compiles as C. */
+    size_t found = 7;
+    const char *variant = NULL;
+    if (mobagen_load_tuned(NULL, &shape, &found) != MOBAGEN_ERROR_INVALID_ARGUMENT || found != 7 ||
+        mobagen_context_variant(NULL, &shape, "pool_keys", &variant) != MOBAGEN_ERROR_INVALID_ARGUMENT)
+      return -3;
+  }
   if (mobagen_device_open(MOBAGEN_DEVICE_EMULATOR, 0, &device) != MOBAGEN_SUCCESS)
     return -1;
   status = mobagen_context_create_from_files(device, check_files, sizeof check_files / sizeof check_files[0],

@@ -60,8 +60,8 @@ std::vector<uint16_t> toBits(const std::vector<double> &values, DType dtype) {
 
 Expected<reference::MobaOutput> runMobaThroughApi(const MobaInputs &in, const reference::MobaParams &params,
                                                   DType dtype, mobagen_device_kind kind,
-                                                  const BundleSource &source,
-                                                  const std::map<std::string, std::string> &variants) {
+                                                  const BundleSource &source, const VariantOptions &variants,
+                                                  VariantsRun *ran) {
   MOBAGEN_RETURN_IF_ERROR(reference::validateParams(params));
   MOBAGEN_RETURN_IF_ERROR(reference::validateInputs(in.view(), params.causal));
   const auto &s = in.shape;
@@ -80,13 +80,16 @@ Expected<reference::MobaOutput> runMobaThroughApi(const MobaInputs &in, const re
   expected.dtype = dtype == DType::BF16 ? MOBAGEN_DTYPE_BF16 : MOBAGEN_DTYPE_FP16;
   expected.has_scale = params.scale.has_value();
   expected.scale = params.scale.value_or(0.0);
-  const mobagen_context_options options{nullptr, &expected};
+  mobagen::ContextOptions options;
+  options.expectedConfig = expected;
+  options.cacheDir = variants.cacheDir;
+  options.log = variants.log;
   auto context = source.directory.empty()
-                     ? mobagen::Context::open(*device, source.files.data(), source.files.size(), &options)
-                     : mobagen::Context::open(*device, source.directory, &options);
+                     ? mobagen::Context::open(*device, source.files.data(), source.files.size(), options)
+                     : mobagen::Context::open(*device, source.directory, options);
   if (!context)
     return Status::error(context.error().message());
-  for (const auto &[kernel, id] : variants)
+  for (const auto &[kernel, id] : variants.pins)
     if (mobagen::Error pinned = context->setVariant(kernel.c_str(), id.c_str()); !pinned.ok())
       return Status::errorf("--variant {}={}: {}", kernel, id, pinned.message());
 
@@ -102,6 +105,26 @@ Expected<reference::MobaOutput> runMobaThroughApi(const MobaInputs &in, const re
   shape.num_kv_heads = s.numKvHeads;
   shape.head_dim = s.headDim;
   shape.dtype = expected.dtype;
+  // The choices `mobagen tune` cached for this bucket (pins still win); a
+  // context without a cache directory has none.
+  size_t fromCache = 0;
+  if (!variants.cacheDir.empty()) {
+    auto found = context->loadTuned(shape);
+    if (!found)
+      return Status::errorf("the tuning cache {}: {}", variants.cacheDir, found.error().message());
+    fromCache = *found;
+  }
+  if (ran) {
+    ran->ids.clear();
+    ran->fromCache = fromCache;
+    ran->shape = shape;
+    for (std::string_view kernel : bundle::kKernelNames) {
+      auto id = context->variant(shape, std::string(kernel).c_str());
+      if (!id)
+        return Status::error(id.error().message());
+      ran->ids.emplace_back(kernel, *id);
+    }
+  }
   auto workspaceBytes = context->workspaceSize(shape);
   if (!workspaceBytes)
     return Status::error(workspaceBytes.error().message());

@@ -4,6 +4,7 @@
 // generate`, then every variant is generated in this process), a device, a cache
 // directory and a shape, and drive an api::Context: the runtime behind the
 // public API, used directly for its tuning hooks (progress, cached choices).
+// RejectedEntryNotes is `mobagen run`'s too.
 //
 //===----------------------------------------------------------------------===//
 #pragma once
@@ -53,6 +54,8 @@ public:
   /// With `quiet` and at least one rejected entry: "mobagen: note: N tuning-cache
   /// entries were rejected (rerun without --quiet for each reason)".
   void printCount() const;
+  /// The distinct rejected entries noted so far.
+  size_t count() const { return seen_.size(); }
   std::function<void(std::string_view)> log() {
     return [this](std::string_view line) { note(line); };
   }

@@ -24,15 +24,6 @@ using json = nlohmann::json;
 
 std::string str(const std::filesystem::path &p) { return p.string(); }
 
-/// The error code of `call`, with its message checked to contain `text`.
-#define EXPECT_API_ERROR(call, code, text)                                                            \
-  do {                                                                                               \
-    mobagen_status status_ = (call);                                                                 \
-    EXPECT_EQ(status_, code) << mobagen_status_name(status_) << ": " << mobagen_last_error();         \
-    EXPECT_NE(std::string(mobagen_last_error()).find(text), std::string::npos)                      \
-        << "expected: " << (text) << "\ngot: " << mobagen_last_error();                             \
-  } while (0)
-
 mobagen_device *emulator() {
   mobagen_device *device = nullptr;
   EXPECT_EQ(mobagen_device_open(MOBAGEN_DEVICE_EMULATOR, 0, &device), MOBAGEN_SUCCESS) << mobagen_last_error();

@@ -21,29 +21,6 @@
 namespace mobagen::testing {
 namespace {
 
-#define EXPECT_API_ERROR(call, code, text)                                                            \
-  do {                                                                                               \
-    mobagen_status status_ = (call);                                                                 \
-    EXPECT_EQ(status_, code) << mobagen_status_name(status_) << ": " << mobagen_last_error();         \
-    EXPECT_NE(std::string(mobagen_last_error()).find(text), std::string::npos)                      \
-        << "expected: " << (text) << "\ngot: " << mobagen_last_error();                             \
-  } while (0)
-
-/// The small bundle's heads, head dim and dtype; `batch` sequences of lq queries, lk keys.
-mobagen_shape shapeOf(int64_t batch, int64_t lq, int64_t lk) {
-  mobagen_shape s{};
-  s.batch = batch;
-  s.total_q = batch * lq;
-  s.total_k = batch * lk;
-  s.max_seqlen_q = lq;
-  s.max_seqlen_k = lk;
-  s.num_q_heads = 4;
-  s.num_kv_heads = 2;
-  s.head_dim = 64;
-  s.dtype = MOBAGEN_DTYPE_BF16;
-  return s;
-}
-
 /// A selector that stores each kernel's last variant as the cached choice, under
 /// the autotuner's key (tuningKeyFor) and in its payload format, and measures
 /// nothing: the small bundle's pool_keys and gate_topk then differ from their
@@ -138,7 +115,7 @@ struct CContext {
 
 TEST(LoadTuned, AppliesTheCachedChoicesOfTheShapesBucketAndPinsStillWin) {
   const auto cache = scratchDir("load-tuned-applies");
-  const mobagen_shape s = shapeOf(1, 16, 30);
+  const mobagen_shape s = smallShape(1, 16, 30);
   ASSERT_TRUE(contextOn(emulatorDevice(), cache)->tune(s, storeLastVariants()).ok());
 
   CContext c(cache);
@@ -154,8 +131,8 @@ TEST(LoadTuned, AppliesTheCachedChoicesOfTheShapesBucketAndPinsStillWin) {
   tuned[1] = "m16w4";
   EXPECT_EQ(variantsOf(c.context, s), tuned);
   // Every shape of the bucket (1 x 16 x 32) runs them; another bucket its defaults.
-  EXPECT_EQ(variantsOf(c.context, shapeOf(1, 9, 32)), tuned);
-  EXPECT_EQ(variantsOf(c.context, shapeOf(1, 16, 33)), defaults);
+  EXPECT_EQ(variantsOf(c.context, smallShape(1, 9, 32)), tuned);
+  EXPECT_EQ(variantsOf(c.context, smallShape(1, 16, 33)), defaults);
   EXPECT_TRUE(c.lines.empty());
 
   // A pin wins over the loaded choice, before and after another load.
@@ -183,7 +160,7 @@ TEST(LoadTuned, AppliesTheCachedChoicesOfTheShapesBucketAndPinsStillWin) {
 
 TEST(LoadTuned, ReadsWhatMobagenTuneStored) {
   const auto cache = scratchDir("load-tuned-after-tune");
-  const mobagen_shape s = shapeOf(1, 16, 16);
+  const mobagen_shape s = smallShape(1, 16, 16);
   CContext tuner(cache);
   ASSERT_EQ(mobagen_tune(tuner.context, &s), MOBAGEN_SUCCESS) << mobagen_last_error();
   const auto entries = filesOf(cache);
@@ -200,7 +177,7 @@ TEST(LoadTuned, ReadsWhatMobagenTuneStored) {
 
 TEST(LoadTuned, ARejectedEntryReachesTheLogAndItsKernelKeepsTheDefault) {
   const auto cache = scratchDir("load-tuned-rejected");
-  const mobagen_shape s = shapeOf(1, 16, 16);
+  const mobagen_shape s = smallShape(1, 16, 16);
   ASSERT_TRUE(contextOn(emulatorDevice(), cache)->tune(s, storeLastVariants()).ok());
   const std::filesystem::path pool = entryOf(cache, "pool_keys");
   {
@@ -235,7 +212,7 @@ TEST(LoadTuned, NeverMeasuresOrStores) {
   // A device that runs nothing and counts every launch.
   const auto cache = scratchDir("load-tuned-never-measures");
   auto recording = std::make_shared<RecordingDevice>();
-  const mobagen_shape s = shapeOf(2, 20, 40);
+  const mobagen_shape s = smallShape(2, 20, 40);
   std::vector<std::string> log;
   auto context = contextOn(recording, cache, [&](std::string_view line) { log.emplace_back(line); });
 
@@ -264,7 +241,7 @@ TEST(LoadTuned, NeverMeasuresOrStores) {
 }
 
 TEST(LoadTuned, WithoutACacheDirItChangesNothing) {
-  const mobagen_shape s = shapeOf(1, 16, 16);
+  const mobagen_shape s = smallShape(1, 16, 16);
   auto context = contextOn(emulatorDevice(), std::nullopt);
   // Tuned in memory (the last variants), then a load finds nothing and keeps them.
   ASSERT_TRUE(context
@@ -289,7 +266,7 @@ TEST(LoadTuned, WithoutACacheDirItChangesNothing) {
 TEST(LoadTuned, MisuseIsAnErrorNamingTheValue) {
   const auto cache = scratchDir("load-tuned-misuse");
   CContext c(cache);
-  const mobagen_shape s = shapeOf(1, 16, 16);
+  const mobagen_shape s = smallShape(1, 16, 16);
   size_t found = 7;
   EXPECT_API_ERROR(mobagen_load_tuned(nullptr, &s, &found), MOBAGEN_ERROR_INVALID_ARGUMENT,
                    "mobagen_load_tuned: context is null");
@@ -342,7 +319,7 @@ TEST(LoadTuned, RunsWhileAnotherThreadTunes) {
   // One thread measures a bucket with the autotuner while another loads a second
   // bucket's cached choices again and again on the same context.
   const auto cache = scratchDir("load-tuned-beside-tune");
-  const mobagen_shape cached = shapeOf(1, 16, 16), measured = shapeOf(2, 24, 60);
+  const mobagen_shape cached = smallShape(1, 16, 16), measured = smallShape(2, 24, 60);
   ASSERT_TRUE(contextOn(emulatorDevice(), cache)->tune(cached, storeLastVariants()).ok());
   auto context = contextOn(emulatorDevice(), cache);
   std::thread tuner([&] {

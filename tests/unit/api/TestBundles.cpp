@@ -29,6 +29,20 @@ struct Cleanup {
 
 } // namespace
 
+mobagen_shape smallShape(int64_t batch, int64_t lq, int64_t lk) {
+  mobagen_shape s{};
+  s.batch = batch;
+  s.total_q = batch * lq;
+  s.total_k = batch * lk;
+  s.max_seqlen_q = lq;
+  s.max_seqlen_k = lk;
+  s.num_q_heads = 4;
+  s.num_kv_heads = 2;
+  s.head_dim = 64;
+  s.dtype = MOBAGEN_DTYPE_BF16;
+  return s;
+}
+
 const TestBundle &smallBundle() {
   static const TestBundle bundle = [] {
     TestBundle b;

@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "mobagen/mobagen.h"
 #include "runtime/support/Status.h"
 #include "tools/mobagen/InProcessBundle.h"
 
@@ -29,6 +30,10 @@ struct TestBundle {
 /// w4, gate_topk m16w2 and m16w4, the other four kernels in their defaults.
 const TestBundle &smallBundle();
 
+/// The small bundle's heads, head dim and dtype: `batch` sequences of `lq` queries
+/// over `lk` keys.
+mobagen_shape smallShape(int64_t batch, int64_t lq, int64_t lk);
+
 /// A fresh, empty directory for one test.
 std::filesystem::path scratchDir(const std::string &name);
 
@@ -39,3 +44,14 @@ std::filesystem::path editedBundle(const TestBundle &bundle, const std::string &
                                    const std::function<void(cli::BundleFiles &)> &editFiles = {});
 
 } // namespace mobagen::testing
+
+/// Checks that the C API call `call` returns `code` and that mobagen_last_error()
+/// contains `text`.
+#define EXPECT_API_ERROR(call, code, text)                                                            \
+  do {                                                                                               \
+    mobagen_status status_ = (call);                                                                 \
+    EXPECT_EQ(status_, code) << mobagen_status_name(status_) << ": " << mobagen_last_error();         \
+    EXPECT_NE(std::string(mobagen_last_error()).find(text), std::string::npos)                      \
+        << "expected: " << (text) << "\ngot: " << mobagen_last_error();                             \
+  } while (0)
+

@@ -49,20 +49,6 @@ std::unique_ptr<Tuned> tunedContext(const std::filesystem::path &dir, std::optio
   return t;
 }
 
-mobagen_shape smallShape(int64_t batch, int64_t lq, int64_t lk) {
-  mobagen_shape s{};
-  s.batch = batch;
-  s.total_q = batch * lq;
-  s.total_k = batch * lk;
-  s.max_seqlen_q = lq;
-  s.max_seqlen_k = lk;
-  s.num_q_heads = 4;
-  s.num_kv_heads = 2;
-  s.head_dim = 64;
-  s.dtype = MOBAGEN_DTYPE_BF16;
-  return s;
-}
-
 /// The modeled cost of each variant of `kind` on the bucket's tuning shape, with
 /// the earlier kernels run first with `earlier`: measured here, launch by launch.
 std::vector<double> costsOfEachVariant(api::Context &ctx, KernelKind kind, const launch::VarlenShape &given,

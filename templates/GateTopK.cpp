@@ -10,7 +10,10 @@
 //   S[j] = -inf                                     already kept is lower, and wins)
 //
 // which keeps exactly the K largest scores with ties to the lower index, since
-// chunks arrive in ascending block order. The kept blocks are then emitted in
+// chunks arrive in ascending block order. A chunk takes only as many rounds as the
+// most scores any row of the tile has above its weakest kept value (at most K):
+// the later rounds would replace nothing. Past the first chunks few scores beat
+// the K-th best, so most chunks take no round at all. The kept blocks are then emitted in
 // ascending order, with the current block after the past ones (causal).
 //
 //===----------------------------------------------------------------------===//
@@ -123,19 +126,32 @@ FailureOr<func::FuncOp> mobagen::templates::buildGateTopK(ModuleOp module,
           if (causal)
             eligible = eligible & (cols.expandDims(0) < current.expandDims(1));
           scores = kb.where(eligible, scores, -inf);
-          for (int64_t round = 0; round < kept; ++round) {
-            auto [top, at] = kb.argmax(scores, 1);
-            Tile weakest = kb.min(values, 1);
-            auto [evictBlock, evict] =
-                kb.argmax(kb.where(values == weakest.expandDims(1), blocks, -2), 1);
-            (void)evictBlock;
-            Tile better = weakest < top;
-            Tile replace = (slotIds.expandDims(0) == evict.expandDims(1)) & better.expandDims(1);
-            values = kb.where(replace, top.expandDims(1), values);
-            blocks = kb.where(replace, (j0 + at).expandDims(1), blocks);
-            scores = kb.where(chunkIds.expandDims(0) == at.expandDims(1), -inf, scores);
-          }
-          return {values, blocks};
+          // Only scores above the row's weakest kept value can enter, and the
+          // rounds take them largest first: min(K, the most any row of the tile
+          // has) rounds do what K rounds do. A score that is not <= the weakest
+          // (NaN too) counts, so the rounds see every score K rounds would.
+          Tile weakest0 = kb.min(values, 1);
+          Tile above = kb.sum(
+              kb.where(scores <= weakest0.expandDims(1), 0, kb.full({bm, bn}, 1, i32)), 1);
+          Tile rounds = kb.minimum(kb.max(above, 0), kb.constant(kept, i32));
+          SmallVector<Tile> kept0 = kb.forLoop(
+              kb.constant(0, i32), rounds, kb.constant(1, i32), {values, blocks, scores},
+              [&](Tile, ArrayRef<Tile> state) -> SmallVector<Tile> {
+                Tile values = state[0], blocks = state[1], scores = state[2];
+                auto [top, at] = kb.argmax(scores, 1);
+                Tile weakest = kb.min(values, 1);
+                auto [evictBlock, evict] =
+                    kb.argmax(kb.where(values == weakest.expandDims(1), blocks, -2), 1);
+                (void)evictBlock;
+                Tile better = weakest < top;
+                Tile replace =
+                    (slotIds.expandDims(0) == evict.expandDims(1)) & better.expandDims(1);
+                values = kb.where(replace, top.expandDims(1), values);
+                blocks = kb.where(replace, (j0 + at).expandDims(1), blocks);
+                scores = kb.where(chunkIds.expandDims(0) == at.expandDims(1), -inf, scores);
+                return {values, blocks, scores};
+              });
+          return {kept0[0], kept0[1]};
         });
   }
 

@@ -3,7 +3,7 @@ sparse_attention_fwd) run on the emulator.
 
   moba_case.py inputs DIR --cu-q 0,300,320,321 --cu-k 0,300,353,620
                           --hq H --hkv G --dtype bf16|fp16 --seed S
-                          [--block-size B --top-k K]
+                          [--block-size B --top-k K] [--keys gaussian|trend|ties]
       q, k, v as uint16 bit patterns of the dtype (D = 64), cu_q.npy, cu_k.npy,
       and counts0.npy / ranks0.npy (the routing counts [total blocks * Hq] and
       ranks [total_q, Hq, K], filled with a sentinel) for pool_keys / gate_topk
@@ -11,7 +11,8 @@ sparse_attention_fwd) run on the emulator.
                          --dtype bf16|fp16 [--forward]
       DIR/selected.npy against the independent NumPy MoBA's selection (float64
       scores): every (row, head) must match exactly; the inputs are fixed and have
-      no f32 near-ties, so any difference is a bug (runtime/reference/Compare.h has
+      no f32 near-ties (--keys ties: exact ties, which go to the lower block), so
+      any difference is a bug (runtime/reference/Compare.h has
       the near-tie rule for inputs that do). With --forward, also DIR/out.npy and
       DIR/lse.npy under the bounds of docs/accuracy.md. With --routing, also
       gate_topk's routing (RouteBlocks.h): DIR/counts.npy must hold, per (block,
@@ -82,6 +83,10 @@ def main():
     p.add_argument("--top-k", type=int, default=4)
     p.add_argument("--causal", dest="causal", action="store_true", default=True)
     p.add_argument("--non-causal", dest="causal", action="store_false")
+    p.add_argument("--keys", choices=["gaussian", "trend", "ties"], default="gaussian",
+                   help="inputs: k i.i.d. N(0,1); plus a drift along a random direction per "
+                        "head (a row's scores rise or fall with the block index); or one key "
+                        "per head and sequence (every score of a row ties)")
     p.add_argument("--forward", action="store_true")
     p.add_argument("--routing", action="store_true")
     a = p.parse_args()
@@ -90,7 +95,17 @@ def main():
         rng = np.random.default_rng(a.seed)
         for name, rows, heads in (("q", a.cu_q[-1], a.hq), ("k", a.cu_k[-1], a.hkv),
                                   ("v", a.cu_k[-1], a.hkv)):
-            np.save(path(name), to_bits(rng.standard_normal((rows, heads, D)), a.dtype))
+            x = rng.standard_normal((rows, heads, D))
+            if name == "k" and a.keys != "gaussian":
+                for b in range(len(a.cu_k) - 1):
+                    k0, k1 = int(a.cu_k[b]), int(a.cu_k[b + 1])
+                    if a.keys == "ties":  # one key per head: every block's kbar equal
+                        x[k0:k1] = x[k0]
+                    else:  # "trend": a drift along a random direction per head
+                        u = rng.standard_normal((heads, D))
+                        u /= np.linalg.norm(u, axis=1, keepdims=True)
+                        x[k0:k1] += 8 * (np.arange(k1 - k0) / (k1 - k0))[:, None, None] * u
+            np.save(path(name), to_bits(x, a.dtype))
         np.save(path("cu_q"), a.cu_q)
         np.save(path("cu_k"), a.cu_k)
         blocks = sum((int(a.cu_k[b + 1] - a.cu_k[b]) + a.block_size - 1) // a.block_size

@@ -9,6 +9,8 @@
 //   if c > V[evict]: V[evict], I[evict] = c, j     (strict: on a tie the block
 //   S[j] = -inf                                     already kept is lower, and wins)
 //
+// (the kernel takes "the best after the last pick" instead of clearing S[j]).
+//
 // which keeps exactly the K largest scores with ties to the lower index, since
 // chunks arrive in ascending block order. A chunk takes only as many rounds as the
 // most scores any row of the tile has above its weakest kept value (at most K):
@@ -128,29 +130,38 @@ FailureOr<func::FuncOp> mobagen::templates::buildGateTopK(ModuleOp module,
           scores = kb.where(eligible, scores, -inf);
           // Only scores above the row's weakest kept value can enter, and the
           // rounds take them largest first: min(K, the most any row of the tile
-          // has) rounds do what K rounds do. A score that is not <= the weakest
-          // (NaN too) counts, so the rounds see every score K rounds would.
+          // has) rounds do what K rounds do. Round r takes the chunk's best score
+          // after round r - 1's pick in (score descending, block ascending) order,
+          // so the loop carries the last pick, not a copy of the scores.
           Tile weakest0 = kb.min(values, 1);
           Tile above = kb.sum(
-              kb.where(scores <= weakest0.expandDims(1), 0, kb.full({bm, bn}, 1, i32)), 1);
+              kb.where(weakest0.expandDims(1) < scores, kb.full({bm, bn}, 1, i32), 0), 1);
           Tile rounds = kb.minimum(kb.max(above, 0), kb.constant(kept, i32));
-          SmallVector<Tile> kept0 = kb.forLoop(
-              kb.constant(0, i32), rounds, kb.constant(1, i32), {values, blocks, scores},
-              [&](Tile, ArrayRef<Tile> state) -> SmallVector<Tile> {
-                Tile values = state[0], blocks = state[1], scores = state[2];
-                auto [top, at] = kb.argmax(scores, 1);
-                Tile weakest = kb.min(values, 1);
-                auto [evictBlock, evict] =
-                    kb.argmax(kb.where(values == weakest.expandDims(1), blocks, -2), 1);
-                (void)evictBlock;
-                Tile better = weakest < top;
-                Tile replace =
-                    (slotIds.expandDims(0) == evict.expandDims(1)) & better.expandDims(1);
-                values = kb.where(replace, top.expandDims(1), values);
-                blocks = kb.where(replace, (j0 + at).expandDims(1), blocks);
-                scores = kb.where(chunkIds.expandDims(0) == at.expandDims(1), -inf, scores);
-                return {values, blocks, scores};
-              });
+          // Each round is a loop of 0 or 1 trips (a uniform branch): round r runs
+          // when r < rounds.
+          SmallVector<Tile> kept0{values, blocks, kb.full({bm}, inf, f32), kb.full({bm}, -1, i32)};
+          for (int64_t round = 0; round < kept; ++round)
+            kept0 = kb.forLoop(
+                kb.constant(round, i32), kb.minimum(rounds, kb.constant(round + 1, i32)),
+                kb.constant(1, i32), kept0,
+                [&](Tile, ArrayRef<Tile> state) -> SmallVector<Tile> {
+                  Tile values = state[0], blocks = state[1];
+                  Tile lastValue = state[2].expandDims(1), lastAt = state[3].expandDims(1);
+                  Tile tiedAfter = (scores == lastValue) & (lastAt < chunkIds.expandDims(0));
+                  Tile after =
+                      kb.where(scores < lastValue, scores, kb.where(tiedAfter, scores, -inf));
+                  auto [top, at] = kb.argmax(after, 1);
+                  Tile weakest = kb.min(values, 1);
+                  auto [evictBlock, evict] =
+                      kb.argmax(kb.where(values == weakest.expandDims(1), blocks, -2), 1);
+                  (void)evictBlock;
+                  Tile better = weakest < top;
+                  Tile replace =
+                      (slotIds.expandDims(0) == evict.expandDims(1)) & better.expandDims(1);
+                  values = kb.where(replace, top.expandDims(1), values);
+                  blocks = kb.where(replace, (j0 + at).expandDims(1), blocks);
+                  return {values, blocks, top, at};
+                });
           return {kept0[0], kept0[1]};
         });
   }

@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/Conversion/MobaToTile/InstantiateKernels.h"
+#include "compiler/Conversion/MobaToTile/TuningSpace.h"
 #include "compiler/Conversion/Passes.h"
 #include "templates/VarlenProgram.h"
 
@@ -23,17 +24,23 @@ namespace mobagen::compiler {
 
 using namespace mlir;
 
+templates::SparseBlocksTuning streamedBlocksTuning(moba::ConfigAttr config) {
+  // The template's default (SparseAttentionBlocks.h), with a key tile that divides
+  // the block (a power of two, as tile extents are): keys past a block's end are
+  // masked work, and blocks of 48 or 80 keys take 16-key tiles (templates::keyTileFor).
+  templates::SparseBlocksTuning tuning;
+  tuning.blockN = templates::keyTileFor(config.getBlockSize(), tuning.blockN);
+  return tuning;
+}
+
 MobaTuning defaultMobaTuning(moba::ConfigAttr config) {
   MobaTuning tuning;
-  // The templates' defaults (SparseAttentionBlocks.h, SparseAttentionMerge.h), with
-  // key tiles that divide the block (a power of two, as tile extents are): keys
-  // past a block's end are masked work, and blocks of 48 or 80 keys take 16-key
-  // tiles (templates::keyTileFor).
-  const int64_t blockSize = config.getBlockSize();
-  tuning.blocks = templates::SparseBlocksTuning{};
-  tuning.blocks.blockN = templates::keyTileFor(blockSize, tuning.blocks.blockN);
+  // The block's keys resident where they fit, else streamed (docs/perf.md, "The
+  // five-kernel forward": 51.3 against 87.7 model-us at 2048 tokens, block 128).
+  tuning.blocks = residentBlocksTuning(config).value_or(streamedBlocksTuning(config));
+  // The merge template's default, with key tiles that divide the block.
   tuning.merge = templates::SparseMergeTuning{};
-  tuning.merge.blockN = templates::keyTileFor(blockSize, tuning.merge.blockN);
+  tuning.merge.blockN = templates::keyTileFor(config.getBlockSize(), tuning.merge.blockN);
   // Non-causal merge programs have no key loop to pipeline: one stage says so in
   // the variant id and the manifest.
   if (!config.getCausal())

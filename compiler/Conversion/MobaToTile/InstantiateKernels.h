@@ -26,6 +26,11 @@ struct MobaTuning {
 };
 MobaTuning defaultMobaTuning(moba::ConfigAttr config);
 
+/// sparse_attention_blocks streaming the block's keys: the template's default with
+/// a key tile that divides the block (templates::keyTileFor). The default tuning
+/// where residentBlocksTuning (TuningSpace.h) has none.
+templates::SparseBlocksTuning streamedBlocksTuning(moba::ConfigAttr config);
+
 /// The kernels, as bits of a mask, in launch order.
 enum MobaKernel : unsigned {
   kPoolKeys = 1,

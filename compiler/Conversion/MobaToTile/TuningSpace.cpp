@@ -99,6 +99,20 @@ int64_t residentKeyBytes(moba::ConfigAttr config, const SparseBlocksTuning &t) {
   return 2 * t.blockN * paddedRow(config.getHeadDim()) * 2;
 }
 
+std::optional<SparseBlocksTuning> residentBlocksTuning(moba::ConfigAttr config) {
+  const int64_t wholeBlock =
+      std::max<int64_t>(16, static_cast<int64_t>(llvm::PowerOf2Ceil(config.getBlockSize())));
+  if (wholeBlock > 128)
+    return std::nullopt;
+  const SparseBlocksTuning resident{
+      .blockM = 32, .blockN = wholeBlock, .numWarps = 4, .numStages = 1, .keysResident = true};
+  if (stagingBytes(config, resident) > kMaxStaticSharedBytes ||
+      residentKeyBytes(config, resident) + stagingBytes(config, resident) >
+          sharedLimitOf(config.getTarget()))
+    return std::nullopt;
+  return resident;
+}
+
 int64_t stagingBytes(moba::ConfigAttr config, const SparseMergeTuning &t) {
   return attentionStagingBytes(config.getHeadDim(), t.blockM, t.blockN);
 }
@@ -142,9 +156,11 @@ MobaTuningSpace mobaTuningSpace(moba::ConfigAttr config) {
         {int64_t{16}, int64_t{32}, int64_t{2}}})
     addIfValid(space.route, config, {.blockRows = rows, .blocks = blocks, .numWarps = warps}, true);
 
-  // Both attention kernels: the default, then taller and shorter query tiles and
-  // wider key tiles; at most 6 variants each. 64-row tiles take 8 warps: with 4,
-  // the [64, D] f32 accumulator and the probabilities spill (docs/perf.md).
+  // sparse_attention_blocks: the block's keys resident first where they fit (the
+  // default), then the streamed kernels. Both attention kernels' streamed variants:
+  // the streamed default, then taller and shorter query tiles and wider key tiles;
+  // at most 6 each. 64-row tiles take 8 warps: with 4, the [64, D] f32 accumulator
+  // and the probabilities spill (docs/perf.md).
   // Left out because ptxas spills them at D 128: blocks 64 x 32 with 8 warps, merge
   // 32 x 64 with 4 or 8 warps.
   // The 16-key tiles at the end are what 16-key blocks keep.
@@ -154,35 +170,38 @@ MobaTuningSpace mobaTuningSpace(moba::ConfigAttr config) {
   const std::tuple<int64_t, int64_t, int64_t> mergeTiles[] = {
       {64, 32, 8}, {32, 32, 4}, {64, 64, 8}, {64, 16, 8}, {16, 32, 4}, {128, 32, 8},
       {32, 16, 4}, {16, 16, 4}};
-  // The default's key loop without its cp.async pipeline comes second (none when
-  // the default has no pipeline: the non-causal merge kernel has no key loop);
-  // the other tiles keep the default's stages.
-  auto addAttention = [&](auto &variants, const auto &defaultTuning, const auto &tiles) {
-    using Tuning = std::decay_t<decltype(defaultTuning)>;
-    addIfValid(variants, config, defaultTuning, true);
-    Tuning unpipelined = defaultTuning;
+  // The streamed default's key loop without its cp.async pipeline comes second
+  // (none when it has no pipeline: the non-causal merge kernel has no key loop);
+  // the other tiles keep the streamed default's stages.
+  auto addAttention = [&](auto &variants, const auto &streamed, const auto &tiles) {
+    using Tuning = std::decay_t<decltype(streamed)>;
+    const size_t limit = variants.size() + 6;
+    addIfValid(variants, config, streamed, true);
+    Tuning unpipelined = streamed;
     unpipelined.numStages = 1;
     addIfValid(variants, config, unpipelined, true);
     for (auto [m, n, warps] : tiles)
-      if (variants.size() < 6)
+      if (variants.size() < limit)
         addIfValid(variants, config,
                    Tuning{.blockM = m, .blockN = n, .numWarps = warps,
-                          .numStages = defaultTuning.numStages},
+                          .numStages = streamed.numStages},
                    n <= blockSize);
   };
-  addAttention(space.blocks, byDefault.blocks, blockTiles);
   // The block's keys resident in shared memory, when the whole block is one key
   // tile of at most 128 keys and its K^T, V and the staging fit the target's
-  // shared memory (sm_80: 99 KB, dynamic).
+  // shared memory (sm_80: 99 KB, dynamic): 32 rows on 4 warps (the default), and
+  // 64 rows on 8 warps after the streamed variants.
+  if (const std::optional<SparseBlocksTuning> resident = residentBlocksTuning(config))
+    addIfValid(space.blocks, config, *resident, true);
+  addAttention(space.blocks, streamedBlocksTuning(config), blockTiles);
   const int64_t wholeBlock = std::max<int64_t>(16, llvm::PowerOf2Ceil(blockSize));
-  if (wholeBlock <= 128)
-    for (auto [m, warps] : {std::pair<int64_t, int64_t>{32, 4}, {64, 8}}) {
-      const SparseBlocksTuning resident{
-          .blockM = m, .blockN = wholeBlock, .numWarps = warps, .numStages = 1, .keysResident = true};
-      addIfValid(space.blocks, config, resident,
-                 residentKeyBytes(config, resident) + stagingBytes(config, resident) <=
-                     sharedLimitOf(config.getTarget()));
-    }
+  if (wholeBlock <= 128) {
+    const SparseBlocksTuning resident{
+        .blockM = 64, .blockN = wholeBlock, .numWarps = 8, .numStages = 1, .keysResident = true};
+    addIfValid(space.blocks, config, resident,
+               residentKeyBytes(config, resident) + stagingBytes(config, resident) <=
+                   sharedLimitOf(config.getTarget()));
+  }
   addAttention(space.merge, byDefault.merge, mergeTiles);
   return space;
 }

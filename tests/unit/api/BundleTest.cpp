@@ -71,7 +71,7 @@ TEST(Bundle, LoadsConfigKernelsAndVariants) {
   EXPECT_EQ(scatter.params.size(), 7u);
   const bundle::BundleKernel &blocks = b->kernel(KernelKind::SparseAttentionBlocks);
   ASSERT_EQ(blocks.variants.size(), 1u);
-  EXPECT_EQ(blocks.variants[0].id, "m32n16w4s2"); // key tiles no wider than the 16-key blocks
+  EXPECT_EQ(blocks.variants[0].id, "m32n16w4r"); // the 16-key block resident, one key tile
   EXPECT_EQ(blocks.params.size(), 10u);
   const bundle::BundleKernel &merge = b->kernel(KernelKind::SparseAttentionMerge);
   EXPECT_EQ(merge.variants[0].rowsPerProgram, 64u);

@@ -118,7 +118,13 @@ TEST_F(TuningSpaceTest, DefaultComesFirstAndIdsAreTheKnobs) {
   // The non-causal merge kernel has no key loop: its default has one stage.
   EXPECT_EQ(defaultMobaTuning(config(128)).merge.numStages, 2);
   EXPECT_EQ(defaultMobaTuning(config(128, 128, false)).merge.numStages, 1);
-  EXPECT_EQ(defaultMobaTuning(config(128, 128, false)).blocks.numStages, 2);
+  // The blocks kernel's default keeps a block of at most 128 keys resident (one
+  // stage, no key loop); larger blocks stream their keys through the pipeline.
+  EXPECT_TRUE(defaultMobaTuning(config(128, 128, false)).blocks.keysResident);
+  EXPECT_EQ(defaultMobaTuning(config(128, 128, false)).blocks.numStages, 1);
+  EXPECT_FALSE(defaultMobaTuning(config(128, 512)).blocks.keysResident);
+  EXPECT_EQ(defaultMobaTuning(config(128, 512)).blocks.numStages, 2);
+  EXPECT_EQ(streamedBlocksTuning(config(128, 128, false)).numStages, 2);
 }
 
 // Any block size the config verifier accepts (a multiple of 16) gets power-of-two
@@ -135,12 +141,18 @@ TEST_F(TuningSpaceTest, KeyTilesForBlocksThatAreNotPowersOfTwo) {
   for (auto [block, blocksN, mergeN] :
        {std::tuple{48, 16, 16}, {80, 16, 16}, {192, 64, 32}, {768, 64, 32}, {128, 64, 32}}) {
     const MobaTuning t = defaultMobaTuning(config(64, block));
-    EXPECT_EQ(t.blocks.blockN, blocksN) << "block " << block;
+    EXPECT_EQ(streamedBlocksTuning(config(64, block)).blockN, blocksN) << "block " << block;
+    // The default keeps the block resident when it rounds up to at most 128 keys.
+    EXPECT_EQ(t.blocks.keysResident, llvm::PowerOf2Ceil(block) <= 128) << "block " << block;
     EXPECT_EQ(t.merge.blockN, mergeN) << "block " << block;
     // Every listed variant's key tile is a power of two within the block; a tile
     // that does not divide it (32 keys of a 48-key block) masks the remainder.
     const MobaTuningSpace space = mobaTuningSpace(config(64, block));
-    EXPECT_EQ(space.blocks.front().tuning.blockN, blocksN) << "block " << block;
+    EXPECT_EQ(variantId(space.blocks.front().tuning), variantId(t.blocks)) << "block " << block;
+    const auto streamed = std::find_if(space.blocks.begin(), space.blocks.end(),
+                                       [](const auto &v) { return !v.tuning.keysResident; });
+    ASSERT_NE(streamed, space.blocks.end());
+    EXPECT_EQ(streamed->tuning.blockN, blocksN) << "block " << block;
     // (A resident key tile is the whole block, rounded up to a power of two.)
     for (const auto &v : space.blocks)
       EXPECT_TRUE(llvm::isPowerOf2_64(v.tuning.blockN) &&
@@ -150,8 +162,8 @@ TEST_F(TuningSpaceTest, KeyTilesForBlocksThatAreNotPowersOfTwo) {
       EXPECT_TRUE(llvm::isPowerOf2_64(v.tuning.blockN) && v.tuning.blockN <= block) << v.id;
   }
   EXPECT_EQ(idsOf(mobaTuningSpace(config(64, 48)).blocks),
-            (std::vector<std::string>{"m32n16w4s2", "m32n16w4s1", "m32n32w4s2", "m16n32w4s2",
-                                      "m64n16w8s2", "m16n16w4s2", "m32n64w4r", "m64n64w8r"}));
+            (std::vector<std::string>{"m32n64w4r", "m32n16w4s2", "m32n16w4s1", "m32n32w4s2",
+                                      "m16n32w4s2", "m64n16w8s2", "m16n16w4s2", "m64n64w8r"}));
 }
 
 TEST_F(TuningSpaceTest, TheSpaceOfEachHeadDim) {
@@ -159,15 +171,15 @@ TEST_F(TuningSpaceTest, TheSpaceOfEachHeadDim) {
   EXPECT_EQ(idsOf(d64.pool), (std::vector<std::string>{"w2", "w4", "w8", "w1"}));
   EXPECT_EQ(idsOf(d64.gate), (std::vector<std::string>{"m16w2", "m16w4", "m32w4", "m64w8"}));
   EXPECT_EQ(idsOf(d64.route), (std::vector<std::string>{"r64b64w4", "r32b64w4", "r64b32w4", "r16b32w2"}));
-  // Both attention kernels: the default with the key loop's cp.async pipeline,
-  // the same without, then other tiles; the blocks kernel then the whole block's
-  // keys resident in shared memory.
-  EXPECT_EQ(idsOf(d64.blocks), (std::vector<std::string>{"m32n64w4s2", "m32n64w4s1", "m64n64w8s2", "m32n32w4s2", "m16n32w4s2", "m64n16w8s2", "m32n128w4r"}));
+  // The blocks kernel: the whole block's keys resident in shared memory (the
+  // default). Both attention kernels: the streamed default with the key loop's
+  // cp.async pipeline, the same without, then other tiles.
+  EXPECT_EQ(idsOf(d64.blocks), (std::vector<std::string>{"m32n128w4r", "m32n64w4s2", "m32n64w4s1", "m64n64w8s2", "m32n32w4s2", "m16n32w4s2", "m64n16w8s2"}));
   EXPECT_EQ(idsOf(d64.merge), (std::vector<std::string>{"m64n32w8s2", "m64n32w8s1", "m32n32w4s2", "m64n64w8s2", "m64n16w8s2", "m16n32w4s2"}));
   // At D 128 the 64-row tiles with 64 keys stage more than 48 KiB, and 64 rows
   // with the resident 128-key block pass sm_80's 99 KB.
   const MobaTuningSpace d128 = mobaTuningSpace(config(128));
-  EXPECT_EQ(idsOf(d128.blocks), (std::vector<std::string>{"m32n64w4s2", "m32n64w4s1", "m32n32w4s2", "m16n32w4s2", "m64n16w8s2", "m32n16w4s2", "m32n128w4r"}));
+  EXPECT_EQ(idsOf(d128.blocks), (std::vector<std::string>{"m32n128w4r", "m32n64w4s2", "m32n64w4s1", "m32n32w4s2", "m16n32w4s2", "m64n16w8s2", "m32n16w4s2"}));
   EXPECT_EQ(idsOf(d128.merge), (std::vector<std::string>{"m64n32w8s2", "m64n32w8s1", "m32n32w4s2", "m64n16w8s2", "m16n32w4s2", "m32n16w4s2"}));
   // Non-causal merge programs have no key loop: one stage, and no unpipelined
   // twin of the default (it would be the same kernel).

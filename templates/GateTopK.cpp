@@ -9,13 +9,11 @@
 //   if c > V[evict]: V[evict], I[evict] = c, j     (strict: on a tie the block
 //   S[j] = -inf                                     already kept is lower, and wins)
 //
-// (the kernel takes "the best after the last pick" instead of clearing S[j]).
-//
 // which keeps exactly the K largest scores with ties to the lower index, since
 // chunks arrive in ascending block order. A chunk takes only as many rounds as the
 // most scores any row of the tile has above its weakest kept value (at most K):
-// the later rounds would replace nothing. Past the first chunks few scores beat
-// the K-th best, so most chunks take no round at all. The kept blocks are then emitted in
+// the later rounds would replace nothing. Instead of clearing S[j], a round takes
+// the best score after the last round's pick. The kept blocks are then emitted in
 // ascending order, with the current block after the past ones (causal).
 //
 //===----------------------------------------------------------------------===//

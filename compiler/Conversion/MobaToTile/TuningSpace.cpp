@@ -99,13 +99,14 @@ int64_t residentKeyBytes(moba::ConfigAttr config, const SparseBlocksTuning &t) {
   return 2 * t.blockN * paddedRow(config.getHeadDim()) * 2;
 }
 
-std::optional<SparseBlocksTuning> residentBlocksTuning(moba::ConfigAttr config) {
+std::optional<SparseBlocksTuning> residentBlocksTuning(moba::ConfigAttr config, int64_t blockM,
+                                                      int64_t numWarps) {
   const int64_t wholeBlock =
       std::max<int64_t>(16, static_cast<int64_t>(llvm::PowerOf2Ceil(config.getBlockSize())));
   if (wholeBlock > 128)
     return std::nullopt;
   const SparseBlocksTuning resident{
-      .blockM = 32, .blockN = wholeBlock, .numWarps = 4, .numStages = 1, .keysResident = true};
+      .blockM = blockM, .blockN = wholeBlock, .numWarps = numWarps, .numStages = 1, .keysResident = true};
   if (stagingBytes(config, resident) > kMaxStaticSharedBytes ||
       residentKeyBytes(config, resident) + stagingBytes(config, resident) >
           sharedLimitOf(config.getTarget()))
@@ -194,14 +195,8 @@ MobaTuningSpace mobaTuningSpace(moba::ConfigAttr config) {
   if (const std::optional<SparseBlocksTuning> resident = residentBlocksTuning(config))
     addIfValid(space.blocks, config, *resident, true);
   addAttention(space.blocks, streamedBlocksTuning(config), blockTiles);
-  const int64_t wholeBlock = std::max<int64_t>(16, llvm::PowerOf2Ceil(blockSize));
-  if (wholeBlock <= 128) {
-    const SparseBlocksTuning resident{
-        .blockM = 64, .blockN = wholeBlock, .numWarps = 8, .numStages = 1, .keysResident = true};
-    addIfValid(space.blocks, config, resident,
-               residentKeyBytes(config, resident) + stagingBytes(config, resident) <=
-                   sharedLimitOf(config.getTarget()));
-  }
+  if (const std::optional<SparseBlocksTuning> resident = residentBlocksTuning(config, 64, 8))
+    addIfValid(space.blocks, config, *resident, true);
   addAttention(space.merge, byDefault.merge, mergeTiles);
   return space;
 }

@@ -68,10 +68,13 @@ int64_t stagingBytes(moba::ConfigAttr config, const templates::SparseBlocksTunin
 /// The shared memory of sparse_attention_blocks' resident K^T and V (keysResident;
 /// 0 otherwise): two [block_n, D] copies in the dtype, rows padded.
 int64_t residentKeyBytes(moba::ConfigAttr config, const templates::SparseBlocksTuning &tuning);
-/// sparse_attention_blocks with the block's keys resident in shared memory: 32-row
-/// chunks on 4 warps, the whole block one key tile. None when the block rounds up
-/// past 128 keys or its K^T, V and staging pass the target's shared memory.
-std::optional<templates::SparseBlocksTuning> residentBlocksTuning(moba::ConfigAttr config);
+/// sparse_attention_blocks with the block's keys resident in shared memory:
+/// block_m-row chunks on num_warps warps (the default: 32 on 4), the whole block
+/// one key tile. None when the block rounds up past 128 keys or its K^T, V and
+/// staging pass the target's shared memory.
+std::optional<templates::SparseBlocksTuning> residentBlocksTuning(moba::ConfigAttr config,
+                                                                  int64_t blockM = 32,
+                                                                  int64_t numWarps = 4);
 int64_t stagingBytes(moba::ConfigAttr config, const templates::SparseMergeTuning &tuning);
 
 } // namespace mobagen::compiler
